@@ -1,0 +1,313 @@
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use cqrs_es::event_sink::EventSink;
+use cqrs_es::Aggregate;
+use serde::{Deserialize, Serialize};
+
+use super::{AccountCommand, AccountError, AccountEvent};
+use crate::generation::Language;
+use crate::period::BillingPeriod;
+use crate::plan::Plan;
+use crate::{Credits, Micros};
+
+/// The account's state, kept small on purpose: it is snapshotted, and its size must not grow
+/// with history. Only open reservations are remembered; settled ones live in the events.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Account {
+    pub(super) opened: Option<Opened>,
+    pub(super) remaining: Credits,
+    pub(super) reservations: BTreeMap<String, Reservation>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(super) struct Opened {
+    pub(super) plan: Plan,
+    pub(super) language: Language,
+    pub(super) overage_enabled: bool,
+    pub(super) period: BillingPeriod,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reservation {
+    pub purpose: String,
+    pub credits: Credits,
+    pub from_balance: Credits,
+    pub overage: Credits,
+    pub period_start: DateTime<Utc>,
+}
+
+impl Account {
+    pub fn remaining(&self) -> Credits {
+        self.remaining
+    }
+
+    pub fn plan(&self) -> Option<Plan> {
+        self.opened.as_ref().map(|o| o.plan)
+    }
+
+    pub fn language(&self) -> Option<&Language> {
+        self.opened.as_ref().map(|o| &o.language)
+    }
+
+    pub fn reservation(&self, id: &str) -> Option<&Reservation> {
+        self.reservations.get(id)
+    }
+
+    fn opened(&self) -> Result<&Opened, AccountError> {
+        self.opened.as_ref().ok_or(AccountError::NotOpened)
+    }
+
+    /// Starts every billing period that has begun by `at`, so the decision that follows is
+    /// taken on the right balance. Periods are started lazily, by the first command after
+    /// midnight on the 1st; a month without commands is still a period of its own.
+    async fn start_due_periods(&mut self, at: DateTime<Utc>, sink: &EventSink<Self>) {
+        while let Some(opened) = &self.opened {
+            if at < opened.period.end {
+                return;
+            }
+            let next = BillingPeriod::containing(opened.period.end);
+            let allocation = opened.plan.monthly_allocation();
+            let rollover = if opened.plan.rolls_over() {
+                self.remaining.min(allocation)
+            } else {
+                0
+            };
+            let event = AccountEvent::BillingPeriodStarted {
+                period: next,
+                allocation,
+                rollover,
+                expired: self.remaining - rollover,
+                remaining: allocation + rollover,
+                at: next.start,
+            };
+            sink.write(event, self).await;
+        }
+    }
+
+    fn reserve(
+        &self,
+        reservation_id: String,
+        purpose: String,
+        credits: Credits,
+        at: DateTime<Utc>,
+    ) -> Result<AccountEvent, AccountError> {
+        let opened = self.opened()?;
+        if credits == 0 {
+            return Err(AccountError::EmptyReservation);
+        }
+        if self.reservations.contains_key(&reservation_id) {
+            return Err(AccountError::DuplicateReservation(reservation_id));
+        }
+        let from_balance = credits.min(self.remaining);
+        let overage = credits - from_balance;
+        if overage > 0 && !opened.overage_enabled {
+            return Err(AccountError::InsufficientCredits {
+                needed: credits,
+                remaining: self.remaining,
+            });
+        }
+        Ok(AccountEvent::CreditsReserved {
+            reservation_id,
+            purpose,
+            credits,
+            from_balance,
+            overage,
+            remaining: self.remaining - from_balance,
+            at,
+        })
+    }
+
+    fn capture(
+        &self,
+        reservation_id: String,
+        at: DateTime<Utc>,
+    ) -> Result<AccountEvent, AccountError> {
+        let opened = self.opened()?;
+        let r = self
+            .reservations
+            .get(&reservation_id)
+            .ok_or_else(|| AccountError::ReservationNotOpen(reservation_id.clone()))?;
+        let rate = opened.plan.overage_rate().unwrap_or(Micros::ZERO);
+        Ok(AccountEvent::CreditsCaptured {
+            purpose: r.purpose.clone(),
+            credits: r.credits,
+            overage: r.overage,
+            overage_rate: rate,
+            overage_cost: rate.times(r.overage),
+            remaining: self.remaining,
+            reservation_id,
+            at,
+        })
+    }
+
+    fn release(
+        &self,
+        reservation_id: String,
+        reason: String,
+        at: DateTime<Utc>,
+    ) -> Result<AccountEvent, AccountError> {
+        let opened = self.opened()?;
+        let r = self
+            .reservations
+            .get(&reservation_id)
+            .ok_or_else(|| AccountError::ReservationNotOpen(reservation_id.clone()))?;
+        let returned = if r.period_start == opened.period.start {
+            r.from_balance
+        } else {
+            0
+        };
+        Ok(AccountEvent::CreditsReleased {
+            purpose: r.purpose.clone(),
+            credits: r.credits,
+            returned,
+            reason,
+            remaining: self.remaining + returned,
+            reservation_id,
+            at,
+        })
+    }
+}
+
+impl Aggregate for Account {
+    const TYPE: &'static str = "Account";
+    type Command = AccountCommand;
+    type Event = AccountEvent;
+    type Error = AccountError;
+    type Services = ();
+
+    async fn handle(
+        &mut self,
+        command: Self::Command,
+        _: &Self::Services,
+        sink: &EventSink<Self>,
+    ) -> Result<(), Self::Error> {
+        let event = match command {
+            AccountCommand::OpenAccount {
+                name,
+                plan,
+                language,
+                at,
+            } => {
+                if self.opened.is_some() {
+                    return Err(AccountError::AlreadyOpened);
+                }
+                AccountEvent::AccountOpened {
+                    name,
+                    plan,
+                    language,
+                    overage_enabled: plan.overage_rate().is_some(),
+                    period: BillingPeriod::containing(at),
+                    allocation: plan.monthly_allocation(),
+                    at,
+                }
+            }
+            AccountCommand::ReserveCredits {
+                reservation_id,
+                purpose,
+                credits,
+                at,
+            } => {
+                self.opened()?;
+                self.start_due_periods(at, sink).await;
+                self.reserve(reservation_id, purpose, credits, at)?
+            }
+            AccountCommand::CaptureCredits { reservation_id, at } => {
+                self.opened()?;
+                self.start_due_periods(at, sink).await;
+                self.capture(reservation_id, at)?
+            }
+            AccountCommand::ReleaseCredits {
+                reservation_id,
+                reason,
+                at,
+            } => {
+                self.opened()?;
+                self.start_due_periods(at, sink).await;
+                self.release(reservation_id, reason, at)?
+            }
+            AccountCommand::SetOverage { enabled, at } => {
+                let opened = self.opened()?;
+                if enabled && opened.plan.overage_rate().is_none() {
+                    return Err(AccountError::NoOverageOnPlan(opened.plan.to_string()));
+                }
+                AccountEvent::OverageChanged { enabled, at }
+            }
+        };
+        sink.write(event, self).await;
+        Ok(())
+    }
+
+    fn apply(&mut self, event: Self::Event) {
+        match event {
+            AccountEvent::AccountOpened {
+                plan,
+                language,
+                overage_enabled,
+                period,
+                allocation,
+                ..
+            } => {
+                self.opened = Some(Opened {
+                    plan,
+                    language,
+                    overage_enabled,
+                    period,
+                });
+                self.remaining = allocation;
+            }
+            AccountEvent::BillingPeriodStarted {
+                period, remaining, ..
+            } => {
+                if let Some(o) = &mut self.opened {
+                    o.period = period;
+                }
+                self.remaining = remaining;
+            }
+            AccountEvent::CreditsReserved {
+                reservation_id,
+                purpose,
+                credits,
+                from_balance,
+                overage,
+                remaining,
+                ..
+            } => {
+                let period_start = self
+                    .opened
+                    .as_ref()
+                    .map(|o| o.period.start)
+                    .unwrap_or_default();
+                self.reservations.insert(
+                    reservation_id,
+                    Reservation {
+                        purpose,
+                        credits,
+                        from_balance,
+                        overage,
+                        period_start,
+                    },
+                );
+                self.remaining = remaining;
+            }
+            AccountEvent::CreditsCaptured {
+                reservation_id,
+                remaining,
+                ..
+            }
+            | AccountEvent::CreditsReleased {
+                reservation_id,
+                remaining,
+                ..
+            } => {
+                self.reservations.remove(&reservation_id);
+                self.remaining = remaining;
+            }
+            AccountEvent::OverageChanged { enabled, .. } => {
+                if let Some(o) = &mut self.opened {
+                    o.overage_enabled = enabled;
+                }
+            }
+        }
+    }
+}

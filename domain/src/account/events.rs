@@ -1,0 +1,85 @@
+use chrono::{DateTime, Utc};
+use cqrs_es::DomainEvent;
+use serde::{Deserialize, Serialize};
+
+use crate::generation::Language;
+use crate::period::BillingPeriod;
+use crate::plan::Plan;
+use crate::{Credits, Micros};
+
+/// Events carry what a reader needs (balances after the fact, prices), so read models and the
+/// audit only copy and add, never re-derive business rules.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum AccountEvent {
+    AccountOpened {
+        name: String,
+        plan: Plan,
+        language: Language,
+        overage_enabled: bool,
+        period: BillingPeriod,
+        allocation: Credits,
+        at: DateTime<Utc>,
+    },
+    /// A new billing period began: the balance is the allocation plus what rolled over.
+    BillingPeriodStarted {
+        period: BillingPeriod,
+        allocation: Credits,
+        rollover: Credits,
+        /// Unreserved credits of the period that ended and did not roll over.
+        expired: Credits,
+        remaining: Credits,
+        at: DateTime<Utc>,
+    },
+    CreditsReserved {
+        reservation_id: String,
+        purpose: String,
+        credits: Credits,
+        /// The part taken from the balance; the rest is overage.
+        from_balance: Credits,
+        overage: Credits,
+        remaining: Credits,
+        at: DateTime<Utc>,
+    },
+    CreditsCaptured {
+        reservation_id: String,
+        purpose: String,
+        credits: Credits,
+        overage: Credits,
+        overage_rate: Micros,
+        overage_cost: Micros,
+        remaining: Credits,
+        at: DateTime<Utc>,
+    },
+    CreditsReleased {
+        reservation_id: String,
+        purpose: String,
+        credits: Credits,
+        /// Credits given back to the balance: none when the reservation's period has ended.
+        returned: Credits,
+        reason: String,
+        remaining: Credits,
+        at: DateTime<Utc>,
+    },
+    OverageChanged {
+        enabled: bool,
+        at: DateTime<Utc>,
+    },
+}
+
+impl DomainEvent for AccountEvent {
+    fn event_type(&self) -> String {
+        match self {
+            AccountEvent::AccountOpened { .. } => "AccountOpened",
+            AccountEvent::BillingPeriodStarted { .. } => "BillingPeriodStarted",
+            AccountEvent::CreditsReserved { .. } => "CreditsReserved",
+            AccountEvent::CreditsCaptured { .. } => "CreditsCaptured",
+            AccountEvent::CreditsReleased { .. } => "CreditsReleased",
+            AccountEvent::OverageChanged { .. } => "OverageChanged",
+        }
+        .to_string()
+    }
+
+    fn event_version(&self) -> String {
+        "1.0".to_string()
+    }
+}

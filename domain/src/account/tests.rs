@@ -1,0 +1,268 @@
+use chrono::{DateTime, Utc};
+use cqrs_es::test::TestFramework;
+
+use super::*;
+use crate::generation::Language;
+use crate::period::BillingPeriod;
+use crate::plan::Plan;
+use crate::Micros;
+
+type AccountTest = TestFramework<Account>;
+
+fn at(s: &str) -> DateTime<Utc> {
+    s.parse().unwrap()
+}
+
+fn opened(plan: Plan) -> AccountEvent {
+    let t = at("2025-07-10T12:00:00Z");
+    AccountEvent::AccountOpened {
+        name: "Shop".into(),
+        plan,
+        language: Language::english(),
+        overage_enabled: plan.overage_rate().is_some(),
+        period: BillingPeriod::containing(t),
+        allocation: plan.monthly_allocation(),
+        at: t,
+    }
+}
+
+fn reserved(id: &str, credits: u32, from_balance: u32, remaining: u32) -> AccountEvent {
+    AccountEvent::CreditsReserved {
+        reservation_id: id.into(),
+        purpose: format!("job_{id}"),
+        credits,
+        from_balance,
+        overage: credits - from_balance,
+        remaining,
+        at: at("2025-07-11T00:00:00Z"),
+    }
+}
+
+fn reserve(id: &str, credits: u32, when: &str) -> AccountCommand {
+    AccountCommand::ReserveCredits {
+        reservation_id: id.into(),
+        purpose: format!("job_{id}"),
+        credits,
+        at: at(when),
+    }
+}
+
+#[test]
+fn opening_gives_the_plan_allocation_for_the_current_month() {
+    AccountTest::with(())
+        .given_no_previous_events()
+        .when(AccountCommand::OpenAccount {
+            name: "Shop".into(),
+            plan: Plan::Free,
+            language: Language::english(),
+            at: at("2025-07-10T12:00:00Z"),
+        })
+        .then_expect_events(vec![opened(Plan::Free)]);
+}
+
+#[test]
+fn an_account_opens_once() {
+    AccountTest::with(())
+        .given(vec![opened(Plan::Free)])
+        .when(AccountCommand::OpenAccount {
+            name: "Again".into(),
+            plan: Plan::Pro,
+            language: Language::english(),
+            at: at("2025-07-10T12:00:00Z"),
+        })
+        .then_expect_error(AccountError::AlreadyOpened);
+}
+
+#[test]
+fn reserving_takes_credits_from_the_balance() {
+    AccountTest::with(())
+        .given(vec![opened(Plan::Free)])
+        .when(reserve("r1", 2, "2025-07-11T00:00:00Z"))
+        .then_expect_events(vec![reserved("r1", 2, 2, 48)]);
+}
+
+#[test]
+fn reserving_more_than_the_balance_without_overage_is_refused() {
+    AccountTest::with(())
+        .given(vec![opened(Plan::Free), reserved("r1", 49, 49, 1)])
+        .when(reserve("r2", 2, "2025-07-11T00:00:00Z"))
+        .then_expect_error(AccountError::InsufficientCredits {
+            needed: 2,
+            remaining: 1,
+        });
+}
+
+#[test]
+fn reserving_beyond_the_balance_with_overage_records_the_overage() {
+    AccountTest::with(())
+        .given(vec![opened(Plan::Pro), reserved("r1", 4999, 4999, 1)])
+        .when(reserve("r2", 2, "2025-07-11T00:00:00Z"))
+        .then_expect_events(vec![reserved("r2", 2, 1, 0)]);
+}
+
+#[test]
+fn a_reservation_id_is_used_once() {
+    AccountTest::with(())
+        .given(vec![opened(Plan::Free), reserved("r1", 1, 1, 49)])
+        .when(reserve("r1", 1, "2025-07-11T00:00:00Z"))
+        .then_expect_error(AccountError::DuplicateReservation("r1".into()));
+}
+
+#[test]
+fn capture_settles_a_reservation_and_prices_its_overage() {
+    AccountTest::with(())
+        .given(vec![opened(Plan::Pro), reserved("r1", 2, 1, 0)])
+        .when(AccountCommand::CaptureCredits {
+            reservation_id: "r1".into(),
+            at: at("2025-07-11T00:00:01Z"),
+        })
+        .then_expect_events(vec![AccountEvent::CreditsCaptured {
+            reservation_id: "r1".into(),
+            purpose: "job_r1".into(),
+            credits: 2,
+            overage: 1,
+            overage_rate: Micros(30_000),
+            overage_cost: Micros(30_000),
+            remaining: 0,
+            at: at("2025-07-11T00:00:01Z"),
+        }]);
+}
+
+#[test]
+fn release_returns_the_balance_part() {
+    AccountTest::with(())
+        .given(vec![opened(Plan::Free), reserved("r1", 2, 2, 48)])
+        .when(AccountCommand::ReleaseCredits {
+            reservation_id: "r1".into(),
+            reason: "model failed".into(),
+            at: at("2025-07-11T00:00:01Z"),
+        })
+        .then_expect_events(vec![AccountEvent::CreditsReleased {
+            reservation_id: "r1".into(),
+            purpose: "job_r1".into(),
+            credits: 2,
+            returned: 2,
+            reason: "model failed".into(),
+            remaining: 50,
+            at: at("2025-07-11T00:00:01Z"),
+        }]);
+}
+
+#[test]
+fn a_reservation_is_settled_exactly_once() {
+    let captured = AccountEvent::CreditsCaptured {
+        reservation_id: "r1".into(),
+        purpose: "job_r1".into(),
+        credits: 1,
+        overage: 0,
+        overage_rate: Micros::ZERO,
+        overage_cost: Micros::ZERO,
+        remaining: 49,
+        at: at("2025-07-11T00:00:01Z"),
+    };
+    let given = vec![opened(Plan::Free), reserved("r1", 1, 1, 49), captured];
+    AccountTest::with(())
+        .given(given.clone())
+        .when(AccountCommand::CaptureCredits {
+            reservation_id: "r1".into(),
+            at: at("2025-07-11T00:00:02Z"),
+        })
+        .then_expect_error(AccountError::ReservationNotOpen("r1".into()));
+    AccountTest::with(())
+        .given(given)
+        .when(AccountCommand::ReleaseCredits {
+            reservation_id: "r1".into(),
+            reason: "late".into(),
+            at: at("2025-07-11T00:00:02Z"),
+        })
+        .then_expect_error(AccountError::ReservationNotOpen("r1".into()));
+}
+
+#[test]
+fn a_new_period_starts_before_the_first_command_after_the_1st_with_capped_rollover() {
+    let result = AccountTest::with(())
+        .given(vec![opened(Plan::Starter), reserved("r1", 100, 100, 900)])
+        .when(reserve("r2", 1, "2025-08-02T09:00:00Z"))
+        .inspect_result()
+        .unwrap();
+    let august = BillingPeriod::containing(at("2025-08-02T00:00:00Z"));
+    assert_eq!(
+        result[0],
+        AccountEvent::BillingPeriodStarted {
+            period: august,
+            allocation: 1000,
+            rollover: 900,
+            expired: 0,
+            remaining: 1900,
+            at: august.start,
+        }
+    );
+    assert!(matches!(
+        result[1],
+        AccountEvent::CreditsReserved {
+            remaining: 1899,
+            ..
+        }
+    ));
+}
+
+#[test]
+fn free_plans_do_not_roll_over_and_idle_months_each_start_a_period() {
+    let result = AccountTest::with(())
+        .given(vec![opened(Plan::Free), reserved("r1", 10, 10, 40)])
+        .when(reserve("r2", 1, "2025-10-05T00:00:00Z"))
+        .inspect_result()
+        .unwrap();
+    let periods: Vec<_> = result
+        .iter()
+        .filter_map(|e| match e {
+            AccountEvent::BillingPeriodStarted {
+                period,
+                rollover,
+                expired,
+                ..
+            } => Some((period.start, *rollover, *expired)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        periods,
+        vec![
+            (at("2025-08-01T00:00:00Z"), 0, 40),
+            (at("2025-09-01T00:00:00Z"), 0, 50),
+            (at("2025-10-01T00:00:00Z"), 0, 50),
+        ]
+    );
+}
+
+#[test]
+fn releasing_a_reservation_from_an_ended_period_returns_nothing() {
+    let result = AccountTest::with(())
+        .given(vec![opened(Plan::Free), reserved("r1", 5, 5, 45)])
+        .when(AccountCommand::ReleaseCredits {
+            reservation_id: "r1".into(),
+            reason: "expired".into(),
+            at: at("2025-08-01T00:00:05Z"),
+        })
+        .inspect_result()
+        .unwrap();
+    assert!(matches!(
+        result.last(),
+        Some(AccountEvent::CreditsReleased {
+            returned: 0,
+            remaining: 50,
+            ..
+        })
+    ));
+}
+
+#[test]
+fn overage_cannot_be_enabled_on_a_plan_without_it() {
+    AccountTest::with(())
+        .given(vec![opened(Plan::Starter)])
+        .when(AccountCommand::SetOverage {
+            enabled: true,
+            at: at("2025-07-11T00:00:00Z"),
+        })
+        .then_expect_error(AccountError::NoOverageOnPlan("starter".into()));
+}

@@ -1,0 +1,218 @@
+//! One image's generation: requested with its credits already reserved, then completed or
+//! failed exactly once. The model call happens outside, between the two commands.
+use chrono::{DateTime, Utc};
+use cqrs_es::event_sink::EventSink;
+use cqrs_es::{Aggregate, DomainEvent};
+use serde::{Deserialize, Serialize};
+
+use crate::generation::{GeneratedText, GenerationOptions};
+use crate::image::ImageRef;
+use crate::{Credits, Micros};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    Api,
+    Bulk,
+    Dashboard,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Tokens {
+    pub input: u32,
+    pub output: u32,
+}
+
+/// What the model did for a completed job.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Generation {
+    pub results: GeneratedText,
+    pub model: String,
+    pub tokens: Tokens,
+    pub processing_ms: u64,
+    pub cost: Micros,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum JobCommand {
+    GenerateImage {
+        account_id: String,
+        source: Source,
+        batch_id: Option<String>,
+        image: ImageRef,
+        options: Box<GenerationOptions>,
+        reservation_id: String,
+        credits: Credits,
+        at: DateTime<Utc>,
+    },
+    CompleteJob {
+        generation: Generation,
+        at: DateTime<Utc>,
+    },
+    FailJob {
+        error: String,
+        at: DateTime<Utc>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum JobEvent {
+    JobRequested {
+        account_id: String,
+        source: Source,
+        batch_id: Option<String>,
+        image: ImageRef,
+        options: Box<GenerationOptions>,
+        reservation_id: String,
+        credits: Credits,
+        at: DateTime<Utc>,
+    },
+    JobCompleted {
+        account_id: String,
+        reservation_id: String,
+        generation: Generation,
+        at: DateTime<Utc>,
+    },
+    JobFailed {
+        account_id: String,
+        reservation_id: String,
+        error: String,
+        at: DateTime<Utc>,
+    },
+}
+
+impl DomainEvent for JobEvent {
+    fn event_type(&self) -> String {
+        match self {
+            JobEvent::JobRequested { .. } => "JobRequested",
+            JobEvent::JobCompleted { .. } => "JobCompleted",
+            JobEvent::JobFailed { .. } => "JobFailed",
+        }
+        .to_string()
+    }
+
+    fn event_version(&self) -> String {
+        "1.0".to_string()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JobError {
+    #[error("job already requested")]
+    AlreadyRequested,
+    #[error("job was never requested")]
+    NotRequested,
+    #[error("job already finished")]
+    AlreadyFinished,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum JobState {
+    #[default]
+    New,
+    Requested,
+    Completed,
+    Failed,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Job {
+    state: JobState,
+    account_id: String,
+    reservation_id: String,
+}
+
+impl Job {
+    pub fn state(&self) -> JobState {
+        self.state
+    }
+
+    fn ensure_running(&self) -> Result<(), JobError> {
+        match self.state {
+            JobState::New => Err(JobError::NotRequested),
+            JobState::Requested => Ok(()),
+            JobState::Completed | JobState::Failed => Err(JobError::AlreadyFinished),
+        }
+    }
+}
+
+impl Aggregate for Job {
+    const TYPE: &'static str = "Job";
+    type Command = JobCommand;
+    type Event = JobEvent;
+    type Error = JobError;
+    type Services = ();
+
+    async fn handle(
+        &mut self,
+        command: Self::Command,
+        _: &Self::Services,
+        sink: &EventSink<Self>,
+    ) -> Result<(), Self::Error> {
+        let event = match command {
+            JobCommand::GenerateImage {
+                account_id,
+                source,
+                batch_id,
+                image,
+                options,
+                reservation_id,
+                credits,
+                at,
+            } => {
+                if self.state != JobState::New {
+                    return Err(JobError::AlreadyRequested);
+                }
+                JobEvent::JobRequested {
+                    account_id,
+                    source,
+                    batch_id,
+                    image,
+                    options,
+                    reservation_id,
+                    credits,
+                    at,
+                }
+            }
+            JobCommand::CompleteJob { generation, at } => {
+                self.ensure_running()?;
+                JobEvent::JobCompleted {
+                    account_id: self.account_id.clone(),
+                    reservation_id: self.reservation_id.clone(),
+                    generation,
+                    at,
+                }
+            }
+            JobCommand::FailJob { error, at } => {
+                self.ensure_running()?;
+                JobEvent::JobFailed {
+                    account_id: self.account_id.clone(),
+                    reservation_id: self.reservation_id.clone(),
+                    error,
+                    at,
+                }
+            }
+        };
+        sink.write(event, self).await;
+        Ok(())
+    }
+
+    fn apply(&mut self, event: Self::Event) {
+        match event {
+            JobEvent::JobRequested {
+                account_id,
+                reservation_id,
+                ..
+            } => {
+                self.state = JobState::Requested;
+                self.account_id = account_id;
+                self.reservation_id = reservation_id;
+            }
+            JobEvent::JobCompleted { .. } => self.state = JobState::Completed,
+            JobEvent::JobFailed { .. } => self.state = JobState::Failed,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

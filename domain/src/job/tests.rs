@@ -1,0 +1,145 @@
+use cqrs_es::test::TestFramework;
+
+use super::*;
+use crate::generation::{Fields, Language, MaxLength, Mode, Product};
+use crate::image::ImageFormat;
+
+fn at() -> DateTime<Utc> {
+    "2025-07-15T10:30:00Z".parse().unwrap()
+}
+
+fn options() -> Box<GenerationOptions> {
+    Box::new(GenerationOptions {
+        mode: Mode::Standard,
+        language: Language::english(),
+        keywords: vec![],
+        max_length: MaxLength::DEFAULT,
+        fields: Fields::all(),
+        page_url: None,
+        page_context: None,
+        product: Product::default(),
+        custom_prompt: None,
+    })
+}
+
+fn image() -> ImageRef {
+    ImageRef {
+        url: Some("https://example.com/photo.jpg".into()),
+        sha256: "00".repeat(32),
+        bytes: 1234,
+        format: ImageFormat::Jpeg,
+        width: 800,
+        height: 600,
+    }
+}
+
+fn requested() -> JobEvent {
+    JobEvent::JobRequested {
+        account_id: "acct_1".into(),
+        source: Source::Api,
+        batch_id: None,
+        image: image(),
+        options: options(),
+        reservation_id: "res_1".into(),
+        credits: 1,
+        at: at(),
+    }
+}
+
+fn generation() -> Generation {
+    Generation {
+        results: GeneratedText {
+            alt_text: Some("A red bicycle".into()),
+            ..Default::default()
+        },
+        model: "builtin".into(),
+        tokens: Tokens::default(),
+        processing_ms: 5,
+        cost: Micros::ZERO,
+    }
+}
+
+#[test]
+fn generate_image_requests_a_job() {
+    TestFramework::<Job>::with(())
+        .given_no_previous_events()
+        .when(JobCommand::GenerateImage {
+            account_id: "acct_1".into(),
+            source: Source::Api,
+            batch_id: None,
+            image: image(),
+            options: options(),
+            reservation_id: "res_1".into(),
+            credits: 1,
+            at: at(),
+        })
+        .then_expect_events(vec![requested()]);
+}
+
+#[test]
+fn completion_names_the_reservation_to_capture() {
+    TestFramework::<Job>::with(())
+        .given(vec![requested()])
+        .when(JobCommand::CompleteJob {
+            generation: generation(),
+            at: at(),
+        })
+        .then_expect_events(vec![JobEvent::JobCompleted {
+            account_id: "acct_1".into(),
+            reservation_id: "res_1".into(),
+            generation: generation(),
+            at: at(),
+        }]);
+}
+
+#[test]
+fn a_job_finishes_once() {
+    let failed = JobEvent::JobFailed {
+        account_id: "acct_1".into(),
+        reservation_id: "res_1".into(),
+        error: "model unavailable".into(),
+        at: at(),
+    };
+    TestFramework::<Job>::with(())
+        .given(vec![requested()])
+        .when(JobCommand::FailJob {
+            error: "model unavailable".into(),
+            at: at(),
+        })
+        .then_expect_events(vec![failed.clone()]);
+    TestFramework::<Job>::with(())
+        .given(vec![requested(), failed])
+        .when(JobCommand::CompleteJob {
+            generation: generation(),
+            at: at(),
+        })
+        .then_expect_error(JobError::AlreadyFinished);
+}
+
+#[test]
+fn an_unrequested_job_cannot_finish() {
+    TestFramework::<Job>::with(())
+        .given_no_previous_events()
+        .when(JobCommand::FailJob {
+            error: "x".into(),
+            at: at(),
+        })
+        .then_expect_error(JobError::NotRequested);
+}
+
+#[test]
+fn a_job_is_requested_once() {
+    TestFramework::<Job>::with(())
+        .given(vec![requested()])
+        .when(JobCommand::GenerateImage {
+            account_id: "acct_1".into(),
+            source: Source::Api,
+            batch_id: None,
+            image: image(),
+            options: options(),
+            reservation_id: "res_2".into(),
+            credits: 1,
+            at: at(),
+        })
+        .then_expect_error(JobError::AlreadyRequested);
+}
