@@ -1,1 +1,27 @@
+//! Read models and the SQL that keeps and reads them. Every read model is derived from events
+//! alone: each projection applies events in global order, in one transaction with its
+//! checkpoint, so none is missed or applied twice and any of them can be dropped and rebuilt.
+#![forbid(unsafe_code)]
 
+pub mod accounts;
+pub mod api_keys;
+pub mod checkpoint;
+pub mod db;
+mod event;
+mod projection;
+
+pub use db::{Arg, Db, Tx};
+pub use event::{timestamp, DecodedEvent, StoredEvent};
+pub use projection::Projection;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProjectionError {
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("event {position} ({event_type}) cannot be read: {source}")]
+    Decode {
+        position: i64,
+        event_type: String,
+        source: serde_json::Error,
+    },
+}

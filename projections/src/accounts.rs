@@ -1,0 +1,66 @@
+//! The accounts read model: who the accounts are, for the CLI and for key issuing.
+use altframe_domain::account::AccountEvent;
+use serde::Serialize;
+
+use crate::{on_db, timestamp, Db, Tx};
+
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+pub struct AccountRow {
+    pub id: String,
+    pub name: String,
+    pub plan: String,
+    pub language: String,
+    pub overage_enabled: bool,
+    pub created_at: String,
+}
+
+pub(crate) async fn apply(tx: &mut Tx, id: &str, event: &AccountEvent) -> Result<(), sqlx::Error> {
+    match event {
+        AccountEvent::AccountOpened {
+            name,
+            plan,
+            language,
+            overage_enabled,
+            at,
+            ..
+        } => {
+            tx.execute(
+                "INSERT INTO accounts (id, name, plan, language, overage_enabled, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+                vec![
+                    id.into(),
+                    name.clone().into(),
+                    plan.as_str().into(),
+                    language.as_str().into(),
+                    (*overage_enabled).into(),
+                    timestamp(*at).into(),
+                ],
+            )
+            .await?;
+        }
+        AccountEvent::OverageChanged { enabled, .. } => {
+            tx.execute(
+                "UPDATE accounts SET overage_enabled = $1 WHERE id = $2",
+                vec![(*enabled).into(), id.into()],
+            )
+            .await?;
+        }
+        AccountEvent::BillingPeriodStarted { .. }
+        | AccountEvent::CreditsReserved { .. }
+        | AccountEvent::CreditsCaptured { .. }
+        | AccountEvent::CreditsReleased { .. } => {}
+    }
+    Ok(())
+}
+
+const COLUMNS: &str = "id, name, plan, language, overage_enabled, created_at";
+
+pub async fn list(db: &Db) -> Result<Vec<AccountRow>, sqlx::Error> {
+    let sql = format!("SELECT {COLUMNS} FROM accounts ORDER BY created_at, id");
+    on_db!(db, pool => sqlx::query_as::<_, AccountRow>(&sql).fetch_all(pool).await)
+}
+
+pub async fn find(db: &Db, id: &str) -> Result<Option<AccountRow>, sqlx::Error> {
+    let sql = format!("SELECT {COLUMNS} FROM accounts WHERE id = $1");
+    on_db!(db, pool => sqlx::query_as::<_, AccountRow>(&sql).bind(id).fetch_optional(pool).await)
+}

@@ -1,0 +1,69 @@
+//! The key lookup read model: a key's hash to its account, and whether it still works.
+use altframe_domain::api_key::ApiKeyEvent;
+use serde::Serialize;
+
+use crate::{on_db, timestamp, Arg, Db, Tx};
+
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+pub struct ApiKeyRow {
+    pub id: String,
+    pub account_id: String,
+    pub name: String,
+    #[serde(skip)]
+    pub key_hash: String,
+    pub key_prefix: String,
+    pub created_at: String,
+    pub revoked_at: Option<String>,
+}
+
+pub(crate) async fn apply(tx: &mut Tx, id: &str, event: &ApiKeyEvent) -> Result<(), sqlx::Error> {
+    match event {
+        ApiKeyEvent::ApiKeyIssued {
+            account_id,
+            name,
+            key_hash,
+            key_prefix,
+            at,
+        } => {
+            tx.execute(
+                "INSERT INTO api_keys (id, account_id, name, key_hash, key_prefix, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+                vec![
+                    id.into(),
+                    account_id.clone().into(),
+                    name.clone().into(),
+                    key_hash.clone().into(),
+                    key_prefix.clone().into(),
+                    timestamp(*at).into(),
+                ],
+            )
+            .await?;
+        }
+        ApiKeyEvent::ApiKeyRevoked { at, .. } => {
+            tx.execute(
+                "UPDATE api_keys SET revoked_at = $1 WHERE id = $2",
+                vec![Arg::Text(timestamp(*at)), id.into()],
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+const COLUMNS: &str = "id, account_id, name, key_hash, key_prefix, created_at, revoked_at";
+
+pub async fn find_by_hash(db: &Db, key_hash: &str) -> Result<Option<ApiKeyRow>, sqlx::Error> {
+    let sql = format!("SELECT {COLUMNS} FROM api_keys WHERE key_hash = $1");
+    on_db!(db, pool => sqlx::query_as::<_, ApiKeyRow>(&sql).bind(key_hash).fetch_optional(pool).await)
+}
+
+pub async fn find(db: &Db, id: &str) -> Result<Option<ApiKeyRow>, sqlx::Error> {
+    let sql = format!("SELECT {COLUMNS} FROM api_keys WHERE id = $1");
+    on_db!(db, pool => sqlx::query_as::<_, ApiKeyRow>(&sql).bind(id).fetch_optional(pool).await)
+}
+
+pub async fn list_for_account(db: &Db, account_id: &str) -> Result<Vec<ApiKeyRow>, sqlx::Error> {
+    let sql =
+        format!("SELECT {COLUMNS} FROM api_keys WHERE account_id = $1 ORDER BY created_at, id");
+    on_db!(db, pool => sqlx::query_as::<_, ApiKeyRow>(&sql).bind(account_id).fetch_all(pool).await)
+}

@@ -1,0 +1,55 @@
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde_json::Value;
+
+use altframe_domain::account::AccountEvent;
+use altframe_domain::api_key::ApiKeyEvent;
+use altframe_domain::job::JobEvent;
+
+use crate::ProjectionError;
+
+/// An event as the store holds it, with its place in the global order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredEvent {
+    pub position: i64,
+    /// Postgres: the writing transaction's id (xid8, as text); SQLite: "0".
+    pub transaction_id: String,
+    pub aggregate_type: String,
+    pub aggregate_id: String,
+    pub sequence: i64,
+    pub event_type: String,
+    pub event_version: String,
+    pub payload: Value,
+}
+
+/// A stored event decoded into its aggregate's event type.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DecodedEvent {
+    Account(AccountEvent),
+    ApiKey(ApiKeyEvent),
+    Job(JobEvent),
+    /// An aggregate this version does not project.
+    Other,
+}
+
+impl StoredEvent {
+    pub fn decode(&self) -> Result<DecodedEvent, ProjectionError> {
+        let err = |source| ProjectionError::Decode {
+            position: self.position,
+            event_type: self.event_type.clone(),
+            source,
+        };
+        let payload = self.payload.clone();
+        Ok(match self.aggregate_type.as_str() {
+            "Account" => DecodedEvent::Account(serde_json::from_value(payload).map_err(err)?),
+            "ApiKey" => DecodedEvent::ApiKey(serde_json::from_value(payload).map_err(err)?),
+            "Job" => DecodedEvent::Job(serde_json::from_value(payload).map_err(err)?),
+            _ => DecodedEvent::Other,
+        })
+    }
+}
+
+/// How read models store instants: RFC 3339 in UTC with milliseconds, which sorts as text and
+/// is what the API prints.
+pub fn timestamp(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Millis, true)
+}

@@ -1,0 +1,17 @@
+//! Everything a request needs, built once at start-up and shared.
+use std::sync::Arc;
+
+use crate::clock::Clock;
+use crate::image::Intake;
+use crate::projector::Projector;
+use crate::store::Store;
+use crate::vision::VisionProvider;
+
+#[derive(Clone)]
+pub struct App {
+    pub store: Arc<Store>,
+    pub projector: Arc<Projector>,
+    pub intake: Arc<Intake>,
+    pub vision: Arc<dyn VisionProvider>,
+    pub clock: Arc<dyn Clock>,
+}

@@ -1,0 +1,247 @@
+//! The command line: `serve`, and the operator's commands for accounts and keys.
+use altframe_domain::generation::Language;
+use altframe_domain::plan::Plan;
+use altframe_projections::{accounts as account_rows, api_keys as key_rows};
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand};
+use serde_json::json;
+
+use crate::clock::{Clock, SystemClock};
+use crate::config::ServeConfig;
+use crate::ids;
+use crate::projector::Projector;
+use crate::service::accounts as admin;
+use crate::store::{DatabaseUrl, Store};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "altframe",
+    version,
+    about = "Alt text, titles, captions and Open Graph descriptions for images, with every credit accounted for"
+)]
+pub struct Cli {
+    /// The store: a postgres:// URL, or a SQLite file (default ./altframe.db).
+    #[arg(long, global = true, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP API.
+    Serve(Box<ServeConfig>),
+    /// Open and inspect accounts.
+    #[command(subcommand)]
+    Accounts(AccountsCommand),
+    /// Issue, list and revoke API keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AccountsCommand {
+    /// Open an account.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// free, starter, pro or business.
+        #[arg(long, default_value = "free")]
+        plan: String,
+        /// Default language (ISO 639-1) for requests that name none.
+        #[arg(long, default_value = "en")]
+        language: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List accounts.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one account with its balance.
+    Show {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Issue a key; the secret is printed once.
+    Create {
+        #[arg(long)]
+        account: String,
+        #[arg(long, default_value = "default")]
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List an account's keys (never their secrets).
+    List {
+        #[arg(long)]
+        account: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a key for good.
+    Revoke {
+        key_id: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let url = DatabaseUrl::parse(cli.database_url.as_deref())?;
+    let store = Store::open(&url).await?;
+    match cli.command {
+        Command::Serve(config) => crate::server::serve(*config, store).await,
+        Command::Accounts(c) => accounts(c, &store).await,
+        Command::Keys(c) => keys(c, &store).await,
+    }
+}
+
+async fn up_to_date(store: &Store) -> anyhow::Result<()> {
+    Projector::new(store.db.clone())
+        .catch_up()
+        .await
+        .context("bringing read models up to date")?;
+    Ok(())
+}
+
+fn print_json(value: &serde_json::Value) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+async fn accounts(command: AccountsCommand, store: &Store) -> anyhow::Result<()> {
+    let clock = SystemClock;
+    match command {
+        AccountsCommand::Create {
+            name,
+            plan,
+            language,
+            json,
+        } => {
+            let plan = Plan::parse(&plan).with_context(|| {
+                format!("unknown plan {plan}: use free, starter, pro or business")
+            })?;
+            let language = Language::parse(&language).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let id = ids::account_id();
+            admin::open_account(store, &clock, &id, &name, plan, language).await?;
+            up_to_date(store).await?;
+            let row = account_rows::find(&store.db, &id)
+                .await?
+                .context("account not projected")?;
+            if json {
+                print_json(&json!(row))
+            } else {
+                println!(
+                    "Opened account {} ({}, {} plan)",
+                    row.id, row.name, row.plan
+                );
+                Ok(())
+            }
+        }
+        AccountsCommand::List { json } => {
+            up_to_date(store).await?;
+            let rows = account_rows::list(&store.db).await?;
+            if json {
+                return print_json(&json!(rows));
+            }
+            println!(
+                "{:<22} {:<10} {:<8} {:<26} NAME",
+                "ID", "PLAN", "LANG", "CREATED"
+            );
+            for r in rows {
+                println!(
+                    "{:<22} {:<10} {:<8} {:<26} {}",
+                    r.id, r.plan, r.language, r.created_at, r.name
+                );
+            }
+            Ok(())
+        }
+        AccountsCommand::Show { id, json } => {
+            up_to_date(store).await?;
+            let Some(row) = account_rows::find(&store.db, &id).await? else {
+                bail!("account {id} does not exist");
+            };
+            let state = store.accounts.load(&id).await?;
+            let value = json!({
+                "account": row,
+                "credits_remaining": state.remaining(),
+                "at": clock.now(),
+            });
+            if json {
+                return print_json(&value);
+            }
+            println!("Account   {}\nName      {}\nPlan      {}\nLanguage  {}\nOverage   {}\nCreated   {}\nRemaining {} credits",
+                row.id, row.name, row.plan, row.language,
+                if row.overage_enabled { "enabled" } else { "disabled" },
+                row.created_at, state.remaining());
+            Ok(())
+        }
+    }
+}
+
+async fn keys(command: KeysCommand, store: &Store) -> anyhow::Result<()> {
+    let clock = SystemClock;
+    match command {
+        KeysCommand::Create {
+            account,
+            name,
+            json,
+        } => {
+            let issued = admin::issue_key(store, &clock, &account, &name).await?;
+            up_to_date(store).await?;
+            if json {
+                return print_json(&json!(issued));
+            }
+            println!(
+                "Issued key {} for account {}. The key, shown this once:\n\n    {}\n",
+                issued.id, issued.account_id, issued.key
+            );
+            Ok(())
+        }
+        KeysCommand::List { account, json } => {
+            up_to_date(store).await?;
+            if account_rows::find(&store.db, &account).await?.is_none() {
+                bail!("account {account} does not exist");
+            }
+            let rows = key_rows::list_for_account(&store.db, &account).await?;
+            if json {
+                return print_json(&json!(rows));
+            }
+            println!(
+                "{:<22} {:<14} {:<26} {:<26} NAME",
+                "ID", "PREFIX", "CREATED", "REVOKED"
+            );
+            for r in rows {
+                println!(
+                    "{:<22} {:<14} {:<26} {:<26} {}",
+                    r.id,
+                    format!("{}…", r.key_prefix),
+                    r.created_at,
+                    r.revoked_at.as_deref().unwrap_or("-"),
+                    r.name
+                );
+            }
+            Ok(())
+        }
+        KeysCommand::Revoke { key_id, json } => {
+            admin::revoke_key(store, &clock, &key_id).await?;
+            up_to_date(store).await?;
+            let row = key_rows::find(&store.db, &key_id)
+                .await?
+                .context("key not projected")?;
+            if json {
+                return print_json(&json!(row));
+            }
+            println!("Revoked key {key_id}");
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,125 @@
+//! Configuration for `serve`: one typed struct, read once from flags and the environment, with
+//! defaults that run on a laptop. Secrets are never printed (`hide_env_values`).
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+
+use crate::image::IntakeConfig;
+use crate::outbound::OutboundConfig;
+use crate::vision::{OpenAiConfig, PriceTable};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum VisionKind {
+    Openai,
+    Builtin,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeConfig {
+    /// Address to listen on.
+    #[arg(long, env = "ALTFRAME_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+
+    /// Vision provider; `openai` when OPENAI_API_KEY is set, else `builtin`.
+    #[arg(long, env = "ALTFRAME_VISION", value_enum)]
+    pub vision: Option<VisionKind>,
+
+    /// API key for the OpenAI-compatible endpoint (optional for local servers).
+    #[arg(long, env = "OPENAI_API_KEY", hide_env_values = true)]
+    pub openai_api_key: Option<String>,
+
+    /// Base URL of the OpenAI-compatible API.
+    #[arg(
+        long,
+        env = "ALTFRAME_OPENAI_BASE_URL",
+        default_value = "https://api.openai.com/v1"
+    )]
+    pub openai_base_url: String,
+
+    /// Model name sent to the OpenAI-compatible API.
+    #[arg(long, env = "ALTFRAME_MODEL", default_value = "gpt-4.1-nano")]
+    pub model: String,
+
+    /// Extra or replaced token prices: `model=input/output,...` in USD per million tokens.
+    #[arg(long, env = "ALTFRAME_MODEL_PRICES", default_value = "")]
+    pub model_prices: String,
+
+    /// Seconds before one model call times out.
+    #[arg(long, env = "ALTFRAME_MODEL_TIMEOUT_SECS", default_value_t = 60)]
+    pub model_timeout_secs: u64,
+
+    /// Retries of a model call after a 429, a 5xx or a timeout.
+    #[arg(long, env = "ALTFRAME_MODEL_RETRIES", default_value_t = 3)]
+    pub model_retries: u32,
+
+    /// First retry delay in milliseconds; doubled for each further retry.
+    #[arg(long, env = "ALTFRAME_MODEL_RETRY_BASE_MS", default_value_t = 500)]
+    pub model_retry_base_ms: u64,
+
+    /// Allow image URLs on loopback, private and link-local networks (development only).
+    #[arg(long, env = "ALTFRAME_ALLOW_PRIVATE_NETWORKS", default_value_t = false, action = clap::ArgAction::Set)]
+    pub allow_private_networks: bool,
+
+    /// Seconds before fetching an image URL times out.
+    #[arg(long, env = "ALTFRAME_FETCH_TIMEOUT_SECS", default_value_t = 10)]
+    pub fetch_timeout_secs: u64,
+
+    /// Largest image accepted, in bytes.
+    #[arg(long, env = "ALTFRAME_MAX_IMAGE_BYTES", default_value_t = 20 * 1024 * 1024)]
+    pub max_image_bytes: usize,
+
+    /// Largest image accepted, in pixels (width × height).
+    #[arg(long, env = "ALTFRAME_MAX_IMAGE_PIXELS", default_value_t = 64_000_000)]
+    pub max_image_pixels: u64,
+
+    /// Longest side of the copy sent to the model, in pixels.
+    #[arg(long, env = "ALTFRAME_MODEL_IMAGE_SIDE", default_value_t = 1024)]
+    pub model_image_side: u32,
+
+    /// Seconds before a request is abandoned.
+    #[arg(long, env = "ALTFRAME_REQUEST_TIMEOUT_SECS", default_value_t = 120)]
+    pub request_timeout_secs: u64,
+
+    /// Plan of the account opened on the first start of an empty store.
+    #[arg(long, env = "ALTFRAME_DEFAULT_PLAN", default_value = "free")]
+    pub default_plan: String,
+}
+
+impl ServeConfig {
+    pub fn vision_kind(&self) -> VisionKind {
+        self.vision.unwrap_or(if self.openai_api_key.is_some() {
+            VisionKind::Openai
+        } else {
+            VisionKind::Builtin
+        })
+    }
+
+    pub fn outbound(&self) -> OutboundConfig {
+        OutboundConfig {
+            allow_private_networks: self.allow_private_networks,
+            timeout: Duration::from_secs(self.fetch_timeout_secs),
+            max_redirects: 5,
+        }
+    }
+
+    pub fn intake(&self) -> IntakeConfig {
+        IntakeConfig {
+            max_bytes: self.max_image_bytes,
+            max_pixels: self.max_image_pixels,
+            model_max_side: self.model_image_side,
+        }
+    }
+
+    pub fn openai(&self) -> Result<OpenAiConfig, String> {
+        Ok(OpenAiConfig {
+            base_url: self.openai_base_url.clone(),
+            api_key: self.openai_api_key.clone(),
+            model: self.model.clone(),
+            timeout: Duration::from_secs(self.model_timeout_secs),
+            max_retries: self.model_retries,
+            retry_base: Duration::from_millis(self.model_retry_base_ms),
+            prices: PriceTable::default().with_overrides(&self.model_prices)?,
+        })
+    }
+}

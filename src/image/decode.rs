@@ -1,0 +1,134 @@
+//! Decoding with bounds, downscaling, and the copy the model receives.
+use std::io::Cursor;
+
+use altframe_domain::image::ImageFormat;
+use fast_image_resize::images::Image as ResizeImage;
+use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
+use image::codecs::jpeg::JpegEncoder;
+use image::codecs::png::PngEncoder;
+use image::{DynamicImage, ImageEncoder, ImageReader, Limits, RgbaImage};
+
+use super::IntakeError;
+
+/// Decodes to RGBA8, refusing images whose header claims more than `max_pixels` before any
+/// pixel buffer is allocated (a decompression bomb costs a header read, nothing more).
+pub(super) fn decode(
+    bytes: &[u8],
+    format: ImageFormat,
+    max_pixels: u64,
+) -> Result<RgbaImage, IntakeError> {
+    let undecodable = |reason: String| IntakeError::Undecodable { format, reason };
+    let check = |width: u32, height: u32| {
+        if u64::from(width) * u64::from(height) > max_pixels {
+            Err(IntakeError::TooManyPixels {
+                width,
+                height,
+                max: max_pixels,
+            })
+        } else if width == 0 || height == 0 {
+            Err(undecodable("the image has no pixels".into()))
+        } else {
+            Ok(())
+        }
+    };
+    let image_format = match format {
+        ImageFormat::Jpeg => image::ImageFormat::Jpeg,
+        ImageFormat::Png => image::ImageFormat::Png,
+        ImageFormat::Webp => image::ImageFormat::WebP,
+        ImageFormat::Gif => image::ImageFormat::Gif,
+        ImageFormat::Tiff => image::ImageFormat::Tiff,
+        ImageFormat::Avif | ImageFormat::Heic => return decode_heif(bytes, check),
+    };
+    let reader = || ImageReader::with_format(Cursor::new(bytes), image_format);
+    let (width, height) = reader()
+        .into_dimensions()
+        .map_err(|e| undecodable(e.to_string()))?;
+    check(width, height)?;
+    let mut limits = Limits::default();
+    limits.max_image_width = Some(width);
+    limits.max_image_height = Some(height);
+    limits.max_alloc = Some(max_pixels * 8 + 64 * 1024 * 1024);
+    let mut r = reader();
+    r.limits(limits);
+    let image = r.decode().map_err(|e| undecodable(e.to_string()))?;
+    Ok(image.into_rgba8())
+}
+
+/// AVIF and HEIC through libheif, which also reads the dimensions before decoding.
+fn decode_heif(
+    bytes: &[u8],
+    check: impl Fn(u32, u32) -> Result<(), IntakeError>,
+) -> Result<RgbaImage, IntakeError> {
+    let format = super::sniff_format(bytes).unwrap_or(ImageFormat::Heic);
+    let undecodable = |e: libheif_rs::HeifError| IntakeError::Undecodable {
+        format,
+        reason: e.to_string(),
+    };
+    let context = libheif_rs::HeifContext::read_from_bytes(bytes).map_err(undecodable)?;
+    let handle = context.primary_image_handle().map_err(undecodable)?;
+    check(handle.width(), handle.height())?;
+    let image = handle
+        .decode(
+            libheif_rs::ColorSpace::Rgb(libheif_rs::RgbChroma::Rgba),
+            None,
+        )
+        .map_err(undecodable)?;
+    let plane = image
+        .planes()
+        .interleaved
+        .ok_or_else(|| IntakeError::Undecodable {
+            format,
+            reason: "libheif returned no interleaved RGBA plane".into(),
+        })?;
+    let row_bytes = plane.width as usize * 4;
+    let mut rgba = Vec::with_capacity(row_bytes * plane.height as usize);
+    for row in plane.data.chunks(plane.stride).take(plane.height as usize) {
+        rgba.extend_from_slice(&row[..row_bytes.min(row.len())]);
+    }
+    RgbaImage::from_raw(plane.width, plane.height, rgba).ok_or_else(|| IntakeError::Undecodable {
+        format,
+        reason: "libheif returned a short plane".into(),
+    })
+}
+
+/// Scales the image so its longest side is at most `max_side`, keeping the aspect ratio.
+pub(super) fn downscale(image: RgbaImage, max_side: u32) -> RgbaImage {
+    let (w, h) = image.dimensions();
+    let longest = w.max(h);
+    if longest <= max_side {
+        return image;
+    }
+    let scale = f64::from(max_side) / f64::from(longest);
+    let nw = ((f64::from(w) * scale).round() as u32).max(1);
+    let nh = ((f64::from(h) * scale).round() as u32).max(1);
+    let Ok(src) = ResizeImage::from_vec_u8(w, h, image.clone().into_raw(), PixelType::U8x4) else {
+        return image;
+    };
+    let mut dst = ResizeImage::new(nw, nh, PixelType::U8x4);
+    let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::CatmullRom));
+    if Resizer::new().resize(&src, &mut dst, &options).is_err() {
+        return image;
+    }
+    RgbaImage::from_raw(nw, nh, dst.into_vec()).unwrap_or(image)
+}
+
+/// JPEG for opaque images; PNG when there is transparency, which JPEG would lose.
+pub(super) fn encode_for_model(
+    pixels: &RgbaImage,
+) -> Result<(Vec<u8>, &'static str), image::ImageError> {
+    let mut out = Vec::new();
+    let (w, h) = pixels.dimensions();
+    if pixels.pixels().any(|p| p.0[3] < 255) {
+        PngEncoder::new(&mut out).write_image(pixels, w, h, image::ExtendedColorType::Rgba8)?;
+        Ok((out, "image/png"))
+    } else {
+        let rgb = DynamicImage::ImageRgba8(pixels.clone()).into_rgb8();
+        JpegEncoder::new_with_quality(&mut out, 85).write_image(
+            &rgb,
+            w,
+            h,
+            image::ExtendedColorType::Rgb8,
+        )?;
+        Ok((out, "image/jpeg"))
+    }
+}

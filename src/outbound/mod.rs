@@ -1,0 +1,190 @@
+//! Outbound HTTP for image URLs (and later webhooks) that cannot be turned against the
+//! network it runs in: non-public addresses are refused after DNS resolution, the checked
+//! address is the one connected to, and every redirect hop is checked again.
+mod address;
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+use reqwest::redirect::Policy;
+use url::Url;
+
+pub use address::is_public;
+
+#[derive(Debug, Clone)]
+pub struct OutboundConfig {
+    pub allow_private_networks: bool,
+    pub timeout: Duration,
+    pub max_redirects: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    #[error("{0} is not a valid http(s) URL")]
+    BadUrl(String),
+    #[error("{0} points to a private or reserved network address, which is not allowed")]
+    Refused(String),
+    #[error("could not fetch {url}: {reason}")]
+    Unreachable { url: String, reason: String },
+    #[error("fetching {0} timed out")]
+    Timeout(String),
+    #[error("{url} answered HTTP {status}")]
+    Status { url: String, status: u16 },
+    #[error("{url} redirected more than {max} times")]
+    TooManyRedirects { url: String, max: usize },
+    #[error("the response from {url} is larger than {max_bytes} bytes")]
+    TooLarge { url: String, max_bytes: usize },
+}
+
+#[derive(Clone)]
+pub struct Outbound {
+    client: reqwest::Client,
+    config: OutboundConfig,
+}
+
+impl Outbound {
+    pub fn new(config: OutboundConfig) -> Result<Outbound, reqwest::Error> {
+        let client = reqwest::Client::builder()
+            .redirect(Policy::none())
+            .no_proxy()
+            .timeout(config.timeout)
+            .connect_timeout(config.timeout)
+            .user_agent(concat!("AltFrame/", env!("CARGO_PKG_VERSION")))
+            .dns_resolver(Arc::new(CheckedResolver {
+                allow_private: config.allow_private_networks,
+            }))
+            .build()?;
+        Ok(Outbound { client, config })
+    }
+
+    /// GETs `url`, following redirects by hand, and returns at most `max_bytes` of body.
+    pub async fn get_bytes(&self, url: &str, max_bytes: usize) -> Result<Vec<u8>, FetchError> {
+        let mut current = self.checked_url(url)?;
+        for _ in 0..=self.config.max_redirects {
+            let response = self
+                .client
+                .get(current.clone())
+                .send()
+                .await
+                .map_err(|e| classify(current.as_str(), e))?;
+            let status = response.status();
+            if status.is_redirection() {
+                let location = response
+                    .headers()
+                    .get(reqwest::header::LOCATION)
+                    .and_then(|v| v.to_str().ok())
+                    .ok_or_else(|| FetchError::Unreachable {
+                        url: current.to_string(),
+                        reason: format!("HTTP {} without a Location", status.as_u16()),
+                    })?;
+                let next = current
+                    .join(location)
+                    .map_err(|_| FetchError::BadUrl(location.to_string()))?;
+                current = self.checked_url(next.as_str())?;
+                continue;
+            }
+            if !status.is_success() {
+                return Err(FetchError::Status {
+                    url: current.to_string(),
+                    status: status.as_u16(),
+                });
+            }
+            return read_capped(current.as_str(), response, max_bytes).await;
+        }
+        Err(FetchError::TooManyRedirects {
+            url: url.to_string(),
+            max: self.config.max_redirects,
+        })
+    }
+
+    /// Parses the URL and checks a literal IP host, which never reaches the resolver.
+    fn checked_url(&self, raw: &str) -> Result<Url, FetchError> {
+        let url = Url::parse(raw).map_err(|_| FetchError::BadUrl(raw.to_string()))?;
+        if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+            return Err(FetchError::BadUrl(raw.to_string()));
+        }
+        if !self.config.allow_private_networks {
+            let literal = match url.host() {
+                Some(url::Host::Ipv4(ip)) => Some(IpAddr::V4(ip)),
+                Some(url::Host::Ipv6(ip)) => Some(IpAddr::V6(ip)),
+                _ => None,
+            };
+            if literal.is_some_and(|ip| !is_public(ip)) {
+                return Err(FetchError::Refused(raw.to_string()));
+            }
+        }
+        Ok(url)
+    }
+}
+
+async fn read_capped(
+    url: &str,
+    mut response: reqwest::Response,
+    max_bytes: usize,
+) -> Result<Vec<u8>, FetchError> {
+    let too_large = || FetchError::TooLarge {
+        url: url.to_string(),
+        max_bytes,
+    };
+    if response
+        .content_length()
+        .is_some_and(|n| n > max_bytes as u64)
+    {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| classify(url, e))? {
+        if body.len() + chunk.len() > max_bytes {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+fn classify(url: &str, e: reqwest::Error) -> FetchError {
+    if e.is_timeout() {
+        return FetchError::Timeout(url.to_string());
+    }
+    let mut reason = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        if s.to_string().contains(address::REFUSED_MARKER) {
+            return FetchError::Refused(url.to_string());
+        }
+        reason = s.to_string();
+        source = s.source();
+    }
+    FetchError::Unreachable {
+        url: url.to_string(),
+        reason,
+    }
+}
+
+/// Resolves host names and keeps only public addresses, so the connection goes to an
+/// address that was checked, whatever a second DNS answer would say.
+struct CheckedResolver {
+    allow_private: bool,
+}
+
+impl Resolve for CheckedResolver {
+    fn resolve(&self, name: Name) -> Resolving {
+        let allow_private = self.allow_private;
+        Box::pin(async move {
+            let host = name.as_str().to_string();
+            let found: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let allowed: Vec<SocketAddr> = found
+                .into_iter()
+                .filter(|a| allow_private || is_public(a.ip()))
+                .collect();
+            if allowed.is_empty() {
+                return Err(format!("{host}: {}", address::REFUSED_MARKER).into());
+            }
+            let addrs: Addrs = Box::new(allowed.into_iter());
+            Ok(addrs)
+        })
+    }
+}

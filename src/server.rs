@@ -1,0 +1,103 @@
+//! `altframe serve`: open the store, build the app, listen.
+use std::sync::Arc;
+use std::time::Duration;
+
+use altframe_domain::plan::Plan;
+use anyhow::Context;
+use tokio::net::TcpListener;
+
+use crate::app::App;
+use crate::clock::{Clock, SystemClock};
+use crate::config::{ServeConfig, VisionKind};
+use crate::image::Intake;
+use crate::outbound::Outbound;
+use crate::projector::Projector;
+use crate::service::accounts;
+use crate::store::Store;
+use crate::vision::{BuiltinProvider, OpenAiProvider, VisionProvider};
+
+/// How often the projector looks for events committed by other processes.
+const PROJECTION_POLL: Duration = Duration::from_secs(1);
+
+/// Builds the shared state from configuration. Tests call this with their own clock.
+pub fn build_app(
+    config: &ServeConfig,
+    store: Arc<Store>,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<App> {
+    let outbound = Outbound::new(config.outbound()).context("building the HTTP client")?;
+    let vision: Arc<dyn VisionProvider> = match config.vision_kind() {
+        VisionKind::Builtin => Arc::new(BuiltinProvider),
+        VisionKind::Openai => {
+            let openai = config.openai().map_err(anyhow::Error::msg)?;
+            Arc::new(OpenAiProvider::new(openai).context("building the model client")?)
+        }
+    };
+    Ok(App {
+        projector: Projector::new(store.db.clone()),
+        store,
+        intake: Arc::new(Intake::new(config.intake(), outbound)),
+        vision,
+        clock,
+    })
+}
+
+pub async fn serve(config: ServeConfig, store: Store) -> anyhow::Result<()> {
+    let store = Arc::new(store);
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let plan = Plan::parse(&config.default_plan).with_context(|| {
+        format!(
+            "ALTFRAME_DEFAULT_PLAN: unknown plan {}",
+            config.default_plan
+        )
+    })?;
+    if let Some(key) = accounts::bootstrap(&store, clock.as_ref(), plan).await? {
+        println!(
+            "First start: opened the default account {} ({} plan).\n\
+             Its API key, shown this once (keep it secret):\n\n    {}\n",
+            key.account_id, plan, key.key
+        );
+    }
+    let app = build_app(&config, store, clock)?;
+    app.projector
+        .catch_up()
+        .await
+        .context("bringing read models up to date")?;
+    app.projector.spawn(PROJECTION_POLL);
+
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    tracing::info!(
+        address = %config.listen,
+        model = app.vision.model(),
+        "AltFrame is listening"
+    );
+    let router = crate::http::router(app, Duration::from_secs(config.request_timeout_secs));
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

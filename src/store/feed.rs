@@ -1,0 +1,75 @@
+//! Reads the events table in one global order, for projections and the process manager.
+//!
+//! Postgres takes `position` at INSERT but shows it at COMMIT, so a reader that only remembers
+//! positions could skip one committed late. Events are therefore read in (transaction id,
+//! position) order and only from transactions older than every one still running.
+use altframe_projections::checkpoint::Checkpoint;
+use altframe_projections::{StoredEvent, Tx};
+use serde_json::Value;
+
+const POSTGRES: &str = "
+SELECT position, transaction_id::text AS transaction_id, aggregate_type, aggregate_id, sequence,
+       event_type, event_version, payload
+  FROM events
+ WHERE (transaction_id, position) > ($1::text::xid8, $2)
+   AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+ ORDER BY transaction_id, position
+ LIMIT $3";
+
+const SQLITE: &str = "
+SELECT rowid AS position, '0' AS transaction_id, aggregate_type, aggregate_id, sequence,
+       event_type, event_version, payload
+  FROM events
+ WHERE rowid > $1
+ ORDER BY rowid
+ LIMIT $2";
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    position: i64,
+    transaction_id: String,
+    aggregate_type: String,
+    aggregate_id: String,
+    sequence: i64,
+    event_type: String,
+    event_version: String,
+    payload: Value,
+}
+
+/// Up to `limit` events after `checkpoint`, in global order.
+pub async fn after(
+    tx: &mut Tx,
+    checkpoint: &Checkpoint,
+    limit: i64,
+) -> Result<Vec<StoredEvent>, sqlx::Error> {
+    let rows: Vec<Row> = match tx {
+        Tx::Postgres(t) => {
+            sqlx::query_as(POSTGRES)
+                .bind(&checkpoint.transaction_id)
+                .bind(checkpoint.position)
+                .bind(limit)
+                .fetch_all(&mut **t)
+                .await?
+        }
+        Tx::Sqlite(t) => {
+            sqlx::query_as(SQLITE)
+                .bind(checkpoint.position)
+                .bind(limit)
+                .fetch_all(&mut **t)
+                .await?
+        }
+    };
+    Ok(rows
+        .into_iter()
+        .map(|r| StoredEvent {
+            position: r.position,
+            transaction_id: r.transaction_id,
+            aggregate_type: r.aggregate_type,
+            aggregate_id: r.aggregate_id,
+            sequence: r.sequence,
+            event_type: r.event_type,
+            event_version: r.event_version,
+            payload: r.payload,
+        })
+        .collect())
+}

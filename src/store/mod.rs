@@ -1,0 +1,133 @@
+//! The event store on either backend, chosen by `DATABASE_URL`, with its migrations.
+mod aggregate_store;
+pub mod feed;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use altframe_domain::account::Account;
+use altframe_domain::api_key::ApiKey;
+use altframe_domain::job::Job;
+use altframe_projections::Db;
+use cqrs_es::persist::PersistedEventStore;
+use postgres_es::PostgresEventRepository;
+use sqlite_es::SqliteEventRepository;
+use sqlx::postgres::PgPoolOptions;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+
+pub use aggregate_store::{AggregateStore, CommandError};
+
+/// Account state is snapshotted every this many events, so loading an account reads at most
+/// this many events whatever its history.
+pub const ACCOUNT_SNAPSHOT_EVERY: usize = 100;
+
+/// Every aggregate's store, and the database handle for read models.
+pub struct Store {
+    pub db: Db,
+    pub accounts: AggregateStore<Account>,
+    pub api_keys: AggregateStore<ApiKey>,
+    pub jobs: AggregateStore<Job>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot open the database: {0}")]
+    Connect(#[source] sqlx::Error),
+    #[error("cannot apply migrations: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("DATABASE_URL must be a postgres:// URL, a sqlite: URL or a file path; got {0}")]
+    BadUrl(String),
+}
+
+/// Where the store lives, parsed from `DATABASE_URL`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    Postgres(String),
+    SqliteFile(String),
+}
+
+impl DatabaseUrl {
+    pub fn parse(url: Option<&str>) -> Result<DatabaseUrl, StoreError> {
+        match url.map(str::trim).filter(|u| !u.is_empty()) {
+            None => Ok(DatabaseUrl::SqliteFile("./altframe.db".into())),
+            Some(u) if u.starts_with("postgres://") || u.starts_with("postgresql://") => {
+                Ok(DatabaseUrl::Postgres(u.into()))
+            }
+            Some(u) => {
+                let path = u
+                    .strip_prefix("sqlite://")
+                    .or_else(|| u.strip_prefix("sqlite:"))
+                    .unwrap_or(u);
+                if path.is_empty() || path.contains("://") {
+                    return Err(StoreError::BadUrl(u.into()));
+                }
+                Ok(DatabaseUrl::SqliteFile(path.into()))
+            }
+        }
+    }
+}
+
+impl Store {
+    /// Opens the store and brings its schema up to date.
+    pub async fn open(url: &DatabaseUrl) -> Result<Store, StoreError> {
+        match url {
+            DatabaseUrl::Postgres(url) => {
+                let pool = PgPoolOptions::new()
+                    .max_connections(20)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect(url)
+                    .await
+                    .map_err(StoreError::Connect)?;
+                sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+                let repo = || PostgresEventRepository::new(pool.clone());
+                Ok(Store {
+                    accounts: AggregateStore::Postgres(PersistedEventStore::new_snapshot_store(
+                        repo(),
+                        ACCOUNT_SNAPSHOT_EVERY,
+                    )),
+                    api_keys: AggregateStore::Postgres(
+                        PersistedEventStore::new_event_store(repo()),
+                    ),
+                    jobs: AggregateStore::Postgres(PersistedEventStore::new_event_store(repo())),
+                    db: Db::Postgres(pool),
+                })
+            }
+            DatabaseUrl::SqliteFile(path) => {
+                // FULL: a committed charge must survive a power cut. The busy timeout lets
+                // writers queue for SQLite's single write lock instead of failing.
+                let options = SqliteConnectOptions::from_str(&format!("sqlite://{path}"))
+                    .map_err(StoreError::Connect)?
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Full)
+                    .busy_timeout(Duration::from_secs(30))
+                    .foreign_keys(true);
+                let pool = SqlitePoolOptions::new()
+                    .max_connections(8)
+                    .connect_with(options)
+                    .await
+                    .map_err(StoreError::Connect)?;
+                sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+                let repo = || SqliteEventRepository::new(pool.clone());
+                Ok(Store {
+                    accounts: AggregateStore::Sqlite(PersistedEventStore::new_snapshot_store(
+                        repo(),
+                        ACCOUNT_SNAPSHOT_EVERY,
+                    )),
+                    api_keys: AggregateStore::Sqlite(PersistedEventStore::new_event_store(repo())),
+                    jobs: AggregateStore::Sqlite(PersistedEventStore::new_event_store(repo())),
+                    db: Db::Sqlite(pool),
+                })
+            }
+        }
+    }
+
+    /// True when no event was ever written: the first start of a new installation.
+    pub async fn is_empty(&self) -> Result<bool, sqlx::Error> {
+        let sql = "SELECT EXISTS (SELECT 1 FROM events) AS any";
+        let any: bool = altframe_projections::on_db!(&self.db, pool => {
+            sqlx::query_scalar(sql).fetch_one(pool).await?
+        });
+        Ok(!any)
+    }
+}

@@ -1,0 +1,49 @@
+//! Vision providers: turn an image and a request's context into text. One trait, two
+//! implementations: an OpenAI-compatible HTTP API, and a builtin describer with no network.
+mod analysis;
+mod builtin;
+pub mod openai;
+mod pricing;
+mod prompt;
+
+use altframe_domain::generation::{GeneratedText, GenerationOptions};
+use altframe_domain::job::Tokens;
+use altframe_domain::Micros;
+
+use crate::image::PreparedImage;
+
+pub use analysis::{analyse, Analysis};
+pub use builtin::BuiltinProvider;
+pub use openai::{OpenAiConfig, OpenAiProvider};
+pub use pricing::{ModelPrice, PriceTable};
+
+pub struct VisionRequest<'a> {
+    pub image: &'a PreparedImage,
+    pub options: &'a GenerationOptions,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct VisionOutput {
+    /// Raw text per field; the caller fits it to the contract's lengths.
+    pub text: GeneratedText,
+    pub model: String,
+    pub tokens: Tokens,
+    pub cost: Micros,
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum VisionError {
+    /// Worth retrying later: a timeout, a rate limit or a server error that outlasted retries.
+    #[error("the vision model is unavailable: {0}")]
+    Unavailable(String),
+    /// Retrying will not help: the request was refused or the answer was unusable.
+    #[error("the vision model failed: {0}")]
+    Failed(String),
+}
+
+#[async_trait::async_trait]
+pub trait VisionProvider: Send + Sync {
+    /// The model name reported in `meta.model`.
+    fn model(&self) -> &str;
+    async fn describe(&self, request: VisionRequest<'_>) -> Result<VisionOutput, VisionError>;
+}

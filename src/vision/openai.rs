@@ -1,0 +1,196 @@
+//! Any OpenAI-compatible chat-completions endpoint: OpenAI itself, or a local server such as
+//! Ollama, vLLM or llama.cpp.
+use std::time::Duration;
+
+use altframe_domain::generation::GeneratedText;
+use altframe_domain::job::Tokens;
+use base64::Engine;
+use rand::Rng;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::prompt::{response_schema, system_prompt, user_prompt};
+use super::{PriceTable, VisionError, VisionOutput, VisionProvider, VisionRequest};
+
+#[derive(Debug, Clone)]
+pub struct OpenAiConfig {
+    pub base_url: String,
+    pub api_key: Option<String>,
+    pub model: String,
+    pub timeout: Duration,
+    /// Retries after the first attempt, for 429, 5xx, timeouts and dropped connections.
+    pub max_retries: u32,
+    /// First retry delay; each further retry doubles it, with jitter.
+    pub retry_base: Duration,
+    pub prices: PriceTable,
+}
+
+pub struct OpenAiProvider {
+    client: reqwest::Client,
+    config: OpenAiConfig,
+}
+
+impl OpenAiProvider {
+    pub fn new(config: OpenAiConfig) -> Result<OpenAiProvider, reqwest::Error> {
+        let client = reqwest::Client::builder()
+            .timeout(config.timeout)
+            .user_agent(concat!("AltFrame/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        Ok(OpenAiProvider { client, config })
+    }
+
+    fn body(&self, request: &VisionRequest<'_>) -> serde_json::Value {
+        let image = request.image;
+        let data_url = format!(
+            "data:{};base64,{}",
+            image.mime,
+            base64::engine::general_purpose::STANDARD.encode(image.encoded.as_slice())
+        );
+        json!({
+            "model": self.config.model,
+            "messages": [
+                { "role": "system", "content": system_prompt(request.options) },
+                { "role": "user", "content": [
+                    { "type": "text", "text": user_prompt(request.options) },
+                    { "type": "image_url", "image_url": { "url": data_url } }
+                ]}
+            ],
+            "response_format": {
+                "type": "json_schema",
+                "json_schema": {
+                    "name": "image_text",
+                    "strict": true,
+                    "schema": response_schema(request.options)
+                }
+            },
+            "temperature": 0.2,
+            "max_tokens": 1000
+        })
+    }
+
+    async fn attempt(&self, body: &serde_json::Value) -> Result<ChatResponse, Attempt> {
+        let url = format!(
+            "{}/chat/completions",
+            self.config.base_url.trim_end_matches('/')
+        );
+        let mut req = self.client.post(url).json(body);
+        if let Some(key) = &self.config.api_key {
+            req = req.bearer_auth(key);
+        }
+        let response = req
+            .send()
+            .await
+            .map_err(|e| Attempt::Retry(format!("request failed: {e}"), None))?;
+        let status = response.status();
+        if status.is_success() {
+            return response
+                .json::<ChatResponse>()
+                .await
+                .map_err(|e| Attempt::Fail(format!("unreadable response: {e}")));
+        }
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok())
+            .map(Duration::from_secs);
+        let detail = response.text().await.unwrap_or_default();
+        let message = format!("HTTP {}: {}", status.as_u16(), truncate(&detail, 300));
+        if status.as_u16() == 429 || status.is_server_error() {
+            Err(Attempt::Retry(message, retry_after))
+        } else {
+            Err(Attempt::Fail(message))
+        }
+    }
+
+    fn delay(&self, retry: u32, retry_after: Option<Duration>) -> Duration {
+        let base = self.config.retry_base.saturating_mul(1 << retry.min(10));
+        let jitter = rand::thread_rng().gen_range(0.5..1.0);
+        let backoff = base.mul_f64(jitter);
+        retry_after.map_or(backoff, |r| r.min(Duration::from_secs(30)).max(backoff))
+    }
+}
+
+enum Attempt {
+    Retry(String, Option<Duration>),
+    Fail(String),
+}
+
+#[derive(Deserialize)]
+struct ChatResponse {
+    choices: Vec<Choice>,
+    usage: Option<Usage>,
+}
+
+#[derive(Deserialize)]
+struct Choice {
+    message: Message,
+}
+
+#[derive(Deserialize)]
+struct Message {
+    content: Option<String>,
+    refusal: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Usage {
+    prompt_tokens: u32,
+    completion_tokens: u32,
+}
+
+#[async_trait::async_trait]
+impl VisionProvider for OpenAiProvider {
+    fn model(&self) -> &str {
+        &self.config.model
+    }
+
+    async fn describe(&self, request: VisionRequest<'_>) -> Result<VisionOutput, VisionError> {
+        let body = self.body(&request);
+        let mut retry = 0;
+        let response = loop {
+            match self.attempt(&body).await {
+                Ok(r) => break r,
+                Err(Attempt::Fail(m)) => return Err(VisionError::Failed(m)),
+                Err(Attempt::Retry(m, _)) if retry >= self.config.max_retries => {
+                    return Err(VisionError::Unavailable(m))
+                }
+                Err(Attempt::Retry(m, after)) => {
+                    tracing::warn!(retry, error = %m, "vision model call failed; retrying");
+                    tokio::time::sleep(self.delay(retry, after)).await;
+                    retry += 1;
+                }
+            }
+        };
+        let message = response
+            .choices
+            .into_iter()
+            .next()
+            .map(|c| c.message)
+            .ok_or_else(|| VisionError::Failed("the response has no choices".into()))?;
+        if let Some(refusal) = message.refusal.filter(|r| !r.is_empty()) {
+            return Err(VisionError::Failed(format!("the model refused: {refusal}")));
+        }
+        let content = message.content.unwrap_or_default();
+        let text: GeneratedText = serde_json::from_str(content.trim()).map_err(|e| {
+            VisionError::Failed(format!("the model's answer is not the requested JSON: {e}"))
+        })?;
+        let tokens = response
+            .usage
+            .map(|u| Tokens {
+                input: u.prompt_tokens,
+                output: u.completion_tokens,
+            })
+            .unwrap_or_default();
+        Ok(VisionOutput {
+            text,
+            model: self.config.model.clone(),
+            cost: self.config.prices.cost(&self.config.model, tokens),
+            tokens,
+        })
+    }
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    s.chars().take(max).collect()
+}
