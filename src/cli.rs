@@ -106,7 +106,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 
 async fn up_to_date(store: &Store) -> anyhow::Result<()> {
     Projector::new(store.db.clone())
-        .catch_up()
+        .catch_up_fully(std::time::Duration::from_secs(10))
         .await
         .context("bringing read models up to date")?;
     Ok(())

@@ -40,6 +40,30 @@ impl Projector {
         Ok(applied)
     }
 
+    /// Catches up until no committed event is left unapplied. On Postgres, an event only
+    /// becomes readable once every older transaction in the cluster has ended, so a plain
+    /// `catch_up` right after a commit can come back short; this waits (briefly) for those.
+    /// Gives up quietly after `patience`: the background loop finishes the job.
+    pub async fn catch_up_fully(&self, patience: Duration) -> Result<usize, ProjectionError> {
+        let deadline = tokio::time::Instant::now() + patience;
+        let mut applied = self.catch_up().await?;
+        while self.has_pending().await? && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(2)).await;
+            applied += self.catch_up().await?;
+        }
+        Ok(applied)
+    }
+
+    /// Whether any committed event lies beyond some projection's checkpoint.
+    async fn has_pending(&self) -> Result<bool, ProjectionError> {
+        for projection in Projection::ALL {
+            if feed::has_events_after(&self.db, projection.name()).await? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
     async fn catch_up_one(&self, projection: Projection) -> Result<usize, ProjectionError> {
         let mut applied = 0;
         loop {

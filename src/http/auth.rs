@@ -9,6 +9,9 @@ use super::error::ApiError;
 use crate::app::App;
 use crate::ids::hash_api_key;
 
+/// How long an unknown key waits for a key just issued elsewhere to be projected.
+const KEY_CATCH_UP_PATIENCE: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// The caller, once its key checked out.
 #[derive(Debug, Clone)]
 pub struct Caller {
@@ -39,7 +42,10 @@ impl FromRequestParts<App> for Caller {
             .map_err(ApiError::internal)?;
         if found.is_none() {
             // A key issued a moment ago by another process may not be projected yet.
-            app.projector.catch_up().await.map_err(ApiError::internal)?;
+            app.projector
+                .catch_up_fully(KEY_CATCH_UP_PATIENCE)
+                .await
+                .map_err(ApiError::internal)?;
             found = api_keys::find_by_hash(&app.store.db, &hash)
                 .await
                 .map_err(ApiError::internal)?;

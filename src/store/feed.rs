@@ -4,7 +4,7 @@
 //! positions could skip one committed late. Events are therefore read in (transaction id,
 //! position) order and only from transactions older than every one still running.
 use altframe_projections::checkpoint::Checkpoint;
-use altframe_projections::{StoredEvent, Tx};
+use altframe_projections::{Db, StoredEvent, Tx};
 use serde_json::Value;
 
 const POSTGRES: &str = "
@@ -72,4 +72,30 @@ pub async fn after(
             payload: r.payload,
         })
         .collect())
+}
+
+/// Whether a committed event lies beyond the projection's checkpoint, whether or not older
+/// transactions still hide it from `after`.
+pub async fn has_events_after(db: &Db, projection: &str) -> Result<bool, sqlx::Error> {
+    match db {
+        Db::Postgres(pool) => {
+            sqlx::query_scalar(
+                "SELECT EXISTS (SELECT 1 FROM events e WHERE (e.transaction_id, e.position) >
+                   (SELECT COALESCE((SELECT transaction_id FROM projection_checkpoints WHERE name = $1), '0')::xid8,
+                           COALESCE((SELECT position FROM projection_checkpoints WHERE name = $1), 0)))",
+            )
+            .bind(projection)
+            .fetch_one(pool)
+            .await
+        }
+        Db::Sqlite(pool) => {
+            sqlx::query_scalar(
+                "SELECT EXISTS (SELECT 1 FROM events WHERE rowid >
+                   COALESCE((SELECT position FROM projection_checkpoints WHERE name = $1), 0))",
+            )
+            .bind(projection)
+            .fetch_one(pool)
+            .await
+        }
+    }
 }

@@ -1,0 +1,12 @@
+//! Integration tests: the real service on port 0, against real SQLite files and real Postgres
+//! databases, one fresh store per test. One test binary keeps builds quick.
+mod support;
+
+mod auth;
+mod cli;
+mod credits;
+mod errors;
+mod generate;
+mod intake;
+mod openai;
+mod store;

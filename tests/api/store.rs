@@ -1,0 +1,74 @@
+//! The event store itself: snapshots keep account loads bounded.
+use altframe::store::{DatabaseUrl, ACCOUNT_SNAPSHOT_EVERY};
+use altframe_domain::account::AccountCommand;
+use altframe_domain::plan::Plan;
+
+use crate::on_both_backends;
+use crate::support::{spawn_with, Backend, Options};
+
+on_both_backends!(account_loads_start_from_a_snapshot);
+
+async fn account_loads_start_from_a_snapshot(backend: Backend) {
+    let app = spawn_with(
+        backend,
+        Options {
+            plan: Plan::Business,
+            ..Options::default()
+        },
+    )
+    .await;
+    let commands = ACCOUNT_SNAPSHOT_EVERY * 2 + 10;
+    for i in 0..commands {
+        app.app
+            .store
+            .accounts
+            .execute(
+                &app.account_id,
+                AccountCommand::ReserveCredits {
+                    reservation_id: format!("res_{i}"),
+                    purpose: "load".into(),
+                    credits: 1,
+                    at: chrono::Utc::now(),
+                },
+            )
+            .await
+            .unwrap();
+    }
+    let sql = "SELECT MAX(last_sequence) FROM snapshots WHERE aggregate_type = 'Account' AND aggregate_id = $1";
+    let last: Option<i64> = match &app.app.store.db {
+        altframe_projections::Db::Postgres(p) => sqlx::query_scalar(sql)
+            .bind(&app.account_id)
+            .fetch_one(p)
+            .await
+            .unwrap(),
+        altframe_projections::Db::Sqlite(p) => sqlx::query_scalar(sql)
+            .bind(&app.account_id)
+            .fetch_one(p)
+            .await
+            .unwrap(),
+    };
+    let last = last.expect("a snapshot exists") as usize;
+    assert!(last >= ACCOUNT_SNAPSHOT_EVERY * 2, "snapshot at {last}");
+    assert_eq!(
+        app.remaining().await,
+        25_000 - commands as u32,
+        "state from snapshot plus tail"
+    );
+}
+
+#[test]
+fn database_url_picks_the_backend() {
+    assert_eq!(
+        DatabaseUrl::parse(None).unwrap(),
+        DatabaseUrl::SqliteFile("./altframe.db".into())
+    );
+    assert_eq!(
+        DatabaseUrl::parse(Some("postgres://u@h/db")).unwrap(),
+        DatabaseUrl::Postgres("postgres://u@h/db".into())
+    );
+    assert_eq!(
+        DatabaseUrl::parse(Some("sqlite://x.db")).unwrap(),
+        DatabaseUrl::SqliteFile("x.db".into())
+    );
+    assert!(DatabaseUrl::parse(Some("mysql://h/db")).is_err());
+}

@@ -1,0 +1,217 @@
+//! A stand-in for the OpenAI chat-completions API, started inside the test. It checks each
+//! request the way the real API would (auth, message shapes, a decodable image data URL, a
+//! strict JSON schema) and answers 400 with OpenAI's error shape when something is off.
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use base64::Engine;
+use serde_json::{json, Value};
+
+pub const API_KEY: &str = "sk-test-key";
+
+#[derive(Clone)]
+pub enum Behaviour {
+    /// Answers every requested field; alt text is this string.
+    Answer { alt_text: String },
+    /// Fails this many times with `status`, then answers.
+    FailFirst { times: usize, status: u16 },
+    /// Always fails with `status`.
+    Fail(u16),
+}
+
+#[derive(Clone)]
+pub struct FakeOpenAi {
+    pub base_url: String,
+    pub requests: Arc<Mutex<Vec<Value>>>,
+    pub calls: Arc<AtomicUsize>,
+}
+
+#[derive(Clone)]
+struct Shared {
+    behaviour: Behaviour,
+    fake: FakeOpenAi,
+}
+
+impl FakeOpenAi {
+    pub async fn start(behaviour: Behaviour) -> FakeOpenAi {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let fake = FakeOpenAi {
+            base_url: format!("http://{}/v1", listener.local_addr().expect("address")),
+            requests: Arc::default(),
+            calls: Arc::default(),
+        };
+        let router = Router::new()
+            .route("/v1/chat/completions", post(completions))
+            .with_state(Shared {
+                behaviour,
+                fake: fake.clone(),
+            });
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        fake
+    }
+
+    pub fn last_request(&self) -> Value {
+        self.requests
+            .lock()
+            .unwrap()
+            .last()
+            .cloned()
+            .expect("a request was made")
+    }
+}
+
+fn openai_error(status: StatusCode, message: &str) -> Response {
+    let body = json!({ "error": { "message": message, "type": "invalid_request_error", "param": null, "code": null } });
+    (status, Json(body)).into_response()
+}
+
+async fn completions(State(s): State<Shared>, headers: HeaderMap, body: String) -> Response {
+    let call = s.fake.calls.fetch_add(1, Ordering::SeqCst);
+    if headers.get("authorization").and_then(|v| v.to_str().ok())
+        != Some(&format!("Bearer {API_KEY}"))
+    {
+        return openai_error(StatusCode::UNAUTHORIZED, "Incorrect API key provided");
+    }
+    let Ok(request) = serde_json::from_str::<Value>(&body) else {
+        return openai_error(
+            StatusCode::BAD_REQUEST,
+            "We could not parse the JSON body of your request.",
+        );
+    };
+    s.fake.requests.lock().unwrap().push(request.clone());
+    let fields = match check_request(&request) {
+        Ok(fields) => fields,
+        Err(message) => return openai_error(StatusCode::BAD_REQUEST, &message),
+    };
+    let alt_text = match &s.behaviour {
+        Behaviour::Fail(status) => {
+            return openai_error(
+                StatusCode::from_u16(*status).unwrap(),
+                "The server had an error",
+            )
+        }
+        Behaviour::FailFirst { times, status } if call < *times => {
+            return openai_error(StatusCode::from_u16(*status).unwrap(), "Rate limit reached")
+        }
+        Behaviour::FailFirst { .. } => "A test image".to_string(),
+        Behaviour::Answer { alt_text } => alt_text.clone(),
+    };
+    let mut answer = serde_json::Map::new();
+    for field in fields {
+        let text = match field.as_str() {
+            "alt_text" => alt_text.clone(),
+            "title" => "Test Title".into(),
+            "caption" => "A caption written by the fake model.".into(),
+            _ => "An Open Graph description from the fake model.".into(),
+        };
+        answer.insert(field, Value::String(text));
+    }
+    Json(json!({
+        "id": "chatcmpl-test",
+        "object": "chat.completion",
+        "created": 1_700_000_000,
+        "model": request["model"],
+        "choices": [{
+            "index": 0,
+            "message": { "role": "assistant", "content": Value::Object(answer).to_string(), "refusal": null },
+            "finish_reason": "stop"
+        }],
+        "usage": { "prompt_tokens": 1180, "completion_tokens": 142, "total_tokens": 1322 }
+    }))
+    .into_response()
+}
+
+/// The rules the real endpoint enforces on what we send. Returns the requested fields.
+fn check_request(r: &Value) -> Result<Vec<String>, String> {
+    if !r["model"].as_str().is_some_and(|m| !m.is_empty()) {
+        return Err("you must provide a model parameter".into());
+    }
+    let messages = r["messages"]
+        .as_array()
+        .ok_or("messages must be an array")?;
+    let system = messages.first().ok_or("messages is empty")?;
+    if system["role"] != "system" || !system["content"].is_string() {
+        return Err("the first message must be a system message with text".into());
+    }
+    let user = messages
+        .iter()
+        .find(|m| m["role"] == "user")
+        .ok_or("no user message")?;
+    let parts = user["content"]
+        .as_array()
+        .ok_or("user content must be an array of parts")?;
+    if !parts
+        .iter()
+        .any(|p| p["type"] == "text" && p["text"].is_string())
+    {
+        return Err("the user message needs a text part".into());
+    }
+    let image = parts
+        .iter()
+        .find(|p| p["type"] == "image_url")
+        .ok_or("the user message needs an image_url part")?;
+    let url = image["image_url"]["url"]
+        .as_str()
+        .ok_or("image_url.url must be a string")?;
+    let (mime, data) = url
+        .strip_prefix("data:")
+        .and_then(|rest| rest.split_once(";base64,"))
+        .ok_or("image_url.url must be a base64 data URL")?;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(data)
+        .map_err(|_| "Invalid base64 image_url.")?;
+    let actual = match altframe::image::sniff_format(&bytes) {
+        Some(altframe_domain::image::ImageFormat::Jpeg) => "image/jpeg",
+        Some(altframe_domain::image::ImageFormat::Png) => "image/png",
+        _ => return Err("You uploaded an unsupported image.".into()),
+    };
+    if actual != mime {
+        return Err(format!("the data URL says {mime} but holds {actual}"));
+    }
+    let format = &r["response_format"];
+    if format["type"] != "json_schema" {
+        return Err("response_format.type must be json_schema".into());
+    }
+    let schema_def = &format["json_schema"];
+    let name = schema_def["name"].as_str().unwrap_or_default();
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        return Err("response_format.json_schema.name is invalid".into());
+    }
+    if schema_def["strict"] != true {
+        return Err("this test expects strict structured output".into());
+    }
+    let schema = &schema_def["schema"];
+    if schema["type"] != "object" || schema["additionalProperties"] != false {
+        return Err("strict schemas must be objects with additionalProperties false".into());
+    }
+    let properties = schema["properties"]
+        .as_object()
+        .ok_or("schema.properties missing")?;
+    let mut required: Vec<String> = schema["required"]
+        .as_array()
+        .ok_or("schema.required missing")?
+        .iter()
+        .filter_map(|v| v.as_str().map(String::from))
+        .collect();
+    let mut keys: Vec<String> = properties.keys().cloned().collect();
+    required.sort();
+    keys.sort();
+    if required != keys {
+        return Err("strict schemas must require every property".into());
+    }
+    if properties.values().any(|p| p["type"] != "string") {
+        return Err("every field must be a string".into());
+    }
+    Ok(keys)
+}

@@ -1,0 +1,213 @@
+//! Starts the real service, on port 0, against a fresh store, as a client would meet it.
+pub mod db;
+pub mod fake_openai;
+pub mod files;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use altframe::app::App;
+use altframe::clock::{Clock, SystemClock};
+use altframe::image::{Intake, IntakeConfig};
+use altframe::outbound::{Outbound, OutboundConfig};
+use altframe::projector::Projector;
+use altframe::service::accounts;
+use altframe::vision::{BuiltinProvider, VisionProvider};
+use altframe_domain::account::AccountCommand;
+use altframe_domain::generation::Language;
+use altframe_domain::plan::Plan;
+use base64::Engine;
+use serde_json::Value;
+
+pub use db::{Backend, TestDb};
+
+/// Generates a `sqlite` and a `postgres` test from one async function taking a `Backend`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn sqlite() {
+                super::$name($crate::support::Backend::Sqlite).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn postgres() {
+                super::$name($crate::support::Backend::Postgres).await
+            }
+        }
+    )*};
+}
+
+pub struct Options {
+    pub plan: Plan,
+    pub language: &'static str,
+    pub vision: Arc<dyn VisionProvider>,
+    pub allow_private_networks: bool,
+    pub intake: IntakeConfig,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            plan: Plan::Free,
+            language: "en",
+            vision: Arc::new(BuiltinProvider),
+            allow_private_networks: true,
+            intake: IntakeConfig::default(),
+            clock: Arc::new(SystemClock),
+        }
+    }
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub key: String,
+    pub account_id: String,
+    pub app: App,
+    pub db: TestDb,
+}
+
+pub async fn spawn(backend: Backend) -> TestApp {
+    spawn_with(backend, Options::default()).await
+}
+
+pub async fn spawn_with(backend: Backend, options: Options) -> TestApp {
+    let db = TestDb::new(backend).await;
+    let store = Arc::new(db.open().await);
+    let outbound = Outbound::new(OutboundConfig {
+        allow_private_networks: options.allow_private_networks,
+        timeout: Duration::from_secs(10),
+        max_redirects: 5,
+    })
+    .expect("HTTP client");
+    let app = App {
+        projector: Projector::new(store.db.clone()),
+        store,
+        intake: Arc::new(Intake::new(options.intake, outbound)),
+        vision: options.vision,
+        clock: options.clock,
+    };
+    let account_id = altframe::ids::account_id();
+    accounts::open_account(
+        &app.store,
+        app.clock.as_ref(),
+        &account_id,
+        "Test shop",
+        options.plan,
+        Language::parse(options.language).expect("language"),
+    )
+    .await
+    .expect("open account");
+    let key = accounts::issue_key(&app.store, app.clock.as_ref(), &account_id, "test")
+        .await
+        .expect("issue key")
+        .key;
+    app.projector.spawn(Duration::from_millis(200));
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("address"));
+    let router = altframe::http::router(app.clone(), Duration::from_secs(60));
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    TestApp {
+        base,
+        http: reqwest::Client::new(),
+        key,
+        account_id,
+        app,
+        db,
+    }
+}
+
+impl TestApp {
+    pub async fn post_generate(&self, body: &Value) -> reqwest::Response {
+        self.http
+            .post(format!("{}/api/v1/generate", self.base))
+            .header("x-api-key", &self.key)
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// The account's balance, from its aggregate.
+    pub async fn remaining(&self) -> u32 {
+        self.app
+            .store
+            .accounts
+            .load(&self.account_id)
+            .await
+            .expect("load account")
+            .remaining()
+    }
+
+    /// Takes credits out of the balance, as earlier work would have.
+    pub async fn spend_down_to(&self, remaining: u32) {
+        let now = self.app.clock.now();
+        let credits = self.remaining().await - remaining;
+        self.app
+            .store
+            .accounts
+            .execute(
+                &self.account_id,
+                AccountCommand::ReserveCredits {
+                    reservation_id: "res_setup".into(),
+                    purpose: "setup".into(),
+                    credits,
+                    at: now,
+                },
+            )
+            .await
+            .expect("reserve");
+    }
+
+    /// Every event of the store, in global order, as (aggregate type, event type, payload).
+    pub async fn events(&self) -> Vec<(String, String, Value)> {
+        let sql = "SELECT aggregate_type, event_type, payload FROM events ORDER BY aggregate_type, aggregate_id, sequence";
+        match &self.app.store.db {
+            altframe_projections::Db::Postgres(p) => {
+                sqlx::query_as::<_, (String, String, Value)>(sql)
+                    .fetch_all(p)
+                    .await
+                    .expect("events")
+            }
+            altframe_projections::Db::Sqlite(p) => {
+                sqlx::query_as::<_, (String, String, Value)>(sql)
+                    .fetch_all(p)
+                    .await
+                    .expect("events")
+            }
+        }
+    }
+
+    pub async fn event_types(&self) -> Vec<String> {
+        self.events().await.into_iter().map(|(_, t, _)| t).collect()
+    }
+}
+
+pub fn base64_of(name: &str) -> String {
+    base64::engine::general_purpose::STANDARD.encode(files::fixture(name))
+}
+
+/// Checks the contract's error shape and returns its message.
+pub async fn error_of(response: reqwest::Response, status: u16) -> String {
+    assert_eq!(response.status().as_u16(), status, "unexpected status");
+    assert!(
+        response.headers().contains_key("x-request-id"),
+        "every response carries x-request-id"
+    );
+    let body: Value = response.json().await.expect("JSON error body");
+    let message = body["error"]
+        .as_str()
+        .expect("{\"error\": \"...\"}")
+        .to_string();
+    assert_eq!(
+        body.as_object().map(|o| o.len()),
+        Some(1),
+        "only an error field: {body}"
+    );
+    message
+}
