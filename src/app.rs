@@ -4,6 +4,7 @@ use std::sync::Arc;
 use crate::clock::Clock;
 use crate::image::Intake;
 use crate::projector::Projector;
+use crate::settlement::Settlement;
 use crate::store::Store;
 use crate::vision::VisionProvider;
 
@@ -11,7 +12,16 @@ use crate::vision::VisionProvider;
 pub struct App {
     pub store: Arc<Store>,
     pub projector: Arc<Projector>,
+    pub settlement: Arc<Settlement>,
     pub intake: Arc<Intake>,
     pub vision: Arc<dyn VisionProvider>,
     pub clock: Arc<dyn Clock>,
+}
+
+impl App {
+    /// Tells the background subscribers that new events were committed.
+    pub fn events_committed(&self) {
+        self.projector.wake();
+        self.settlement.wake();
+    }
 }

@@ -12,5 +12,6 @@ pub mod outbound;
 pub mod projector;
 pub mod server;
 pub mod service;
+pub mod settlement;
 pub mod store;
 pub mod vision;

@@ -13,6 +13,7 @@ use crate::image::Intake;
 use crate::outbound::Outbound;
 use crate::projector::Projector;
 use crate::service::accounts;
+use crate::settlement::Settlement;
 use crate::store::Store;
 use crate::vision::{BuiltinProvider, OpenAiProvider, VisionProvider};
 
@@ -35,6 +36,7 @@ pub fn build_app(
     };
     Ok(App {
         projector: Projector::new(store.db.clone()),
+        settlement: Settlement::new(Arc::clone(&store), Arc::clone(&clock)),
         store,
         intake: Arc::new(Intake::new(config.intake(), outbound)),
         vision,
@@ -64,6 +66,7 @@ pub async fn serve(config: ServeConfig, store: Store) -> anyhow::Result<()> {
         .await
         .context("bringing read models up to date")?;
     app.projector.spawn(PROJECTION_POLL);
+    app.settlement.spawn(PROJECTION_POLL);
 
     let listener = TcpListener::bind(config.listen)
         .await

@@ -49,3 +49,40 @@ pub async fn save(tx: &mut Tx, name: &str, at: &Checkpoint) -> Result<(), sqlx::
     .await?;
     Ok(())
 }
+
+/// Reads a checkpoint without locking it, for subscribers whose effects are idempotent.
+pub async fn read(db: &crate::Db, name: &str) -> Result<Checkpoint, sqlx::Error> {
+    let sql = "SELECT transaction_id, position FROM projection_checkpoints WHERE name = $1";
+    let found = crate::on_db!(db, pool => sqlx::query_as::<_, Checkpoint>(sql).bind(name).fetch_optional(pool).await?);
+    Ok(found.unwrap_or_else(Checkpoint::start))
+}
+
+/// Moves a checkpoint from `from` to `to` unless another process moved it first. Returns
+/// whether this call moved it.
+pub async fn advance(
+    db: &crate::Db,
+    name: &str,
+    from: &Checkpoint,
+    to: &Checkpoint,
+) -> Result<bool, sqlx::Error> {
+    db.execute(
+        "INSERT INTO projection_checkpoints (name, transaction_id, position) VALUES ($1, '0', 0)
+         ON CONFLICT (name) DO NOTHING",
+        vec![name.into()],
+    )
+    .await?;
+    let moved = db
+        .execute(
+            "UPDATE projection_checkpoints SET transaction_id = $1, position = $2
+              WHERE name = $3 AND transaction_id = $4 AND position = $5",
+            vec![
+                Arg::Text(to.transaction_id.clone()),
+                Arg::Int(to.position),
+                name.into(),
+                Arg::Text(from.transaction_id.clone()),
+                Arg::Int(from.position),
+            ],
+        )
+        .await?;
+    Ok(moved == 1)
+}

@@ -147,7 +147,7 @@ pub async fn generate(
         .await
         .map_err(internal)?;
     let credits_remaining = capture(app, account_id, &reservation_id).await?;
-    app.projector.wake();
+    app.events_committed();
 
     Ok(GenerateOutcome {
         job_id,
@@ -192,12 +192,20 @@ async fn capture(
         reservation_id: reservation_id.to_string(),
         at: app.clock.now(),
     };
-    let events = app
-        .store
-        .accounts
-        .execute(account_id, command)
-        .await
-        .map_err(internal)?;
+    let events = match app.store.accounts.execute(account_id, command).await {
+        Ok(events) => events,
+        // Settlement got there first (it reacts to JobCompleted too): the charge stands.
+        Err(CommandError::Rejected(AccountError::ReservationNotOpen(_))) => {
+            let account = app
+                .store
+                .accounts
+                .load(account_id)
+                .await
+                .map_err(internal)?;
+            return Ok(account.remaining());
+        }
+        Err(e) => return Err(internal(e)),
+    };
     events
         .iter()
         .rev()
@@ -220,7 +228,7 @@ async fn fail(app: &App, account_id: &str, job_id: &str, reservation_id: &str, e
         tracing::error!(job_id, error = %e, "could not record a failed job");
     }
     release(app, account_id, reservation_id, error).await;
-    app.projector.wake();
+    app.events_committed();
 }
 
 async fn release(app: &App, account_id: &str, reservation_id: &str, reason: &str) {

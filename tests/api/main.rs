@@ -9,4 +9,5 @@ mod errors;
 mod generate;
 mod intake;
 mod openai;
+mod settlement;
 mod store;

@@ -130,7 +130,7 @@ async fn completions(State(s): State<Shared>, headers: HeaderMap, body: String) 
 
 /// The rules the real endpoint enforces on what we send. Returns the requested fields.
 fn check_request(r: &Value) -> Result<Vec<String>, String> {
-    if !r["model"].as_str().is_some_and(|m| !m.is_empty()) {
+    if r["model"].as_str().is_none_or(|m| m.is_empty()) {
         return Err("you must provide a model parameter".into());
     }
     let messages = r["messages"]

@@ -12,6 +12,7 @@ use altframe::image::{Intake, IntakeConfig};
 use altframe::outbound::{Outbound, OutboundConfig};
 use altframe::projector::Projector;
 use altframe::service::accounts;
+use altframe::settlement::Settlement;
 use altframe::vision::{BuiltinProvider, VisionProvider};
 use altframe_domain::account::AccountCommand;
 use altframe_domain::generation::Language;
@@ -84,6 +85,7 @@ pub async fn spawn_with(backend: Backend, options: Options) -> TestApp {
     .expect("HTTP client");
     let app = App {
         projector: Projector::new(store.db.clone()),
+        settlement: Settlement::new(Arc::clone(&store), Arc::clone(&options.clock)),
         store,
         intake: Arc::new(Intake::new(options.intake, outbound)),
         vision: options.vision,
@@ -105,6 +107,7 @@ pub async fn spawn_with(backend: Backend, options: Options) -> TestApp {
         .expect("issue key")
         .key;
     app.projector.spawn(Duration::from_millis(200));
+    app.settlement.spawn(Duration::from_millis(200));
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await

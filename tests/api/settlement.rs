@@ -1,0 +1,119 @@
+//! A process that dies between a job's outcome and its settlement loses nothing: the
+//! settlement subscriber captures or releases from the events.
+use std::time::Duration;
+
+use altframe_domain::account::AccountCommand;
+use altframe_domain::generation::{
+    Fields, GeneratedText, GenerationOptions, Language, MaxLength, Mode, Product,
+};
+use altframe_domain::image::{ImageFormat, ImageRef};
+use altframe_domain::job::{Generation, JobCommand, Source, Tokens};
+use altframe_domain::Micros;
+
+use crate::on_both_backends;
+use crate::support::{spawn, Backend, TestApp};
+
+on_both_backends!(outcomes_without_settlement_are_settled_from_the_events);
+
+/// Runs a job's commands as a request would, then "crashes" before settling.
+async fn job_left_unsettled(app: &TestApp, job_id: &str, reservation_id: &str, complete: bool) {
+    let store = &app.app.store;
+    let now = chrono::Utc::now();
+    store
+        .accounts
+        .execute(
+            &app.account_id,
+            AccountCommand::ReserveCredits {
+                reservation_id: reservation_id.into(),
+                purpose: job_id.into(),
+                credits: 1,
+                at: now,
+            },
+        )
+        .await
+        .unwrap();
+    let request = JobCommand::GenerateImage {
+        account_id: app.account_id.clone(),
+        source: Source::Api,
+        batch_id: None,
+        image: ImageRef {
+            url: None,
+            sha256: "00".repeat(32),
+            bytes: 10,
+            format: ImageFormat::Png,
+            width: 1,
+            height: 1,
+        },
+        options: Box::new(GenerationOptions {
+            mode: Mode::Standard,
+            language: Language::english(),
+            keywords: vec![],
+            max_length: MaxLength::DEFAULT,
+            fields: Fields::all(),
+            page_url: None,
+            page_context: None,
+            product: Product::default(),
+            custom_prompt: None,
+        }),
+        reservation_id: reservation_id.into(),
+        credits: 1,
+        at: now,
+    };
+    store.jobs.execute(job_id, request).await.unwrap();
+    let outcome = if complete {
+        JobCommand::CompleteJob {
+            generation: Generation {
+                results: GeneratedText::default(),
+                model: "builtin".into(),
+                tokens: Tokens::default(),
+                processing_ms: 1,
+                cost: Micros::ZERO,
+            },
+            at: now,
+        }
+    } else {
+        JobCommand::FailJob {
+            error: "model down".into(),
+            at: now,
+        }
+    };
+    store.jobs.execute(job_id, outcome).await.unwrap();
+}
+
+async fn outcomes_without_settlement_are_settled_from_the_events(backend: Backend) {
+    let app = spawn(backend).await;
+    let before = app.remaining().await;
+    job_left_unsettled(&app, "job_completed0000000000000", "res_completed", true).await;
+    job_left_unsettled(&app, "job_failed000000000000000", "res_failed", false).await;
+    assert_eq!(
+        app.remaining().await,
+        before - 2,
+        "both reservations are still open"
+    );
+
+    app.app
+        .settlement
+        .catch_up_fully(Duration::from_secs(10))
+        .await
+        .unwrap();
+    let account = app.app.store.accounts.load(&app.account_id).await.unwrap();
+    assert!(
+        account.reservation("res_completed").is_none()
+            && account.reservation("res_failed").is_none()
+    );
+    assert_eq!(
+        account.remaining(),
+        before - 1,
+        "the completed job is charged, the failed one is not"
+    );
+
+    // Settling again changes nothing: each reservation is settled exactly once.
+    app.app
+        .settlement
+        .catch_up_fully(Duration::from_secs(10))
+        .await
+        .unwrap();
+    let types = app.event_types().await;
+    assert_eq!(types.iter().filter(|t| *t == "CreditsCaptured").count(), 1);
+    assert_eq!(types.iter().filter(|t| *t == "CreditsReleased").count(), 1);
+}
