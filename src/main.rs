@@ -15,9 +15,10 @@ async fn main() -> std::process::ExitCode {
 }
 
 /// Structured logs on stderr: JSON when ALTFRAME_LOG_FORMAT=json, readable text otherwise.
-/// Level from RUST_LOG (default info).
+/// Level from RUST_LOG (default info, with sqlx's notices at warn).
 fn init_tracing() {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

@@ -32,12 +32,14 @@ impl VisionProvider for BuiltinProvider {
 fn describe(a: &Analysis, o: &GenerationOptions) -> GeneratedText {
     let subject = subject(o);
     let look = look(a);
-    let alt_text = match (&subject, o.mode) {
-        (Some(s), _) => format!("{s}, {look}"),
-        (None, _) => capitalise(&look),
+    let alt_text = match (&subject, o.keywords.first()) {
+        (Some(s), _) => format!("{s}: {look}"),
+        (None, Some(topic)) => format!("{}, about {topic}", capitalise(&look)),
+        (None, None) => capitalise(&look),
     };
     let title = subject
         .clone()
+        .or_else(|| o.keywords.first().map(|k| title_case(k)))
         .unwrap_or_else(|| title_case(&format!("{} {}", colour_phrase(a), a.kind)));
     let mut caption = format!(
         "{} image, {}×{} pixels,{}.",
@@ -67,7 +69,7 @@ fn describe(a: &Analysis, o: &GenerationOptions) -> GeneratedText {
     }
 }
 
-/// What the caller says the image is about: product data first, then keywords.
+/// What the caller says the image shows: the product, when one is named.
 fn subject(o: &GenerationOptions) -> Option<String> {
     if let Some(name) = o.product.name.as_deref().filter(|n| !n.trim().is_empty()) {
         let attrs: Vec<&str> = o.product.attributes.values().map(String::as_str).collect();
@@ -77,7 +79,7 @@ fn subject(o: &GenerationOptions) -> Option<String> {
             format!("{} ({})", name.trim(), attrs.join(", "))
         });
     }
-    o.keywords.first().map(|k| capitalise(k))
+    None
 }
 
 fn look(a: &Analysis) -> String {
@@ -142,4 +144,80 @@ fn title_case(s: &str) -> String {
         })
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use altframe_domain::generation::{Fields, Language, MaxLength, Product};
+
+    use super::*;
+
+    fn analysis() -> Analysis {
+        Analysis {
+            width: 800,
+            height: 600,
+            orientation: "landscape",
+            colours: vec!["green", "orange"],
+            brightness: "bright",
+            kind: "photo",
+            transparent_share: 0.0,
+        }
+    }
+
+    fn options(mode: Mode, product: Product, keywords: &[&str]) -> GenerationOptions {
+        GenerationOptions {
+            mode,
+            language: Language::english(),
+            keywords: keywords.iter().map(|k| k.to_string()).collect(),
+            max_length: MaxLength::DEFAULT,
+            fields: Fields::all(),
+            page_url: None,
+            page_context: Some("Spring sale".into()),
+            product,
+            custom_prompt: None,
+        }
+    }
+
+    #[test]
+    fn describes_pixels_and_the_callers_context() {
+        let text = describe(
+            &analysis(),
+            &options(Mode::Standard, Product::default(), &["tomato seeds"]),
+        );
+        assert_eq!(
+            text.alt_text.as_deref(),
+            Some("A bright photo in green and orange tones, about tomato seeds")
+        );
+        assert_eq!(text.title.as_deref(), Some("Tomato Seeds"));
+        assert!(text.caption.unwrap().contains("800×600 pixels"));
+        assert!(text
+            .og_description
+            .unwrap()
+            .contains("Topics: tomato seeds"));
+    }
+
+    #[test]
+    fn ecommerce_names_the_product_and_its_attributes() {
+        let product = Product {
+            name: Some("Garden Trowel".into()),
+            sku: None,
+            attributes: BTreeMap::from([("colour".to_string(), "red".to_string())]),
+        };
+        let text = describe(&analysis(), &options(Mode::Ecommerce, product, &[]));
+        assert_eq!(
+            text.alt_text.as_deref(),
+            Some("Garden Trowel (red): a bright photo in green and orange tones")
+        );
+    }
+
+    #[test]
+    fn says_so_when_nothing_is_visible() {
+        let mut a = analysis();
+        a.transparent_share = 1.0;
+        a.colours.clear();
+        let text = describe(&a, &options(Mode::Standard, Product::default(), &[]));
+        assert!(text.alt_text.unwrap().contains("fully transparent"));
+    }
 }
