@@ -6,6 +6,7 @@ use crate::image::Intake;
 use crate::projector::Projector;
 use crate::settlement::Settlement;
 use crate::store::Store;
+use crate::subscriber::Subscriber;
 use crate::vision::VisionProvider;
 
 #[derive(Clone)]

@@ -12,6 +12,7 @@ use crate::ids;
 use crate::projector::Projector;
 use crate::service::accounts as admin;
 use crate::store::{DatabaseUrl, Store};
+use crate::subscriber::Subscriber;
 
 #[derive(Debug, Parser)]
 #[command(

@@ -14,4 +14,5 @@ pub mod server;
 pub mod service;
 pub mod settlement;
 pub mod store;
+pub mod subscriber;
 pub mod vision;

@@ -15,6 +15,7 @@ use crate::projector::Projector;
 use crate::service::accounts;
 use crate::settlement::Settlement;
 use crate::store::Store;
+use crate::subscriber::{self, Subscriber};
 use crate::vision::{BuiltinProvider, OpenAiProvider, VisionProvider};
 
 /// How often the projector looks for events committed by other processes.
@@ -65,8 +66,8 @@ pub async fn serve(config: ServeConfig, store: Store) -> anyhow::Result<()> {
         .catch_up()
         .await
         .context("bringing read models up to date")?;
-    app.projector.spawn(PROJECTION_POLL);
-    app.settlement.spawn(PROJECTION_POLL);
+    subscriber::spawn(Arc::clone(&app.projector), PROJECTION_POLL);
+    subscriber::spawn(Arc::clone(&app.settlement), PROJECTION_POLL);
 
     let listener = TcpListener::bind(config.listen)
         .await

@@ -6,7 +6,6 @@
 //! its own checkpoint and is at-least-once: settling twice is refused by the account
 //! (`ReservationNotOpen`), which counts as done, so no lock is held while commands run.
 use std::sync::Arc;
-use std::time::Duration;
 
 use altframe_domain::account::{AccountCommand, AccountError};
 use altframe_domain::job::JobEvent;
@@ -16,6 +15,7 @@ use tokio::sync::{Mutex, Notify};
 
 use crate::clock::Clock;
 use crate::store::{feed, CommandError, Store};
+use crate::subscriber::Subscriber;
 
 const NAME: &str = "settlement";
 const BATCH: i64 = 200;
@@ -48,47 +48,6 @@ impl Settlement {
             running: Mutex::new(()),
             wake: Notify::new(),
         })
-    }
-
-    /// Settles every job outcome committed before the call. Returns how many events it read.
-    pub async fn catch_up(&self) -> Result<usize, SettlementError> {
-        let _one_at_a_time = self.running.lock().await;
-        let mut read = 0;
-        loop {
-            let from = checkpoint::read(&self.store.db, NAME).await?;
-            let mut tx = self.store.db.begin().await?;
-            let events = feed::after(&mut tx, &from, BATCH).await?;
-            tx.commit().await?;
-            let Some(last) = events.last() else {
-                return Ok(read);
-            };
-            let to = Checkpoint {
-                transaction_id: last.transaction_id.clone(),
-                position: last.position,
-            };
-            for event in &events {
-                self.settle(event).await?;
-            }
-            checkpoint::advance(&self.store.db, NAME, &from, &to).await?;
-            read += events.len();
-            if (events.len() as i64) < BATCH {
-                return Ok(read);
-            }
-        }
-    }
-
-    /// Catches up until no committed event is left unread, waiting up to `patience` for
-    /// older Postgres transactions that still hide newer events (see `Projector`).
-    pub async fn catch_up_fully(&self, patience: Duration) -> Result<usize, SettlementError> {
-        let deadline = tokio::time::Instant::now() + patience;
-        let mut read = self.catch_up().await?;
-        while feed::has_events_after(&self.store.db, NAME).await?
-            && tokio::time::Instant::now() < deadline
-        {
-            tokio::time::sleep(Duration::from_millis(2)).await;
-            read += self.catch_up().await?;
-        }
-        Ok(read)
     }
 
     async fn settle(&self, event: &StoredEvent) -> Result<(), SettlementError> {
@@ -132,24 +91,48 @@ impl Settlement {
             }),
         }
     }
+}
 
-    pub fn wake(&self) {
-        self.wake.notify_one();
+#[async_trait::async_trait]
+impl Subscriber for Settlement {
+    type Error = SettlementError;
+
+    fn name(&self) -> &'static str {
+        NAME
     }
 
-    /// Settles whenever woken, and at least every `poll`.
-    pub fn spawn(self: &Arc<Self>, poll: Duration) -> tokio::task::JoinHandle<()> {
-        let this = Arc::clone(self);
-        tokio::spawn(async move {
-            loop {
-                if let Err(e) = this.catch_up().await {
-                    tracing::error!(error = %e, "settlement failed; retrying");
-                }
-                tokio::select! {
-                    _ = this.wake.notified() => {}
-                    _ = tokio::time::sleep(poll) => {}
-                }
+    fn wake_signal(&self) -> &Notify {
+        &self.wake
+    }
+
+    /// Settles every job outcome committed before the call. Returns how many events it read.
+    async fn catch_up(&self) -> Result<usize, SettlementError> {
+        let _one_at_a_time = self.running.lock().await;
+        let mut read = 0;
+        loop {
+            let from = checkpoint::read(&self.store.db, NAME).await?;
+            let mut tx = self.store.db.begin().await?;
+            let events = feed::after(&mut tx, &from, BATCH).await?;
+            tx.commit().await?;
+            let Some(last) = events.last() else {
+                return Ok(read);
+            };
+            let to = Checkpoint {
+                transaction_id: last.transaction_id.clone(),
+                position: last.position,
+            };
+            for event in &events {
+                self.settle(event).await?;
             }
-        })
+            checkpoint::advance(&self.store.db, NAME, &from, &to).await?;
+            read += events.len();
+            if (events.len() as i64) < BATCH {
+                return Ok(read);
+            }
+        }
+    }
+
+    async fn has_pending(&self) -> Result<bool, SettlementError> {
+        Ok(feed::has_events_after(&self.store.db, NAME).await?)
     }
 }

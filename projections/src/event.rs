@@ -53,3 +53,34 @@ impl StoredEvent {
 pub fn timestamp(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_are_utc_with_milliseconds() {
+        let at: DateTime<Utc> = "2025-07-15T10:30:00.8204Z".parse().unwrap();
+        assert_eq!(timestamp(at), "2025-07-15T10:30:00.820Z");
+    }
+
+    #[test]
+    fn events_of_unknown_aggregates_are_skipped_and_bad_payloads_reported() {
+        let mut e = StoredEvent {
+            position: 7,
+            transaction_id: "0".into(),
+            aggregate_type: "Elsewhere".into(),
+            aggregate_id: "x".into(),
+            sequence: 1,
+            event_type: "Something".into(),
+            event_version: "1.0".into(),
+            payload: serde_json::json!({}),
+        };
+        assert_eq!(e.decode().unwrap(), DecodedEvent::Other);
+        e.aggregate_type = "Account".into();
+        assert!(matches!(
+            e.decode(),
+            Err(ProjectionError::Decode { position: 7, .. })
+        ));
+    }
+}

@@ -8,6 +8,7 @@ use altframe_projections::api_keys;
 use super::error::ApiError;
 use crate::app::App;
 use crate::ids::hash_api_key;
+use crate::subscriber::Subscriber;
 
 /// How long an unknown key waits for a key just issued elsewhere to be projected.
 const KEY_CATCH_UP_PATIENCE: std::time::Duration = std::time::Duration::from_secs(2);

@@ -7,7 +7,8 @@ mod json;
 use std::time::Duration;
 
 use axum::extract::DefaultBodyLimit;
-use axum::http::{Request, StatusCode};
+use axum::http::{header, Request, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
 use tower::ServiceBuilder;
@@ -46,6 +47,7 @@ pub fn router(app: App, request_timeout: Duration) -> Router {
                 .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
         )
         .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(axum::middleware::map_response(json_errors))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::GATEWAY_TIMEOUT,
             request_timeout,
@@ -59,10 +61,57 @@ pub fn router(app: App, request_timeout: Duration) -> Router {
         .with_state(app)
 }
 
+/// Gives the contract's `{"error"}` body to error responses made by layers rather than by
+/// our handlers (a request timeout, say), so that every error a client sees has the same shape.
+async fn json_errors(response: Response) -> Response {
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let message = match status {
+        StatusCode::GATEWAY_TIMEOUT => "The request took too long and was abandoned",
+        StatusCode::PAYLOAD_TOO_LARGE => "The request body is too large",
+        _ => status.canonical_reason().unwrap_or("Error"),
+    };
+    let (mut parts, _) = response.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    let body = ApiError::new(status, message).into_response();
+    let (fresh, body) = body.into_parts();
+    parts.headers.extend(fresh.headers);
+    Response::from_parts(parts, body)
+}
+
 async fn not_found() -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, "Not found")
 }
 
 async fn method_not_allowed() -> ApiError {
     ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn errors_from_layers_get_the_json_shape_and_keep_their_headers() {
+        let response = Response::builder()
+            .status(StatusCode::GATEWAY_TIMEOUT)
+            .header("x-request-id", "abc")
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let response = json_errors(response).await;
+        assert_eq!(response.status(), StatusCode::GATEWAY_TIMEOUT);
+        assert_eq!(response.headers()["x-request-id"], "abc");
+        assert_eq!(response.headers()[header::CONTENT_TYPE], "application/json");
+        let bytes = axum::body::to_bytes(response.into_body(), 1024)
+            .await
+            .unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(body["error"], "The request took too long and was abandoned");
+    }
 }

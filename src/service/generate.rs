@@ -83,10 +83,15 @@ pub async fn generate(
             current: plan,
         });
     }
-    options.language = input.language.unwrap_or_else(|| default_language.clone());
+    let requested = input.language.unwrap_or_else(|| default_language.clone());
+    // A provider that writes one language only (the builtin) writes that one, and an
+    // "additional language" is charged only when it is really written.
+    let fixed = app.vision.fixed_language();
+    let additional_language = fixed.is_none() && requested != default_language;
+    options.language = fixed.unwrap_or(requested);
 
     let image = app.intake.prepare(&input.source).await?;
-    let cost = CreditCost::of(image.reference.format, options.language != default_language);
+    let cost = CreditCost::of(image.reference.format, additional_language);
 
     let job_id = ids::job_id();
     let reservation_id = ids::reservation_id();

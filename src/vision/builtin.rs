@@ -1,7 +1,7 @@
 //! The builtin describer: no network, no model weights. It says what the pixels show (size,
 //! orientation, colours, light, photo or graphic) and what the caller told us (product,
 //! keywords, page context), and nothing it cannot know. It writes English.
-use altframe_domain::generation::{GeneratedText, GenerationOptions, Mode};
+use altframe_domain::generation::{GeneratedText, GenerationOptions, Language, Mode};
 use altframe_domain::job::Tokens;
 use altframe_domain::Micros;
 
@@ -15,6 +15,10 @@ pub const BUILTIN_MODEL: &str = "builtin";
 impl VisionProvider for BuiltinProvider {
     fn model(&self) -> &str {
         BUILTIN_MODEL
+    }
+
+    fn fixed_language(&self) -> Option<Language> {
+        Some(Language::english())
     }
 
     async fn describe(&self, request: VisionRequest<'_>) -> Result<VisionOutput, VisionError> {
@@ -150,7 +154,7 @@ fn title_case(s: &str) -> String {
 mod tests {
     use std::collections::BTreeMap;
 
-    use altframe_domain::generation::{Fields, Language, MaxLength, Product};
+    use altframe_domain::generation::{Fields, MaxLength, Product};
 
     use super::*;
 

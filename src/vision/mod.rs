@@ -6,7 +6,7 @@ pub mod openai;
 mod pricing;
 mod prompt;
 
-use altframe_domain::generation::{GeneratedText, GenerationOptions};
+use altframe_domain::generation::{GeneratedText, GenerationOptions, Language};
 use altframe_domain::job::Tokens;
 use altframe_domain::Micros;
 
@@ -45,5 +45,10 @@ pub enum VisionError {
 pub trait VisionProvider: Send + Sync {
     /// The model name reported in `meta.model`.
     fn model(&self) -> &str;
+    /// The one language this provider writes, whatever is asked; `None` when it writes the
+    /// requested language.
+    fn fixed_language(&self) -> Option<Language> {
+        None
+    }
     async fn describe(&self, request: VisionRequest<'_>) -> Result<VisionOutput, VisionError>;
 }

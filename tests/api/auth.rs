@@ -1,3 +1,4 @@
+use altframe::subscriber::Subscriber;
 use serde_json::json;
 
 use crate::on_both_backends;

@@ -8,7 +8,7 @@ on_both_backends!(
     concurrent_requests_never_overspend,
     an_empty_balance_answers_402,
     custom_prompt_needs_tier_two,
-    another_language_costs_one_more_credit_and_the_default_language_applies,
+    the_builtin_writes_english_and_charges_no_language_surcharge,
     overage_lets_paid_plans_go_on_past_the_balance,
 );
 
@@ -85,7 +85,7 @@ async fn custom_prompt_needs_tier_two(backend: Backend) {
     assert_eq!(app.post_generate(&body).await.status(), 200);
 }
 
-async fn another_language_costs_one_more_credit_and_the_default_language_applies(backend: Backend) {
+async fn the_builtin_writes_english_and_charges_no_language_surcharge(backend: Backend) {
     let app = spawn_with(
         backend,
         Options {
@@ -94,23 +94,17 @@ async fn another_language_costs_one_more_credit_and_the_default_language_applies
         },
     )
     .await;
-    let tiny = base64_of("tiny-1x1.png");
     let body: Value = app
-        .post_generate(&json!({ "image_base64": tiny }))
+        .post_generate(&json!({ "image_base64": base64_of("tiny-1x1.png"), "language": "fr" }))
         .await
         .json()
         .await
         .unwrap();
-    assert_eq!(body["meta"]["language"], "de");
+    assert_eq!(
+        body["meta"]["language"], "en",
+        "meta.language says what was written"
+    );
     assert_eq!(body["meta"]["credits_used"], 1);
-    let body: Value = app
-        .post_generate(&json!({ "image_base64": tiny, "language": "fr" }))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(body["meta"]["language"], "fr");
-    assert_eq!(body["meta"]["credits_used"], 2);
 }
 
 async fn overage_lets_paid_plans_go_on_past_the_balance(backend: Backend) {

@@ -3,6 +3,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
+use altframe::image::IntakeConfig;
 use altframe::vision::{OpenAiConfig, OpenAiProvider, PriceTable};
 use altframe_domain::plan::Plan;
 use serde_json::{json, Value};
@@ -16,9 +17,33 @@ on_both_backends!(
     an_overlong_alt_text_is_cut_at_a_word_boundary,
     a_failing_model_answers_502_and_charges_nothing,
     rate_limits_and_server_errors_are_retried,
+    another_language_costs_one_more_credit_and_the_default_language_applies,
+    the_model_sees_a_downscaled_copy,
 );
 
 async fn app_with(backend: Backend, behaviour: Behaviour, plan: Plan) -> (TestApp, FakeOpenAi) {
+    app_in(backend, behaviour, plan, "en").await
+}
+
+async fn app_in(
+    backend: Backend,
+    behaviour: Behaviour,
+    plan: Plan,
+    language: &'static str,
+) -> (TestApp, FakeOpenAi) {
+    let options = Options {
+        plan,
+        language,
+        ..Options::default()
+    };
+    app_configured(backend, behaviour, options).await
+}
+
+async fn app_configured(
+    backend: Backend,
+    behaviour: Behaviour,
+    options: Options,
+) -> (TestApp, FakeOpenAi) {
     let fake = FakeOpenAi::start(behaviour).await;
     let provider = OpenAiProvider::new(OpenAiConfig {
         base_url: fake.base_url.clone(),
@@ -33,9 +58,8 @@ async fn app_with(backend: Backend, behaviour: Behaviour, plan: Plan) -> (TestAp
     let app = spawn_with(
         backend,
         Options {
-            plan,
             vision: Arc::new(provider),
-            ..Options::default()
+            ..options
         },
     )
     .await;
@@ -179,4 +203,63 @@ async fn rate_limits_and_server_errors_are_retried(backend: Backend) {
         .await;
     assert_eq!(response.status(), 200);
     assert_eq!(fake.calls.load(Ordering::SeqCst), 3);
+}
+
+async fn another_language_costs_one_more_credit_and_the_default_language_applies(backend: Backend) {
+    let (app, fake) = app_in(backend, answer("Ein Bild"), Plan::Free, "de").await;
+    let tiny = base64_of("tiny-1x1.png");
+    let body: Value = app
+        .post_generate(&json!({ "image_base64": tiny }))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["meta"]["language"], "de", "the account's default");
+    assert_eq!(body["meta"]["credits_used"], 1);
+    assert!(
+        fake.last_request().to_string().contains("\\\"de\\\""),
+        "the prompt asks for German"
+    );
+    let body: Value = app
+        .post_generate(&json!({ "image_base64": tiny, "language": "de" }))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        body["meta"]["credits_used"], 1,
+        "the default language named explicitly"
+    );
+    let body: Value = app
+        .post_generate(&json!({ "image_base64": tiny, "language": "fr" }))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["meta"]["language"], "fr");
+    assert_eq!(body["meta"]["credits_used"], 2, "an additional language");
+}
+
+async fn the_model_sees_a_downscaled_copy(backend: Backend) {
+    let options = Options {
+        intake: IntakeConfig {
+            model_max_side: 256,
+            ..IntakeConfig::default()
+        },
+        ..Options::default()
+    };
+    let (app, fake) = app_configured(backend, answer("A picture"), options).await;
+    for file in ["sample.jpg", "sample.heic", "transparent.png"] {
+        let response = app
+            .post_generate(&json!({ "image_base64": base64_of(file) }))
+            .await;
+        assert_eq!(response.status(), 200, "{file}");
+    }
+    let sizes = fake.image_sizes.lock().unwrap().clone();
+    assert_eq!(sizes, vec![(256, 192), (256, 192), (256, 171)]);
+    let last = fake.last_request().to_string();
+    assert!(
+        last.contains("data:image/png;base64,"),
+        "transparency is kept as PNG"
+    );
 }

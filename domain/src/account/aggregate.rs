@@ -13,7 +13,12 @@ use crate::{Credits, Micros};
 
 /// The account's state, kept small on purpose: it is snapshotted, and its size must not grow
 /// with history. Only open reservations are remembered; settled ones live in the events.
+///
+/// Snapshots hold this struct as JSON, so its shape must stay readable: add fields with
+/// `#[serde(default)]`. (cqrs-es falls back to a full replay on an unreadable snapshot but then
+/// writes a second snapshot row, which its loader may pick at random.)
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Account {
     pub(super) opened: Option<Opened>,
     pub(super) remaining: Credits,

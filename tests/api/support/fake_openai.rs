@@ -28,6 +28,8 @@ pub enum Behaviour {
 pub struct FakeOpenAi {
     pub base_url: String,
     pub requests: Arc<Mutex<Vec<Value>>>,
+    /// Width and height of each image received.
+    pub image_sizes: Arc<Mutex<Vec<(u32, u32)>>>,
     pub calls: Arc<AtomicUsize>,
 }
 
@@ -45,6 +47,7 @@ impl FakeOpenAi {
         let fake = FakeOpenAi {
             base_url: format!("http://{}/v1", listener.local_addr().expect("address")),
             requests: Arc::default(),
+            image_sizes: Arc::default(),
             calls: Arc::default(),
         };
         let router = Router::new()
@@ -87,7 +90,10 @@ async fn completions(State(s): State<Shared>, headers: HeaderMap, body: String) 
     };
     s.fake.requests.lock().unwrap().push(request.clone());
     let fields = match check_request(&request) {
-        Ok(fields) => fields,
+        Ok((fields, size)) => {
+            s.fake.image_sizes.lock().unwrap().push(size);
+            fields
+        }
         Err(message) => return openai_error(StatusCode::BAD_REQUEST, &message),
     };
     let alt_text = match &s.behaviour {
@@ -128,8 +134,9 @@ async fn completions(State(s): State<Shared>, headers: HeaderMap, body: String) 
     .into_response()
 }
 
-/// The rules the real endpoint enforces on what we send. Returns the requested fields.
-fn check_request(r: &Value) -> Result<Vec<String>, String> {
+/// The rules the real endpoint enforces on what we send. Returns the requested fields and the
+/// image's size.
+fn check_request(r: &Value) -> Result<(Vec<String>, (u32, u32)), String> {
     if r["model"].as_str().is_none_or(|m| m.is_empty()) {
         return Err("you must provide a model parameter".into());
     }
@@ -175,6 +182,9 @@ fn check_request(r: &Value) -> Result<Vec<String>, String> {
     if actual != mime {
         return Err(format!("the data URL says {mime} but holds {actual}"));
     }
+    let size = image::load_from_memory(&bytes)
+        .map(|i| (i.width(), i.height()))
+        .map_err(|e| format!("the image does not decode: {e}"))?;
     let format = &r["response_format"];
     if format["type"] != "json_schema" {
         return Err("response_format.type must be json_schema".into());
@@ -213,5 +223,5 @@ fn check_request(r: &Value) -> Result<Vec<String>, String> {
     if properties.values().any(|p| p["type"] != "string") {
         return Err("every field must be a string".into());
     }
-    Ok(keys)
+    Ok((keys, size))
 }

@@ -13,6 +13,7 @@ use altframe::outbound::{Outbound, OutboundConfig};
 use altframe::projector::Projector;
 use altframe::service::accounts;
 use altframe::settlement::Settlement;
+use altframe::subscriber;
 use altframe::vision::{BuiltinProvider, VisionProvider};
 use altframe_domain::account::AccountCommand;
 use altframe_domain::generation::Language;
@@ -106,8 +107,8 @@ pub async fn spawn_with(backend: Backend, options: Options) -> TestApp {
         .await
         .expect("issue key")
         .key;
-    app.projector.spawn(Duration::from_millis(200));
-    app.settlement.spawn(Duration::from_millis(200));
+    subscriber::spawn(Arc::clone(&app.projector), Duration::from_millis(200));
+    subscriber::spawn(Arc::clone(&app.settlement), Duration::from_millis(200));
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
