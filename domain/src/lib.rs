@@ -5,6 +5,7 @@
 
 pub mod account;
 pub mod api_key;
+pub mod batch;
 pub mod credits;
 pub mod generation;
 pub mod image;

@@ -23,6 +23,7 @@ pub struct Account {
     pub(super) opened: Option<Opened>,
     pub(super) remaining: Credits,
     pub(super) reservations: BTreeMap<String, Reservation>,
+    pub(super) webhook_secret: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -57,6 +58,15 @@ impl Account {
 
     pub fn reservation(&self, id: &str) -> Option<&Reservation> {
         self.reservations.get(id)
+    }
+
+    /// Open reservations, oldest id first.
+    pub fn reservations(&self) -> impl Iterator<Item = (&str, &Reservation)> {
+        self.reservations.iter().map(|(id, r)| (id.as_str(), r))
+    }
+
+    pub fn webhook_secret(&self) -> Option<&str> {
+        self.webhook_secret.as_deref()
     }
 
     fn opened(&self) -> Result<&Opened, AccountError> {
@@ -104,6 +114,21 @@ impl Account {
         if self.reservations.contains_key(&reservation_id) {
             return Err(AccountError::DuplicateReservation(reservation_id));
         }
+        let (from_balance, overage) = self.split(opened, credits)?;
+        Ok(AccountEvent::CreditsReserved {
+            reservation_id,
+            purpose,
+            credits,
+            from_balance,
+            overage,
+            remaining: self.remaining - from_balance,
+            at,
+        })
+    }
+
+    /// How much of `credits` the balance covers, and how much would be overage; refused when
+    /// the balance is short and overage is off.
+    fn split(&self, opened: &Opened, credits: Credits) -> Result<(Credits, Credits), AccountError> {
         let from_balance = credits.min(self.remaining);
         let overage = credits - from_balance;
         if overage > 0 && !opened.overage_enabled {
@@ -112,13 +137,31 @@ impl Account {
                 remaining: self.remaining,
             });
         }
-        Ok(AccountEvent::CreditsReserved {
-            reservation_id,
-            purpose,
+        Ok((from_balance, overage))
+    }
+
+    fn increase(
+        &self,
+        reservation_id: String,
+        credits: Credits,
+        at: DateTime<Utc>,
+    ) -> Result<AccountEvent, AccountError> {
+        let opened = self.opened()?;
+        let r = self
+            .reservations
+            .get(&reservation_id)
+            .ok_or_else(|| AccountError::ReservationNotOpen(reservation_id.clone()))?;
+        if credits == 0 {
+            return Err(AccountError::EmptyReservation);
+        }
+        let (from_balance, overage) = self.split(opened, credits)?;
+        Ok(AccountEvent::ReservationIncreased {
+            purpose: r.purpose.clone(),
             credits,
             from_balance,
             overage,
             remaining: self.remaining - from_balance,
+            reservation_id,
             at,
         })
     }
@@ -231,6 +274,36 @@ impl Aggregate for Account {
                 self.start_due_periods(at, sink).await;
                 self.release(reservation_id, reason, at)?
             }
+            AccountCommand::ReserveBatchCredits { reservations, at } => {
+                self.opened()?;
+                self.start_due_periods(at, sink).await;
+                let needed: Credits = reservations.iter().map(|r| r.credits).sum();
+                let remaining = self.remaining;
+                for r in reservations {
+                    match self.reserve(r.reservation_id, r.purpose, r.credits, at) {
+                        Ok(event) => sink.write(event, self).await,
+                        // Refuse the whole batch, naming its whole cost.
+                        Err(AccountError::InsufficientCredits { .. }) => {
+                            return Err(AccountError::InsufficientCredits { needed, remaining })
+                        }
+                        Err(e) => return Err(e),
+                    }
+                }
+                return Ok(());
+            }
+            AccountCommand::IncreaseReservation {
+                reservation_id,
+                credits,
+                at,
+            } => {
+                self.opened()?;
+                self.start_due_periods(at, sink).await;
+                self.increase(reservation_id, credits, at)?
+            }
+            AccountCommand::RotateWebhookSecret { secret, at } => {
+                self.opened()?;
+                AccountEvent::WebhookSecretRotated { secret, at }
+            }
             AccountCommand::SetOverage { enabled, at } => {
                 let opened = self.opened()?;
                 if enabled && opened.plan.overage_rate().is_none() {
@@ -312,6 +385,24 @@ impl Aggregate for Account {
                 if let Some(o) = &mut self.opened {
                     o.overage_enabled = enabled;
                 }
+            }
+            AccountEvent::ReservationIncreased {
+                reservation_id,
+                credits,
+                from_balance,
+                overage,
+                remaining,
+                ..
+            } => {
+                if let Some(r) = self.reservations.get_mut(&reservation_id) {
+                    r.credits += credits;
+                    r.from_balance += from_balance;
+                    r.overage += overage;
+                }
+                self.remaining = remaining;
+            }
+            AccountEvent::WebhookSecretRotated { secret, .. } => {
+                self.webhook_secret = Some(secret);
             }
         }
     }

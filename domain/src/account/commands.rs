@@ -32,4 +32,27 @@ pub enum AccountCommand {
         enabled: bool,
         at: DateTime<Utc>,
     },
+    /// Holds credits for every item of a batch at once: all are reserved or none.
+    ReserveBatchCredits {
+        reservations: Vec<ReservationRequest>,
+        at: DateTime<Utc>,
+    },
+    /// Adds credits to an open reservation (a batch URL turned out to be an advanced format).
+    IncreaseReservation {
+        reservation_id: String,
+        credits: Credits,
+        at: DateTime<Utc>,
+    },
+    /// Sets the secret that signs this account's webhooks (`whsec_...`).
+    RotateWebhookSecret {
+        secret: String,
+        at: DateTime<Utc>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReservationRequest {
+    pub reservation_id: String,
+    pub purpose: String,
+    pub credits: Credits,
 }

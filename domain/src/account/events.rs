@@ -64,6 +64,20 @@ pub enum AccountEvent {
         enabled: bool,
         at: DateTime<Utc>,
     },
+    ReservationIncreased {
+        reservation_id: String,
+        purpose: String,
+        /// Credits added to the reservation, split like a reservation's.
+        credits: Credits,
+        from_balance: Credits,
+        overage: Credits,
+        remaining: Credits,
+        at: DateTime<Utc>,
+    },
+    WebhookSecretRotated {
+        secret: String,
+        at: DateTime<Utc>,
+    },
 }
 
 impl DomainEvent for AccountEvent {
@@ -75,6 +89,8 @@ impl DomainEvent for AccountEvent {
             AccountEvent::CreditsCaptured { .. } => "CreditsCaptured",
             AccountEvent::CreditsReleased { .. } => "CreditsReleased",
             AccountEvent::OverageChanged { .. } => "OverageChanged",
+            AccountEvent::ReservationIncreased { .. } => "ReservationIncreased",
+            AccountEvent::WebhookSecretRotated { .. } => "WebhookSecretRotated",
         }
         .to_string()
     }

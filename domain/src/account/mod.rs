@@ -9,7 +9,7 @@ mod events;
 mod tests;
 
 pub use aggregate::{Account, Reservation};
-pub use commands::AccountCommand;
+pub use commands::{AccountCommand, ReservationRequest};
 pub use events::AccountEvent;
 
 use crate::Credits;

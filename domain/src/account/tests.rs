@@ -266,3 +266,100 @@ fn overage_cannot_be_enabled_on_a_plan_without_it() {
         })
         .then_expect_error(AccountError::NoOverageOnPlan("starter".into()));
 }
+
+#[test]
+fn a_batch_reserves_all_its_items_or_none() {
+    let batch = |credits: [u32; 3]| AccountCommand::ReserveBatchCredits {
+        reservations: credits
+            .iter()
+            .enumerate()
+            .map(|(i, c)| ReservationRequest {
+                reservation_id: format!("r{i}"),
+                purpose: format!("job_r{i}"),
+                credits: *c,
+            })
+            .collect(),
+        at: at("2025-07-11T00:00:00Z"),
+    };
+    let events = AccountTest::with(())
+        .given(vec![opened(Plan::Free)])
+        .when(batch([1, 2, 1]))
+        .inspect_result()
+        .unwrap();
+    assert_eq!(events.len(), 3);
+    assert!(matches!(
+        events[2],
+        AccountEvent::CreditsReserved { remaining: 46, .. }
+    ));
+    AccountTest::with(())
+        .given(vec![opened(Plan::Free), reserved("x", 48, 48, 2)])
+        .when(batch([1, 1, 1]))
+        .then_expect_error(AccountError::InsufficientCredits {
+            needed: 3,
+            remaining: 2,
+        });
+}
+
+#[test]
+fn a_reservation_can_grow_while_the_balance_covers_it() {
+    AccountTest::with(())
+        .given(vec![opened(Plan::Free), reserved("r1", 1, 1, 49)])
+        .when(AccountCommand::IncreaseReservation {
+            reservation_id: "r1".into(),
+            credits: 1,
+            at: at("2025-07-11T00:00:01Z"),
+        })
+        .then_expect_events(vec![AccountEvent::ReservationIncreased {
+            reservation_id: "r1".into(),
+            purpose: "job_r1".into(),
+            credits: 1,
+            from_balance: 1,
+            overage: 0,
+            remaining: 48,
+            at: at("2025-07-11T00:00:01Z"),
+        }]);
+    AccountTest::with(())
+        .given(vec![opened(Plan::Free), reserved("r1", 50, 50, 0)])
+        .when(AccountCommand::IncreaseReservation {
+            reservation_id: "r1".into(),
+            credits: 1,
+            at: at("2025-07-11T00:00:01Z"),
+        })
+        .then_expect_error(AccountError::InsufficientCredits {
+            needed: 1,
+            remaining: 0,
+        });
+}
+
+#[test]
+fn capture_after_a_top_up_charges_the_whole_reservation() {
+    let increased = AccountEvent::ReservationIncreased {
+        reservation_id: "r1".into(),
+        purpose: "job_r1".into(),
+        credits: 1,
+        from_balance: 1,
+        overage: 0,
+        remaining: 48,
+        at: at("2025-07-11T00:00:01Z"),
+    };
+    let events = AccountTest::with(())
+        .given(vec![
+            opened(Plan::Free),
+            reserved("r1", 1, 1, 49),
+            increased,
+        ])
+        .when(AccountCommand::CaptureCredits {
+            reservation_id: "r1".into(),
+            at: at("2025-07-11T00:00:02Z"),
+        })
+        .inspect_result()
+        .unwrap();
+    assert!(matches!(
+        events[0],
+        AccountEvent::CreditsCaptured {
+            credits: 2,
+            remaining: 48,
+            ..
+        }
+    ));
+}

@@ -53,6 +53,14 @@ pub enum JobCommand {
         error: String,
         at: DateTime<Utc>,
     },
+    /// Fails a job that never started: a bulk item whose image could not be fetched or paid
+    /// for. It still names the reservation, so its credits are released.
+    AbandonJob {
+        account_id: String,
+        reservation_id: String,
+        error: String,
+        at: DateTime<Utc>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -180,6 +188,22 @@ impl Aggregate for Job {
                     account_id: self.account_id.clone(),
                     reservation_id: self.reservation_id.clone(),
                     generation,
+                    at,
+                }
+            }
+            JobCommand::AbandonJob {
+                account_id,
+                reservation_id,
+                error,
+                at,
+            } => {
+                if self.state != JobState::New {
+                    return Err(JobError::AlreadyRequested);
+                }
+                JobEvent::JobFailed {
+                    account_id,
+                    reservation_id,
+                    error,
                     at,
                 }
             }

@@ -143,3 +143,31 @@ fn a_job_is_requested_once() {
         })
         .then_expect_error(JobError::AlreadyRequested);
 }
+
+#[test]
+fn a_job_that_never_started_can_be_abandoned_once() {
+    let abandon = || JobCommand::AbandonJob {
+        account_id: "acct_1".into(),
+        reservation_id: "res_1".into(),
+        error: "image_url: could not fetch".into(),
+        at: at(),
+    };
+    let failed = JobEvent::JobFailed {
+        account_id: "acct_1".into(),
+        reservation_id: "res_1".into(),
+        error: "image_url: could not fetch".into(),
+        at: at(),
+    };
+    TestFramework::<Job>::with(())
+        .given_no_previous_events()
+        .when(abandon())
+        .then_expect_events(vec![failed.clone()]);
+    TestFramework::<Job>::with(())
+        .given(vec![failed])
+        .when(abandon())
+        .then_expect_error(JobError::AlreadyRequested);
+    TestFramework::<Job>::with(())
+        .given(vec![requested()])
+        .when(abandon())
+        .then_expect_error(JobError::AlreadyRequested);
+}

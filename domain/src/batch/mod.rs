@@ -1,0 +1,186 @@
+//! A bulk submission: its items, each item's outcome, and the webhook that reports the end.
+//!
+//! The batch does not run anything: the process manager works its items as Jobs and reports
+//! each outcome here. When the last outcome arrives the batch finishes, exactly once.
+mod aggregate;
+#[cfg(test)]
+mod tests;
+
+use chrono::{DateTime, Utc};
+use cqrs_es::DomainEvent;
+use serde::{Deserialize, Serialize};
+
+use crate::generation::{GenerationOptions, Product};
+use crate::image::ImageRef;
+use crate::Credits;
+
+pub use aggregate::Batch;
+
+/// One image of a batch, as submitted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchItem {
+    pub job_id: String,
+    pub reservation_id: String,
+    /// Credits reserved at submission: the real cost for inline images, 1 for URLs.
+    pub credits: Credits,
+    /// Where to fetch the image when the item is processed.
+    pub image_url: Option<String>,
+    /// What an inline (base64) image is; its bytes are held outside the events.
+    pub inline_image: Option<ImageRef>,
+    pub page_url: Option<String>,
+    pub page_context: Option<String>,
+    pub product: Product,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BatchStatus {
+    Processing,
+    Completed,
+    Partial,
+    Failed,
+}
+
+impl BatchStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BatchStatus::Processing => "processing",
+            BatchStatus::Completed => "completed",
+            BatchStatus::Partial => "partial",
+            BatchStatus::Failed => "failed",
+        }
+    }
+
+    /// The final status once every item has an outcome.
+    pub fn of_outcomes(completed: u32, failed: u32) -> BatchStatus {
+        match (completed, failed) {
+            (_, 0) => BatchStatus::Completed,
+            (0, _) => BatchStatus::Failed,
+            _ => BatchStatus::Partial,
+        }
+    }
+}
+
+/// How one webhook delivery attempt went.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookAttempt {
+    pub attempt: u32,
+    /// The receiver's HTTP status, when it answered.
+    pub status: Option<u16>,
+    pub error: Option<String>,
+    pub delivered: bool,
+    /// When the next attempt is due; `None` when delivered or given up.
+    pub next_attempt_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum BatchCommand {
+    SubmitBatch {
+        batch_id: String,
+        account_id: String,
+        items: Vec<BatchItem>,
+        options: Box<GenerationOptions>,
+        webhook_url: Option<String>,
+        at: DateTime<Utc>,
+    },
+    RecordItemOutcome {
+        job_id: String,
+        succeeded: bool,
+        at: DateTime<Utc>,
+    },
+    RecordWebhookAttempt {
+        attempt: WebhookAttempt,
+        at: DateTime<Utc>,
+    },
+    RequestRedelivery {
+        at: DateTime<Utc>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum BatchEvent {
+    BatchSubmitted {
+        batch_id: String,
+        account_id: String,
+        items: Vec<BatchItem>,
+        options: Box<GenerationOptions>,
+        webhook_url: Option<String>,
+        credits_reserved: Credits,
+        at: DateTime<Utc>,
+    },
+    BatchItemCompleted {
+        account_id: String,
+        job_id: String,
+        at: DateTime<Utc>,
+    },
+    BatchItemFailed {
+        account_id: String,
+        job_id: String,
+        at: DateTime<Utc>,
+    },
+    BatchFinished {
+        account_id: String,
+        status: BatchStatus,
+        completed: u32,
+        failed: u32,
+        /// The Standard Webhooks message id, the same for every attempt; `None` without a URL.
+        webhook_id: Option<String>,
+        at: DateTime<Utc>,
+    },
+    WebhookAttempted {
+        account_id: String,
+        webhook_id: String,
+        attempt: WebhookAttempt,
+        at: DateTime<Utc>,
+    },
+    WebhookRedeliveryRequested {
+        account_id: String,
+        webhook_id: String,
+        at: DateTime<Utc>,
+    },
+}
+
+impl DomainEvent for BatchEvent {
+    fn event_type(&self) -> String {
+        match self {
+            BatchEvent::BatchSubmitted { .. } => "BatchSubmitted",
+            BatchEvent::BatchItemCompleted { .. } => "BatchItemCompleted",
+            BatchEvent::BatchItemFailed { .. } => "BatchItemFailed",
+            BatchEvent::BatchFinished { .. } => "BatchFinished",
+            BatchEvent::WebhookAttempted { .. } => "WebhookAttempted",
+            BatchEvent::WebhookRedeliveryRequested { .. } => "WebhookRedeliveryRequested",
+        }
+        .to_string()
+    }
+
+    fn event_version(&self) -> String {
+        "1.0".to_string()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BatchError {
+    #[error("batch already submitted")]
+    AlreadySubmitted,
+    #[error("batch does not exist")]
+    NotSubmitted,
+    #[error("a batch needs between 1 and {max} images", max = MAX_BATCH_ITEMS)]
+    BadSize,
+    #[error("job {0} is not an item of this batch")]
+    UnknownItem(String),
+    #[error("job {0} already has an outcome")]
+    OutcomeKnown(String),
+    #[error("the batch has no webhook to deliver")]
+    NoWebhook,
+    #[error("the batch has not finished")]
+    NotFinished,
+    #[error("the webhook is still being delivered")]
+    DeliveryPending,
+}
+
+pub const MAX_BATCH_ITEMS: usize = 100;
+
+/// The webhook message id of a batch: stable, so every retry and redelivery carries it.
+pub fn webhook_id(batch_id: &str) -> String {
+    format!("msg_{}", batch_id.replace('-', ""))
+}
