@@ -46,6 +46,8 @@ pub(crate) async fn apply(tx: &mut Tx, id: &str, event: &AccountEvent) -> Result
             .await?;
         }
         AccountEvent::BillingPeriodStarted { .. }
+        | AccountEvent::ReservationIncreased { .. }
+        | AccountEvent::WebhookSecretRotated { .. }
         | AccountEvent::CreditsReserved { .. }
         | AccountEvent::CreditsCaptured { .. }
         | AccountEvent::CreditsReleased { .. } => {}

@@ -43,6 +43,7 @@ pub enum Arg {
     Text(String),
     OptText(Option<String>),
     Int(i64),
+    OptInt(Option<i64>),
     Bool(bool),
 }
 
@@ -84,6 +85,7 @@ macro_rules! bind_args {
                 Arg::Text(s) => q.bind(s),
                 Arg::OptText(s) => q.bind(s),
                 Arg::Int(n) => q.bind(n),
+                Arg::OptInt(n) => q.bind(n),
                 Arg::Bool(b) => q.bind(b),
             };
         }

@@ -3,6 +3,7 @@ use serde_json::Value;
 
 use altframe_domain::account::AccountEvent;
 use altframe_domain::api_key::ApiKeyEvent;
+use altframe_domain::batch::BatchEvent;
 use altframe_domain::job::JobEvent;
 
 use crate::ProjectionError;
@@ -27,6 +28,7 @@ pub enum DecodedEvent {
     Account(AccountEvent),
     ApiKey(ApiKeyEvent),
     Job(JobEvent),
+    Batch(BatchEvent),
     /// An aggregate this version does not project.
     Other,
 }
@@ -43,6 +45,7 @@ impl StoredEvent {
             "Account" => DecodedEvent::Account(serde_json::from_value(payload).map_err(err)?),
             "ApiKey" => DecodedEvent::ApiKey(serde_json::from_value(payload).map_err(err)?),
             "Job" => DecodedEvent::Job(serde_json::from_value(payload).map_err(err)?),
+            "Batch" => DecodedEvent::Batch(serde_json::from_value(payload).map_err(err)?),
             _ => DecodedEvent::Other,
         })
     }

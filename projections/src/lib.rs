@@ -5,10 +5,13 @@
 
 pub mod accounts;
 pub mod api_keys;
+pub mod batches;
 pub mod checkpoint;
 pub mod db;
 mod event;
+pub mod jobs;
 mod projection;
+pub mod work;
 
 pub use db::{Arg, Db, Tx};
 pub use event::{timestamp, DecodedEvent, StoredEvent};

@@ -1,19 +1,33 @@
-use crate::{accounts, api_keys, DecodedEvent, ProjectionError, StoredEvent, Tx};
+use crate::{
+    accounts, api_keys, batches, jobs, work, DecodedEvent, ProjectionError, StoredEvent, Tx,
+};
 
 /// The read models. Each keeps its own checkpoint, so one can be rebuilt without the others.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Projection {
     Accounts,
     ApiKeys,
+    Jobs,
+    Batches,
+    Work,
 }
 
 impl Projection {
-    pub const ALL: [Projection; 2] = [Projection::Accounts, Projection::ApiKeys];
+    pub const ALL: [Projection; 5] = [
+        Projection::Accounts,
+        Projection::ApiKeys,
+        Projection::Jobs,
+        Projection::Batches,
+        Projection::Work,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             Projection::Accounts => "accounts",
             Projection::ApiKeys => "api_keys",
+            Projection::Jobs => "jobs",
+            Projection::Batches => "batches",
+            Projection::Work => "work",
         }
     }
 
@@ -22,6 +36,9 @@ impl Projection {
         match self {
             Projection::Accounts => &["accounts"],
             Projection::ApiKeys => &["api_keys"],
+            Projection::Jobs => &["jobs"],
+            Projection::Batches => &["batches", "webhook_attempts"],
+            Projection::Work => &["bulk_queue", "webhook_queue", "open_reservations"],
         }
     }
 
@@ -32,6 +49,22 @@ impl Projection {
             }
             (Projection::ApiKeys, DecodedEvent::ApiKey(e)) => {
                 api_keys::apply(tx, &event.aggregate_id, &e).await?
+            }
+            (Projection::Jobs, DecodedEvent::Job(e)) => {
+                jobs::apply_job(tx, &event.aggregate_id, &e).await?
+            }
+            (Projection::Jobs, DecodedEvent::Batch(e)) => jobs::apply_batch(tx, &e).await?,
+            (Projection::Batches, DecodedEvent::Batch(e)) => {
+                batches::apply(tx, &event.aggregate_id, &e).await?
+            }
+            (Projection::Work, DecodedEvent::Batch(e)) => {
+                work::apply_batch(tx, &event.aggregate_id, &e).await?
+            }
+            (Projection::Work, DecodedEvent::Job(e)) => {
+                work::apply_job(tx, &event.aggregate_id, &e).await?
+            }
+            (Projection::Work, DecodedEvent::Account(e)) => {
+                work::apply_account(tx, &event.aggregate_id, &e).await?
             }
             _ => {}
         }

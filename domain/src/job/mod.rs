@@ -57,6 +57,7 @@ pub enum JobCommand {
     /// for. It still names the reservation, so its credits are released.
     AbandonJob {
         account_id: String,
+        batch_id: Option<String>,
         reservation_id: String,
         error: String,
         at: DateTime<Utc>,
@@ -77,12 +78,14 @@ pub enum JobEvent {
     },
     JobCompleted {
         account_id: String,
+        batch_id: Option<String>,
         reservation_id: String,
         generation: Generation,
         at: DateTime<Utc>,
     },
     JobFailed {
         account_id: String,
+        batch_id: Option<String>,
         reservation_id: String,
         error: String,
         at: DateTime<Utc>,
@@ -127,6 +130,7 @@ pub enum JobState {
 pub struct Job {
     state: JobState,
     account_id: String,
+    batch_id: Option<String>,
     reservation_id: String,
 }
 
@@ -186,6 +190,7 @@ impl Aggregate for Job {
                 self.ensure_running()?;
                 JobEvent::JobCompleted {
                     account_id: self.account_id.clone(),
+                    batch_id: self.batch_id.clone(),
                     reservation_id: self.reservation_id.clone(),
                     generation,
                     at,
@@ -193,6 +198,7 @@ impl Aggregate for Job {
             }
             JobCommand::AbandonJob {
                 account_id,
+                batch_id,
                 reservation_id,
                 error,
                 at,
@@ -202,6 +208,7 @@ impl Aggregate for Job {
                 }
                 JobEvent::JobFailed {
                     account_id,
+                    batch_id,
                     reservation_id,
                     error,
                     at,
@@ -211,6 +218,7 @@ impl Aggregate for Job {
                 self.ensure_running()?;
                 JobEvent::JobFailed {
                     account_id: self.account_id.clone(),
+                    batch_id: self.batch_id.clone(),
                     reservation_id: self.reservation_id.clone(),
                     error,
                     at,
@@ -225,11 +233,13 @@ impl Aggregate for Job {
         match event {
             JobEvent::JobRequested {
                 account_id,
+                batch_id,
                 reservation_id,
                 ..
             } => {
                 self.state = JobState::Requested;
                 self.account_id = account_id;
+                self.batch_id = batch_id;
                 self.reservation_id = reservation_id;
             }
             JobEvent::JobCompleted { .. } => self.state = JobState::Completed,

@@ -86,6 +86,7 @@ fn completion_names_the_reservation_to_capture() {
         })
         .then_expect_events(vec![JobEvent::JobCompleted {
             account_id: "acct_1".into(),
+            batch_id: None,
             reservation_id: "res_1".into(),
             generation: generation(),
             at: at(),
@@ -96,6 +97,7 @@ fn completion_names_the_reservation_to_capture() {
 fn a_job_finishes_once() {
     let failed = JobEvent::JobFailed {
         account_id: "acct_1".into(),
+        batch_id: None,
         reservation_id: "res_1".into(),
         error: "model unavailable".into(),
         at: at(),
@@ -148,12 +150,14 @@ fn a_job_is_requested_once() {
 fn a_job_that_never_started_can_be_abandoned_once() {
     let abandon = || JobCommand::AbandonJob {
         account_id: "acct_1".into(),
+        batch_id: None,
         reservation_id: "res_1".into(),
         error: "image_url: could not fetch".into(),
         at: at(),
     };
     let failed = JobEvent::JobFailed {
         account_id: "acct_1".into(),
+        batch_id: None,
         reservation_id: "res_1".into(),
         error: "image_url: could not fetch".into(),
         at: at(),
