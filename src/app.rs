@@ -3,8 +3,8 @@ use std::sync::Arc;
 
 use crate::clock::Clock;
 use crate::image::Intake;
+use crate::process_manager::ProcessManager;
 use crate::projector::Projector;
-use crate::settlement::Settlement;
 use crate::store::Store;
 use crate::subscriber::Subscriber;
 use crate::vision::VisionProvider;
@@ -13,16 +13,20 @@ use crate::vision::VisionProvider;
 pub struct App {
     pub store: Arc<Store>,
     pub projector: Arc<Projector>,
-    pub settlement: Arc<Settlement>,
+    pub process_manager: Arc<ProcessManager>,
     pub intake: Arc<Intake>,
     pub vision: Arc<dyn VisionProvider>,
     pub clock: Arc<dyn Clock>,
+    /// How many bulk items this process runs at once.
+    pub bulk_concurrency: usize,
+    /// Woken when new bulk work or webhooks may be due.
+    pub work_available: Arc<tokio::sync::Notify>,
 }
 
 impl App {
     /// Tells the background subscribers that new events were committed.
     pub fn events_committed(&self) {
         self.projector.wake();
-        self.settlement.wake();
+        self.process_manager.wake();
     }
 }

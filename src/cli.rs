@@ -39,6 +39,23 @@ pub enum Command {
     /// Issue, list and revoke API keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// The secret that signs an account's webhooks.
+    #[command(subcommand)]
+    Webhooks(WebhooksCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WebhooksCommand {
+    /// Print the account's webhook signing secret (made on first use), or replace it.
+    Secret {
+        #[arg(long)]
+        account: String,
+        /// Replace the secret; webhooks sent from now on are signed with the new one.
+        #[arg(long)]
+        rotate: bool,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -102,6 +119,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(config) => crate::server::serve(*config, store).await,
         Command::Accounts(c) => accounts(c, &store).await,
         Command::Keys(c) => keys(c, &store).await,
+        Command::Webhooks(c) => webhooks(c, &store).await,
     }
 }
 
@@ -245,4 +263,23 @@ async fn keys(command: KeysCommand, store: &Store) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+async fn webhooks(command: WebhooksCommand, store: &Store) -> anyhow::Result<()> {
+    let WebhooksCommand::Secret {
+        account,
+        rotate,
+        json,
+    } = command;
+    let (secret, rotated) = admin::webhook_secret(store, &SystemClock, &account, rotate).await?;
+    if json {
+        return print_json(&json!({ "account_id": account, "secret": secret, "rotated": rotated }));
+    }
+    if rotated {
+        println!("New webhook secret for {account} (webhooks are signed with it from now on):");
+    } else {
+        println!("Webhook secret for {account}:");
+    }
+    println!("\n    {secret}\n");
+    Ok(())
 }

@@ -81,6 +81,23 @@ pub struct ServeConfig {
     #[arg(long, env = "ALTFRAME_REQUEST_TIMEOUT_SECS", default_value_t = 120)]
     pub request_timeout_secs: u64,
 
+    /// Bulk items this process runs at once.
+    #[arg(long, env = "ALTFRAME_BULK_CONCURRENCY", default_value_t = 8)]
+    pub bulk_concurrency: usize,
+
+    /// Seconds a worker holds a bulk item before another may take it over (renewed while
+    /// the worker is alive).
+    #[arg(long, env = "ALTFRAME_BULK_LEASE_SECS", default_value_t = 60)]
+    pub bulk_lease_secs: u64,
+
+    /// Tries of a bulk item whose model call failed transiently, before it fails.
+    #[arg(long, env = "ALTFRAME_BULK_MAX_ATTEMPTS", default_value_t = 5)]
+    pub bulk_max_attempts: u32,
+
+    /// Seconds after which a reservation nothing settled (its request died) is released.
+    #[arg(long, env = "ALTFRAME_RESERVATION_TIMEOUT_SECS", default_value_t = 900)]
+    pub reservation_timeout_secs: u64,
+
     /// Plan of the account opened on the first start of an empty store.
     #[arg(long, env = "ALTFRAME_DEFAULT_PLAN", default_value = "free")]
     pub default_plan: String,

@@ -46,6 +46,18 @@ pub fn api_key_display_prefix(secret: &str) -> String {
     secret.chars().take(API_KEY_PREFIX.len() + 4).collect()
 }
 
+/// A webhook signing secret in the Standard Webhooks form: `whsec_` and base64 of 32 random
+/// bytes.
+pub fn webhook_secret() -> String {
+    use base64::Engine;
+    let mut key = [0u8; 32];
+    OsRng.fill(&mut key);
+    format!(
+        "whsec_{}",
+        base64::engine::general_purpose::STANDARD.encode(key)
+    )
+}
+
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }

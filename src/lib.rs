@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 pub mod app;
+pub mod bulk_worker;
 pub mod cli;
 pub mod clock;
 pub mod config;
@@ -9,10 +10,12 @@ pub mod http;
 pub mod ids;
 pub mod image;
 pub mod outbound;
+pub mod process_manager;
 pub mod projector;
+pub mod reaper;
 pub mod server;
 pub mod service;
-pub mod settlement;
 pub mod store;
 pub mod subscriber;
 pub mod vision;
+pub mod webhooks;

@@ -17,6 +17,8 @@ pub struct Projector {
     db: Db,
     running: Mutex<()>,
     wake: Notify,
+    /// Notified after events were applied: new queue rows may be waiting for workers.
+    pub applied: Arc<Notify>,
 }
 
 impl Projector {
@@ -25,6 +27,7 @@ impl Projector {
             db,
             running: Mutex::new(()),
             wake: Notify::new(),
+            applied: Arc::new(Notify::new()),
         })
     }
 
@@ -74,6 +77,9 @@ impl Subscriber for Projector {
         let mut applied = 0;
         for projection in Projection::ALL {
             applied += self.catch_up_one(projection).await?;
+        }
+        if applied > 0 {
+            self.applied.notify_waiters();
         }
         Ok(applied)
     }

@@ -7,16 +7,19 @@ use anyhow::Context;
 use tokio::net::TcpListener;
 
 use crate::app::App;
+use crate::bulk_worker::{BulkWorker, WorkerConfig};
 use crate::clock::{Clock, SystemClock};
 use crate::config::{ServeConfig, VisionKind};
 use crate::image::Intake;
 use crate::outbound::Outbound;
+use crate::process_manager::ProcessManager;
 use crate::projector::Projector;
+use crate::reaper::Reaper;
 use crate::service::accounts;
-use crate::settlement::Settlement;
 use crate::store::Store;
 use crate::subscriber::{self, Subscriber};
 use crate::vision::{BuiltinProvider, OpenAiProvider, VisionProvider};
+use crate::webhooks::WebhookDispatcher;
 
 /// How often the projector looks for events committed by other processes.
 const PROJECTION_POLL: Duration = Duration::from_secs(1);
@@ -35,9 +38,12 @@ pub fn build_app(
             Arc::new(OpenAiProvider::new(openai).context("building the model client")?)
         }
     };
+    let projector = Projector::new(store.db.clone());
     Ok(App {
-        projector: Projector::new(store.db.clone()),
-        settlement: Settlement::new(Arc::clone(&store), Arc::clone(&clock)),
+        work_available: Arc::clone(&projector.applied),
+        bulk_concurrency: config.bulk_concurrency,
+        projector,
+        process_manager: ProcessManager::new(Arc::clone(&store), Arc::clone(&clock)),
         store,
         intake: Arc::new(Intake::new(config.intake(), outbound)),
         vision,
@@ -66,14 +72,14 @@ pub async fn serve(config: ServeConfig, store: Store) -> anyhow::Result<()> {
         .catch_up()
         .await
         .context("bringing read models up to date")?;
-    subscriber::spawn(Arc::clone(&app.projector), PROJECTION_POLL);
-    subscriber::spawn(Arc::clone(&app.settlement), PROJECTION_POLL);
+    let background = Background::start(&app, &config);
 
     let listener = TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let address = listener.local_addr().unwrap_or(config.listen);
     tracing::info!(
-        address = %config.listen,
+        address = %address,
         model = app.vision.model(),
         "AltFrame is listening"
     );
@@ -81,7 +87,59 @@ pub async fn serve(config: ServeConfig, store: Store) -> anyhow::Result<()> {
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown_signal())
         .await?;
+    background.stop().await;
     Ok(())
+}
+
+/// The process's background work: read models, the process manager, bulk workers, webhook
+/// delivery and the reservation timeout.
+pub struct Background {
+    app: App,
+    worker: Arc<BulkWorker>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Background {
+    pub fn start(app: &App, config: &ServeConfig) -> Background {
+        let worker = BulkWorker::new(
+            app.clone(),
+            WorkerConfig {
+                concurrency: config.bulk_concurrency,
+                lease: Duration::from_secs(config.bulk_lease_secs.max(3)),
+                max_attempts: config.bulk_max_attempts,
+                poll: PROJECTION_POLL,
+            },
+        );
+        let tasks = vec![
+            subscriber::spawn(Arc::clone(&app.projector), PROJECTION_POLL),
+            subscriber::spawn(Arc::clone(&app.process_manager), PROJECTION_POLL),
+            worker.spawn(),
+            WebhookDispatcher::new(app.clone(), PROJECTION_POLL).spawn(),
+            Reaper::new(
+                app.clone(),
+                Duration::from_secs(config.reservation_timeout_secs),
+            )
+            .spawn(Duration::from_secs(60)),
+        ];
+        Background {
+            app: app.clone(),
+            worker,
+            tasks,
+        }
+    }
+
+    /// Stops the background tasks and hands the bulk items this process holds back to the
+    /// queue, so another process (or the next start) takes them at once.
+    pub async fn stop(self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+        match self.worker.release_leases(&self.app).await {
+            Ok(n) if n > 0 => tracing::info!(items = n, "handed bulk items back to the queue"),
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "could not hand bulk items back"),
+        }
+    }
 }
 
 async fn shutdown_signal() {

@@ -1,4 +1,4 @@
-//! What the projector and settlement share: they follow the event feed from a checkpoint,
+//! What the projector and the process manager share: they follow the event feed from a checkpoint,
 //! catching up when woken and on a poll, and can wait out Postgres transactions that still
 //! hide committed events.
 use std::sync::Arc;

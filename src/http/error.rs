@@ -6,6 +6,7 @@ use serde_json::json;
 
 use altframe_domain::generation::Invalid;
 
+use crate::service::bulk::BulkError;
 use crate::service::generate::GenerateError;
 
 #[derive(Debug)]
@@ -72,6 +73,22 @@ impl From<GenerateError> for ApiError {
                 )
             }
             GenerateError::NoAccount(_) | GenerateError::Internal(_) => ApiError::internal(e),
+        }
+    }
+}
+
+impl From<BulkError> for ApiError {
+    fn from(e: BulkError) -> Self {
+        match e {
+            BulkError::Image { .. } | BulkError::WebhookUrl(_) => ApiError::bad_request(e.to_string()),
+            BulkError::InsufficientCredits { needed, remaining } => ApiError::new(
+                StatusCode::PAYMENT_REQUIRED,
+                format!(
+                    "Insufficient credits: this batch needs {needed} and {remaining} remain. \
+                     Nothing was reserved. Upgrade your plan, wait for the monthly reset, or enable overage billing."
+                ),
+            ),
+            BulkError::Internal(_) => ApiError::internal(e),
         }
     }
 }

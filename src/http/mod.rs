@@ -1,5 +1,7 @@
 //! The HTTP API: routes, and the layers every request passes through.
 mod auth;
+mod batches;
+mod bulk;
 mod error;
 mod generate;
 mod json;
@@ -9,7 +11,7 @@ use std::time::Duration;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::Router;
 use tower::ServiceBuilder;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -54,6 +56,16 @@ pub fn router(app: App, request_timeout: Duration) -> Router {
         ));
     Router::new()
         .route("/api/v1/generate", post(generate::post_generate))
+        .route("/api/v1/generate/bulk", post(bulk::post_bulk))
+        .route("/api/v1/batches/{batch_id}", get(batches::get_batch))
+        .route(
+            "/api/v1/batches/{batch_id}/webhook",
+            get(batches::get_webhook),
+        )
+        .route(
+            "/api/v1/batches/{batch_id}/webhook/redeliver",
+            post(batches::post_redeliver),
+        )
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -10,6 +10,63 @@ use image::{DynamicImage, ImageEncoder, ImageReader, Limits, RgbaImage};
 
 use super::IntakeError;
 
+/// Reads the dimensions from the header and applies the pixel limit, decoding nothing.
+pub(super) fn dimensions(
+    bytes: &[u8],
+    format: ImageFormat,
+    max_pixels: u64,
+) -> Result<(u32, u32), IntakeError> {
+    let undecodable = |reason: String| IntakeError::Undecodable { format, reason };
+    let (width, height) = match image_crate_format(format) {
+        Some(f) => ImageReader::with_format(Cursor::new(bytes), f)
+            .into_dimensions()
+            .map_err(|e| undecodable(e.to_string()))?,
+        None => {
+            let context = libheif_rs::HeifContext::read_from_bytes(bytes)
+                .map_err(|e| undecodable(e.to_string()))?;
+            let handle = context
+                .primary_image_handle()
+                .map_err(|e| undecodable(e.to_string()))?;
+            (handle.width(), handle.height())
+        }
+    };
+    check_size(format, width, height, max_pixels)?;
+    Ok((width, height))
+}
+
+fn check_size(
+    format: ImageFormat,
+    width: u32,
+    height: u32,
+    max_pixels: u64,
+) -> Result<(), IntakeError> {
+    if u64::from(width) * u64::from(height) > max_pixels {
+        Err(IntakeError::TooManyPixels {
+            width,
+            height,
+            max: max_pixels,
+        })
+    } else if width == 0 || height == 0 {
+        Err(IntakeError::Undecodable {
+            format,
+            reason: "the image has no pixels".into(),
+        })
+    } else {
+        Ok(())
+    }
+}
+
+fn image_crate_format(format: ImageFormat) -> Option<image::ImageFormat> {
+    match format {
+        ImageFormat::Jpeg => Some(image::ImageFormat::Jpeg),
+        ImageFormat::Png => Some(image::ImageFormat::Png),
+        ImageFormat::Webp => Some(image::ImageFormat::WebP),
+        ImageFormat::Gif => Some(image::ImageFormat::Gif),
+        ImageFormat::Tiff => Some(image::ImageFormat::Tiff),
+        ImageFormat::Avif | ImageFormat::Heic => None,
+    }
+}
+
 /// Decodes to RGBA8, refusing images whose header claims more than `max_pixels` before any
 /// pixel buffer is allocated (a decompression bomb costs a header read, nothing more).
 pub(super) fn decode(
@@ -18,26 +75,9 @@ pub(super) fn decode(
     max_pixels: u64,
 ) -> Result<RgbaImage, IntakeError> {
     let undecodable = |reason: String| IntakeError::Undecodable { format, reason };
-    let check = |width: u32, height: u32| {
-        if u64::from(width) * u64::from(height) > max_pixels {
-            Err(IntakeError::TooManyPixels {
-                width,
-                height,
-                max: max_pixels,
-            })
-        } else if width == 0 || height == 0 {
-            Err(undecodable("the image has no pixels".into()))
-        } else {
-            Ok(())
-        }
-    };
-    let image_format = match format {
-        ImageFormat::Jpeg => image::ImageFormat::Jpeg,
-        ImageFormat::Png => image::ImageFormat::Png,
-        ImageFormat::Webp => image::ImageFormat::WebP,
-        ImageFormat::Gif => image::ImageFormat::Gif,
-        ImageFormat::Tiff => image::ImageFormat::Tiff,
-        ImageFormat::Avif | ImageFormat::Heic => return decode_heif(bytes, check),
+    let check = |width: u32, height: u32| check_size(format, width, height, max_pixels);
+    let Some(image_format) = image_crate_format(format) else {
+        return decode_heif(bytes, check);
     };
     let reader = || ImageReader::with_format(Cursor::new(bytes), image_format);
     let (width, height) = reader()

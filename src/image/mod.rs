@@ -88,6 +88,10 @@ impl Intake {
         &self.config
     }
 
+    pub fn outbound(&self) -> &Outbound {
+        &self.outbound
+    }
+
     /// Fetches or decodes the source, checks it and prepares the model's copy.
     pub async fn prepare(&self, source: &ImageSource) -> Result<PreparedImage, IntakeError> {
         let (url, bytes) = match source {
@@ -141,6 +145,34 @@ pub fn decode_base64(data: &str, max_bytes: usize) -> Result<Vec<u8>, IntakeErro
         .iter()
         .find_map(|e| e.decode(cleaned).ok())
         .ok_or(IntakeError::Base64)
+}
+
+/// Checks bytes as intake would, without decoding the pixels: the format from the bytes and
+/// the dimensions from the header. For validating a batch whole before accepting it.
+pub fn inspect_bytes(
+    url: Option<String>,
+    bytes: &[u8],
+    config: &IntakeConfig,
+) -> Result<ImageRef, IntakeError> {
+    if bytes.is_empty() {
+        return Err(IntakeError::Empty("image"));
+    }
+    if bytes.len() > config.max_bytes {
+        return Err(IntakeError::TooLarge {
+            bytes: bytes.len(),
+            max: config.max_bytes,
+        });
+    }
+    let format = sniff_format(bytes).ok_or(IntakeError::NotAnImage)?;
+    let (width, height) = decode::dimensions(bytes, format, config.max_pixels)?;
+    Ok(ImageRef {
+        url,
+        sha256: sha256_hex(bytes),
+        bytes: bytes.len() as u64,
+        format,
+        width,
+        height,
+    })
 }
 
 /// The synchronous part of intake, for a blocking thread.

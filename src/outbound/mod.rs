@@ -99,6 +99,42 @@ impl Outbound {
         })
     }
 
+    /// POSTs a JSON body once, without following redirects (a webhook receiver that redirects
+    /// has not accepted the delivery). Returns the status and any `Retry-After` seconds.
+    pub async fn post_json(
+        &self,
+        url: &str,
+        headers: &[(&str, String)],
+        body: Vec<u8>,
+        timeout: std::time::Duration,
+    ) -> Result<(u16, Option<u64>), FetchError> {
+        let url = self.checked_url(url)?;
+        let mut request = self
+            .client
+            .post(url.clone())
+            .timeout(timeout)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body);
+        for (name, value) in headers {
+            request = request.header(*name, value);
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|e| classify(url.as_str(), e))?;
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse().ok());
+        Ok((response.status().as_u16(), retry_after))
+    }
+
+    /// Checks a URL the way a fetch would, without fetching: for webhook URLs at submission.
+    pub fn check_url(&self, raw: &str) -> Result<(), FetchError> {
+        self.checked_url(raw).map(|_| ())
+    }
+
     /// Parses the URL and checks a literal IP host, which never reaches the resolver.
     fn checked_url(&self, raw: &str) -> Result<Url, FetchError> {
         let url = Url::parse(raw).map_err(|_| FetchError::BadUrl(raw.to_string()))?;

@@ -140,3 +140,31 @@ pub async fn bootstrap(
         .await
         .map(Some)
 }
+
+/// The account's webhook secret, made when it has none or when `rotate` asks for a new one.
+/// Returns the secret and whether this call set it.
+pub async fn webhook_secret(
+    store: &Store,
+    clock: &dyn Clock,
+    account_id: &str,
+    rotate: bool,
+) -> Result<(String, bool), AdminError> {
+    let account = store.accounts.load(account_id).await.map_err(store_error)?;
+    if account.plan().is_none() {
+        return Err(AdminError::NoSuchAccount(account_id.to_string()));
+    }
+    if let (Some(secret), false) = (account.webhook_secret(), rotate) {
+        return Ok((secret.to_string(), false));
+    }
+    let secret = ids::webhook_secret();
+    let command = AccountCommand::RotateWebhookSecret {
+        secret: secret.clone(),
+        at: clock.now(),
+    };
+    store
+        .accounts
+        .execute(account_id, command)
+        .await
+        .map_err(store_error)?;
+    Ok((secret, true))
+}

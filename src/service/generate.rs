@@ -83,12 +83,8 @@ pub async fn generate(
             current: plan,
         });
     }
-    let requested = input.language.unwrap_or_else(|| default_language.clone());
-    // A provider that writes one language only (the builtin) writes that one, and an
-    // "additional language" is charged only when it is really written.
-    let fixed = app.vision.fixed_language();
-    let additional_language = fixed.is_none() && requested != default_language;
-    options.language = fixed.unwrap_or(requested);
+    let (language, additional_language) = resolve_language(app, input.language, &default_language);
+    options.language = language;
 
     let image = app.intake.prepare(&input.source).await?;
     let cost = CreditCost::of(image.reference.format, additional_language);
@@ -166,6 +162,24 @@ pub async fn generate(
     })
 }
 
+/// The language a job is written in, and whether it is an "additional language" (one other
+/// than the account's default, charged one credit more). A provider that writes one language
+/// only (the builtin) writes that one, and no surcharge applies.
+pub(crate) fn resolve_language(
+    app: &App,
+    requested: Option<Language>,
+    default: &Language,
+) -> (Language, bool) {
+    let requested = requested.unwrap_or_else(|| default.clone());
+    match app.vision.fixed_language() {
+        Some(fixed) => (fixed, false),
+        None => {
+            let additional = &requested != default;
+            (requested, additional)
+        }
+    }
+}
+
 async fn reserve(
     app: &App,
     account_id: &str,
@@ -199,7 +213,7 @@ async fn capture(
     };
     let events = match app.store.accounts.execute(account_id, command).await {
         Ok(events) => events,
-        // Settlement got there first (it reacts to JobCompleted too): the charge stands.
+        // The process manager got there first (it reacts to JobCompleted too): the charge stands.
         Err(CommandError::Rejected(AccountError::ReservationNotOpen(_))) => {
             let account = app
                 .store

@@ -32,7 +32,7 @@ pub enum CommandError<E: std::error::Error> {
 
 impl<A> AggregateStore<A>
 where
-    A: Aggregate<Services = ()>,
+    A: Aggregate<Services = ()> + Clone,
     A::Command: Clone,
     A::Error: Send + Sync + 'static,
 {
@@ -85,13 +85,16 @@ async fn run<A, ES>(
     command: A::Command,
 ) -> Result<Vec<A::Event>, AggregateError<A::Error>>
 where
-    A: Aggregate<Services = ()>,
+    A: Aggregate<Services = ()> + Clone,
     ES: EventStore<A, AC = cqrs_es::persist::EventStoreAggregateContext<A>>,
 {
-    let mut context = store.load_aggregate(aggregate_id).await?;
+    let context = store.load_aggregate(aggregate_id).await?;
+    // `handle` applies its events to the aggregate it is given (through the sink), and a
+    // snapshot store applies them again to the context's aggregate when it writes a snapshot.
+    // Deciding on a copy keeps the context as loaded, so each event is applied once.
+    let mut deciding = context.aggregate.clone();
     let sink = EventSink::default();
-    context
-        .aggregate
+    deciding
         .handle(command, &(), &sink)
         .await
         .map_err(AggregateError::UserError)?;

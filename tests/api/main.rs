@@ -3,6 +3,7 @@
 mod support;
 
 mod auth;
+mod bulk;
 mod cli;
 mod credits;
 mod errors;

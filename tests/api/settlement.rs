@@ -93,7 +93,7 @@ async fn outcomes_without_settlement_are_settled_from_the_events(backend: Backen
     );
 
     app.app
-        .settlement
+        .process_manager
         .catch_up_fully(Duration::from_secs(10))
         .await
         .unwrap();
@@ -110,7 +110,7 @@ async fn outcomes_without_settlement_are_settled_from_the_events(backend: Backen
 
     // Settling again changes nothing: each reservation is settled exactly once.
     app.app
-        .settlement
+        .process_manager
         .catch_up_fully(Duration::from_secs(10))
         .await
         .unwrap();

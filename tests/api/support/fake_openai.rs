@@ -22,6 +22,9 @@ pub enum Behaviour {
     FailFirst { times: usize, status: u16 },
     /// Always fails with `status`.
     Fail(u16),
+    /// Answers, except when the prompt contains `marker`: then fails with 400, as the real
+    /// API does for a request it will never accept.
+    AnswerUnless { marker: &'static str },
 }
 
 #[derive(Clone)]
@@ -108,6 +111,12 @@ async fn completions(State(s): State<Shared>, headers: HeaderMap, body: String) 
         }
         Behaviour::FailFirst { .. } => "A test image".to_string(),
         Behaviour::Answer { alt_text } => alt_text.clone(),
+        Behaviour::AnswerUnless { marker } => {
+            if request["messages"].to_string().contains(marker) {
+                return openai_error(StatusCode::BAD_REQUEST, "Invalid image content");
+            }
+            "A product photo".to_string()
+        }
     };
     let mut answer = serde_json::Map::new();
     for field in fields {

@@ -2,19 +2,22 @@
 pub mod db;
 pub mod fake_openai;
 pub mod files;
+pub mod receiver;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use altframe::app::App;
+use altframe::bulk_worker::{BulkWorker, WorkerConfig};
 use altframe::clock::{Clock, SystemClock};
 use altframe::image::{Intake, IntakeConfig};
 use altframe::outbound::{Outbound, OutboundConfig};
+use altframe::process_manager::ProcessManager;
 use altframe::projector::Projector;
 use altframe::service::accounts;
-use altframe::settlement::Settlement;
 use altframe::subscriber;
 use altframe::vision::{BuiltinProvider, VisionProvider};
+use altframe::webhooks::WebhookDispatcher;
 use altframe_domain::account::AccountCommand;
 use altframe_domain::generation::Language;
 use altframe_domain::plan::Plan;
@@ -84,9 +87,12 @@ pub async fn spawn_with(backend: Backend, options: Options) -> TestApp {
         max_redirects: 5,
     })
     .expect("HTTP client");
+    let projector = Projector::new(store.db.clone());
     let app = App {
-        projector: Projector::new(store.db.clone()),
-        settlement: Settlement::new(Arc::clone(&store), Arc::clone(&options.clock)),
+        work_available: Arc::clone(&projector.applied),
+        bulk_concurrency: 8,
+        projector,
+        process_manager: ProcessManager::new(Arc::clone(&store), Arc::clone(&options.clock)),
         store,
         intake: Arc::new(Intake::new(options.intake, outbound)),
         vision: options.vision,
@@ -108,7 +114,18 @@ pub async fn spawn_with(backend: Backend, options: Options) -> TestApp {
         .expect("issue key")
         .key;
     subscriber::spawn(Arc::clone(&app.projector), Duration::from_millis(200));
-    subscriber::spawn(Arc::clone(&app.settlement), Duration::from_millis(200));
+    subscriber::spawn(Arc::clone(&app.process_manager), Duration::from_millis(200));
+    BulkWorker::new(
+        app.clone(),
+        WorkerConfig {
+            concurrency: 8,
+            lease: Duration::from_secs(60),
+            max_attempts: 3,
+            poll: Duration::from_millis(200),
+        },
+    )
+    .spawn();
+    WebhookDispatcher::with_schedule_scale(app.clone(), Duration::from_millis(100), 0.001).spawn();
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -127,6 +144,25 @@ pub async fn spawn_with(backend: Backend, options: Options) -> TestApp {
 }
 
 impl TestApp {
+    pub async fn post_bulk(&self, body: &Value) -> reqwest::Response {
+        self.http
+            .post(format!("{}/api/v1/generate/bulk", self.base))
+            .header("x-api-key", &self.key)
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http
+            .get(format!("{}{path}", self.base))
+            .header("x-api-key", &self.key)
+            .send()
+            .await
+            .expect("request")
+    }
+
     pub async fn post_generate(&self, body: &Value) -> reqwest::Response {
         self.http
             .post(format!("{}/api/v1/generate", self.base))

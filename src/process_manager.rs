@@ -1,13 +1,16 @@
-//! Settles credit reservations from job outcomes: a completed job's reservation is captured,
-//! a failed job's released.
+//! The process manager: reacts to job outcomes. A completed job's reservation is captured, a
+//! failed job's released, and a bulk item's outcome is recorded on its batch (the last one
+//! finishes the batch).
 //!
-//! The request that ran the job settles straight away; this subscriber is what makes a crash
-//! between a job's outcome and its settlement harmless. It reads the global event order from
-//! its own checkpoint and is at-least-once: settling twice is refused by the account
-//! (`ReservationNotOpen`), which counts as done, so no lock is held while commands run.
+//! The request that ran a sync job settles straight away; this subscriber is what makes a
+//! crash between a job's outcome and what follows harmless. It reads the global event order
+//! from its own checkpoint and is at-least-once: every reaction is refused the second time
+//! (`ReservationNotOpen`, `OutcomeKnown`), which counts as done, so no lock is held while
+//! commands run.
 use std::sync::Arc;
 
 use altframe_domain::account::{AccountCommand, AccountError};
+use altframe_domain::batch::{BatchCommand, BatchError};
 use altframe_domain::job::JobEvent;
 use altframe_projections::checkpoint::{self, Checkpoint};
 use altframe_projections::{DecodedEvent, StoredEvent};
@@ -17,10 +20,10 @@ use crate::clock::Clock;
 use crate::store::{feed, CommandError, Store};
 use crate::subscriber::Subscriber;
 
-const NAME: &str = "settlement";
+const NAME: &str = "process_manager";
 const BATCH: i64 = 200;
 
-pub struct Settlement {
+pub struct ProcessManager {
     store: Arc<Store>,
     clock: Arc<dyn Clock>,
     running: Mutex<()>,
@@ -28,21 +31,18 @@ pub struct Settlement {
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum SettlementError {
+pub enum ProcessManagerError {
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
     #[error(transparent)]
     Decode(#[from] altframe_projections::ProjectionError),
-    #[error("settling reservation {reservation_id}: {message}")]
-    Command {
-        reservation_id: String,
-        message: String,
-    },
+    #[error("reacting to job {job_id}: {message}")]
+    Command { job_id: String, message: String },
 }
 
-impl Settlement {
-    pub fn new(store: Arc<Store>, clock: Arc<dyn Clock>) -> Arc<Settlement> {
-        Arc::new(Settlement {
+impl ProcessManager {
+    pub fn new(store: Arc<Store>, clock: Arc<dyn Clock>) -> Arc<ProcessManager> {
+        Arc::new(ProcessManager {
             store,
             clock,
             running: Mutex::new(()),
@@ -50,52 +50,70 @@ impl Settlement {
         })
     }
 
-    async fn settle(&self, event: &StoredEvent) -> Result<(), SettlementError> {
+    async fn react(&self, event: &StoredEvent) -> Result<(), ProcessManagerError> {
         let DecodedEvent::Job(job_event) = event.decode()? else {
             return Ok(());
         };
-        let (account_id, command, reservation_id) = match job_event {
+        let job_id = event.aggregate_id.as_str();
+        let (account_id, batch_id, settle, succeeded) = match job_event {
             JobEvent::JobCompleted {
                 account_id,
+                batch_id,
                 reservation_id,
                 ..
             } => (
                 account_id,
+                batch_id,
                 AccountCommand::CaptureCredits {
-                    reservation_id: reservation_id.clone(),
+                    reservation_id,
                     at: self.clock.now(),
                 },
-                reservation_id,
+                true,
             ),
             JobEvent::JobFailed {
                 account_id,
+                batch_id,
                 reservation_id,
                 error,
                 ..
             } => (
                 account_id,
+                batch_id,
                 AccountCommand::ReleaseCredits {
-                    reservation_id: reservation_id.clone(),
+                    reservation_id,
                     reason: error,
                     at: self.clock.now(),
                 },
-                reservation_id,
+                false,
             ),
             JobEvent::JobRequested { .. } => return Ok(()),
         };
-        match self.store.accounts.execute(&account_id, command).await {
-            Ok(_) | Err(CommandError::Rejected(AccountError::ReservationNotOpen(_))) => Ok(()),
-            Err(e) => Err(SettlementError::Command {
-                reservation_id,
-                message: e.to_string(),
-            }),
+        let failed = |message: String| ProcessManagerError::Command {
+            job_id: job_id.to_string(),
+            message,
+        };
+        match self.store.accounts.execute(&account_id, settle).await {
+            Ok(_) | Err(CommandError::Rejected(AccountError::ReservationNotOpen(_))) => {}
+            Err(e) => return Err(failed(e.to_string())),
         }
+        if let Some(batch_id) = batch_id {
+            let outcome = BatchCommand::RecordItemOutcome {
+                job_id: job_id.to_string(),
+                succeeded,
+                at: self.clock.now(),
+            };
+            match self.store.batches.execute(&batch_id, outcome).await {
+                Ok(_) | Err(CommandError::Rejected(BatchError::OutcomeKnown(_))) => {}
+                Err(e) => return Err(failed(e.to_string())),
+            }
+        }
+        Ok(())
     }
 }
 
 #[async_trait::async_trait]
-impl Subscriber for Settlement {
-    type Error = SettlementError;
+impl Subscriber for ProcessManager {
+    type Error = ProcessManagerError;
 
     fn name(&self) -> &'static str {
         NAME
@@ -105,8 +123,8 @@ impl Subscriber for Settlement {
         &self.wake
     }
 
-    /// Settles every job outcome committed before the call. Returns how many events it read.
-    async fn catch_up(&self) -> Result<usize, SettlementError> {
+    /// Reacts to every job outcome committed before the call. Returns how many events it read.
+    async fn catch_up(&self) -> Result<usize, ProcessManagerError> {
         let _one_at_a_time = self.running.lock().await;
         let mut read = 0;
         loop {
@@ -122,7 +140,7 @@ impl Subscriber for Settlement {
                 position: last.position,
             };
             for event in &events {
-                self.settle(event).await?;
+                self.react(event).await?;
             }
             checkpoint::advance(&self.store.db, NAME, &from, &to).await?;
             read += events.len();
@@ -132,7 +150,7 @@ impl Subscriber for Settlement {
         }
     }
 
-    async fn has_pending(&self) -> Result<bool, SettlementError> {
+    async fn has_pending(&self) -> Result<bool, ProcessManagerError> {
         Ok(feed::has_events_after(&self.store.db, NAME).await?)
     }
 }
