@@ -24,6 +24,10 @@ impl ManualClock {
         ManualClock(Arc::new(Mutex::new(t)))
     }
 
+    pub fn now_utc(&self) -> DateTime<Utc> {
+        self.now()
+    }
+
     pub fn set(&self, t: DateTime<Utc>) {
         *self.0.lock().unwrap_or_else(|p| p.into_inner()) = t;
     }

@@ -282,6 +282,23 @@ pub struct GenerationOptions {
     pub custom_prompt: Option<String>,
 }
 
+impl GenerationOptions {
+    /// The contract's defaults: standard mode, all four fields, alt text up to 125 characters.
+    pub fn defaults(language: Language) -> GenerationOptions {
+        GenerationOptions {
+            mode: Mode::default(),
+            language,
+            keywords: Vec::new(),
+            max_length: MaxLength::DEFAULT,
+            fields: Fields::all(),
+            page_url: None,
+            page_context: None,
+            product: Product::default(),
+            custom_prompt: None,
+        }
+    }
+}
+
 /// Generated text for the requested fields. Absent fields were not asked for.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct GeneratedText {

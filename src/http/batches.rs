@@ -79,12 +79,14 @@ pub async fn get_batch(
         .await
         .map_err(ApiError::internal)?;
     let (results, errors) = outcomes(&items, true);
-    // Counts come from the same rows as the lists, so the body always agrees with itself.
+    // Counts come from the same rows as the lists, so the body always agrees with itself; the
+    // batch reads as finished once it is (BatchFinished: every item settled) and every item's
+    // result is in.
     let (completed, failed) = (results.len() as i64, errors.len() as i64);
-    let status = if completed + failed < batch.total {
-        BatchStatus::Processing
-    } else {
-        BatchStatus::of_outcomes(completed as u32, failed as u32)
+    let all_in = completed + failed == batch.total;
+    let status = match BatchStatus::parse(&batch.status) {
+        Some(finished) if all_in && finished != BatchStatus::Processing => finished,
+        _ => BatchStatus::Processing,
     };
     Ok(Json(BatchStatusResponse {
         batch_id: batch.id,

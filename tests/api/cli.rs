@@ -95,6 +95,28 @@ async fn accounts_and_keys_from_the_command_line_work_against_a_running_service(
 
     let url_db = app.db.env_url.clone();
     let id = account_id.clone();
+    let secrets = tokio::task::spawn_blocking(move || {
+        let args = ["webhooks", "secret", "--account", &id, "--json"];
+        let first = json_of(&url_db, &args);
+        let again = json_of(&url_db, &args);
+        let rotated = json_of(
+            &url_db,
+            &["webhooks", "secret", "--account", &id, "--rotate", "--json"],
+        );
+        (first, again, rotated)
+    })
+    .await
+    .unwrap();
+    assert!(secrets.0["secret"].as_str().unwrap().starts_with("whsec_"));
+    assert_eq!(
+        secrets.0["secret"], secrets.1["secret"],
+        "the secret stays until rotated"
+    );
+    assert_ne!(secrets.0["secret"], secrets.2["secret"]);
+    assert_eq!(secrets.2["rotated"], true);
+
+    let url_db = app.db.env_url.clone();
+    let id = account_id.clone();
     let keys = tokio::task::spawn_blocking(move || {
         json_of(&url_db, &["keys", "list", "--account", &id, "--json"])
     })

@@ -51,6 +51,17 @@ impl BatchStatus {
         }
     }
 
+    pub fn parse(s: &str) -> Option<BatchStatus> {
+        [
+            BatchStatus::Processing,
+            BatchStatus::Completed,
+            BatchStatus::Partial,
+            BatchStatus::Failed,
+        ]
+        .into_iter()
+        .find(|b| b.as_str() == s)
+    }
+
     /// The final status once every item has an outcome.
     pub fn of_outcomes(completed: u32, failed: u32) -> BatchStatus {
         match (completed, failed) {

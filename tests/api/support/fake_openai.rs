@@ -4,6 +4,8 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
+use tokio::sync::Semaphore;
+
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -34,6 +36,8 @@ pub struct FakeOpenAi {
     /// Width and height of each image received.
     pub image_sizes: Arc<Mutex<Vec<(u32, u32)>>>,
     pub calls: Arc<AtomicUsize>,
+    /// Each answer takes a permit: a test holds answers back by starting with few.
+    pub gate: Arc<Semaphore>,
 }
 
 #[derive(Clone)]
@@ -44,6 +48,11 @@ struct Shared {
 
 impl FakeOpenAi {
     pub async fn start(behaviour: Behaviour) -> FakeOpenAi {
+        Self::start_gated(behaviour, Semaphore::MAX_PERMITS).await
+    }
+
+    /// Answers only `permits` requests until the test adds more to `gate`; the rest wait.
+    pub async fn start_gated(behaviour: Behaviour, permits: usize) -> FakeOpenAi {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -52,6 +61,7 @@ impl FakeOpenAi {
             requests: Arc::default(),
             image_sizes: Arc::default(),
             calls: Arc::default(),
+            gate: Arc::new(Semaphore::new(permits)),
         };
         let router = Router::new()
             .route("/v1/chat/completions", post(completions))
@@ -80,6 +90,10 @@ fn openai_error(status: StatusCode, message: &str) -> Response {
 
 async fn completions(State(s): State<Shared>, headers: HeaderMap, body: String) -> Response {
     let call = s.fake.calls.fetch_add(1, Ordering::SeqCst);
+    match s.fake.gate.acquire().await {
+        Ok(permit) => permit.forget(),
+        Err(_) => return openai_error(StatusCode::SERVICE_UNAVAILABLE, "closed"),
+    }
     if headers.get("authorization").and_then(|v| v.to_str().ok())
         != Some(&format!("Bearer {API_KEY}"))
     {

@@ -2,6 +2,7 @@
 pub mod db;
 pub mod fake_openai;
 pub mod files;
+pub mod process;
 pub mod receiver;
 
 use std::sync::Arc;
