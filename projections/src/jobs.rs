@@ -161,3 +161,36 @@ pub async fn recent_mean_processing_ms(db: &Db, sample: i64) -> Result<Option<f6
                 ORDER BY completed_at DESC LIMIT $1) AS recent";
     on_db!(db, pool => sqlx::query_scalar::<_, Option<f64>>(sql).bind(sample).fetch_one(pool).await)
 }
+
+/// One page of an account's history, newest first, and how many jobs match in all.
+pub async fn page(
+    db: &Db,
+    account_id: &str,
+    status: Option<&str>,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<JobRow>, i64), sqlx::Error> {
+    // An empty status means every status.
+    let filter = "AND ($2 = '' OR status = $2)";
+    let status = status.unwrap_or("");
+    let rows_sql = format!(
+        "SELECT {COLUMNS} FROM jobs WHERE account_id = $1 {filter}
+          ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4"
+    );
+    let count_sql = format!("SELECT COUNT(*) FROM jobs WHERE account_id = $1 {filter}");
+    on_db!(db, pool => {
+        let rows = sqlx::query_as::<_, JobRow>(&rows_sql)
+            .bind(account_id)
+            .bind(status)
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(pool)
+            .await?;
+        let total: i64 = sqlx::query_scalar(&count_sql)
+            .bind(account_id)
+            .bind(status)
+            .fetch_one(pool)
+            .await?;
+        Ok((rows, total))
+    })
+}

@@ -11,6 +11,7 @@ pub mod db;
 mod event;
 pub mod jobs;
 mod projection;
+pub mod usage;
 pub mod work;
 
 pub use db::{Arg, Db, Tx};

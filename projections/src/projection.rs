@@ -1,5 +1,5 @@
 use crate::{
-    accounts, api_keys, batches, jobs, work, DecodedEvent, ProjectionError, StoredEvent, Tx,
+    accounts, api_keys, batches, jobs, usage, work, DecodedEvent, ProjectionError, StoredEvent, Tx,
 };
 
 /// The read models. Each keeps its own checkpoint, so one can be rebuilt without the others.
@@ -10,15 +10,17 @@ pub enum Projection {
     Jobs,
     Batches,
     Work,
+    Usage,
 }
 
 impl Projection {
-    pub const ALL: [Projection; 5] = [
+    pub const ALL: [Projection; 6] = [
         Projection::Accounts,
         Projection::ApiKeys,
         Projection::Jobs,
         Projection::Batches,
         Projection::Work,
+        Projection::Usage,
     ];
 
     pub fn name(self) -> &'static str {
@@ -28,6 +30,7 @@ impl Projection {
             Projection::Jobs => "jobs",
             Projection::Batches => "batches",
             Projection::Work => "work",
+            Projection::Usage => "usage",
         }
     }
 
@@ -39,6 +42,7 @@ impl Projection {
             Projection::Jobs => &["jobs"],
             Projection::Batches => &["batches", "webhook_attempts"],
             Projection::Work => &["bulk_queue", "webhook_queue", "open_reservations"],
+            Projection::Usage => &["usage"],
         }
     }
 
@@ -62,6 +66,9 @@ impl Projection {
             }
             (Projection::Work, DecodedEvent::Job(e)) => {
                 work::apply_job(tx, &event.aggregate_id, &e).await?
+            }
+            (Projection::Usage, DecodedEvent::Account(e)) => {
+                usage::apply(tx, &event.aggregate_id, &e).await?
             }
             (Projection::Work, DecodedEvent::Account(e)) => {
                 work::apply_account(tx, &event.aggregate_id, &e).await?

@@ -4,6 +4,7 @@ mod batches;
 mod bulk;
 mod error;
 mod generate;
+mod history;
 mod json;
 
 use std::time::Duration;
@@ -58,6 +59,8 @@ pub fn router(app: App, request_timeout: Duration) -> Router {
         .route("/api/v1/generate", post(generate::post_generate))
         .route("/api/v1/generate/bulk", post(bulk::post_bulk))
         .route("/api/v1/batches/{batch_id}", get(batches::get_batch))
+        .route("/api/v1/history", get(history::get_history))
+        .route("/api/v1/usage", get(history::get_usage))
         .route(
             "/api/v1/batches/{batch_id}/webhook",
             get(batches::get_webhook),

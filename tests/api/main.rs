@@ -9,6 +9,7 @@ mod crash;
 mod credits;
 mod errors;
 mod generate;
+mod history;
 mod intake;
 mod openai;
 mod reaper;

@@ -300,6 +300,11 @@ impl Aggregate for Account {
                 self.start_due_periods(at, sink).await;
                 self.increase(reservation_id, credits, at)?
             }
+            AccountCommand::StartDuePeriods { at } => {
+                self.opened()?;
+                self.start_due_periods(at, sink).await;
+                return Ok(());
+            }
             AccountCommand::RotateWebhookSecret { secret, at } => {
                 self.opened()?;
                 AccountEvent::WebhookSecretRotated { secret, at }

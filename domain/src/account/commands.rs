@@ -43,6 +43,11 @@ pub enum AccountCommand {
         credits: Credits,
         at: DateTime<Utc>,
     },
+    /// Starts any billing period that has begun, so that a read shows the current one.
+    /// Emits nothing when the period is current.
+    StartDuePeriods {
+        at: DateTime<Utc>,
+    },
     /// Sets the secret that signs this account's webhooks (`whsec_...`).
     RotateWebhookSecret {
         secret: String,

@@ -363,3 +363,28 @@ fn capture_after_a_top_up_charges_the_whole_reservation() {
         }
     ));
 }
+
+#[test]
+fn starting_due_periods_is_a_no_op_within_the_period() {
+    AccountTest::with(())
+        .given(vec![opened(Plan::Pro)])
+        .when(AccountCommand::StartDuePeriods {
+            at: at("2025-07-31T23:59:59Z"),
+        })
+        .then_expect_events(vec![]);
+    let events = AccountTest::with(())
+        .given(vec![opened(Plan::Pro)])
+        .when(AccountCommand::StartDuePeriods {
+            at: at("2025-08-01T00:00:00Z"),
+        })
+        .inspect_result()
+        .unwrap();
+    assert!(matches!(
+        events.as_slice(),
+        [AccountEvent::BillingPeriodStarted {
+            rollover: 5000,
+            remaining: 10000,
+            ..
+        }]
+    ));
+}
