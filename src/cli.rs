@@ -42,6 +42,18 @@ pub enum Command {
     /// The secret that signs an account's webhooks.
     #[command(subcommand)]
     Webhooks(WebhooksCommand),
+    /// Read models.
+    #[command(subcommand)]
+    Projections(ProjectionsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProjectionsCommand {
+    /// Drop every read model and rebuild it from the events.
+    Rebuild {
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -120,6 +132,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Accounts(c) => accounts(c, &store).await,
         Command::Keys(c) => keys(c, &store).await,
         Command::Webhooks(c) => webhooks(c, &store).await,
+        Command::Projections(ProjectionsCommand::Rebuild { json }) => {
+            let started = std::time::Instant::now();
+            let applied = Projector::new(store.db.clone()).rebuild().await?;
+            let seconds = started.elapsed().as_secs_f64();
+            if json {
+                print_json(&json!({ "events_applied": applied, "seconds": seconds }))
+            } else {
+                println!("Rebuilt every read model: {applied} events applied in {seconds:.2} s");
+                Ok(())
+            }
+        }
     }
 }
 

@@ -6,6 +6,7 @@
 //! made by other processes and anything a crash interrupted.
 use altframe_projections::{checkpoint, Db, Projection, ProjectionError};
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::{Mutex, Notify};
 
 use crate::store::feed;
@@ -29,6 +30,22 @@ impl Projector {
             wake: Notify::new(),
             applied: Arc::new(Notify::new()),
         })
+    }
+
+    /// Drops every read model and rebuilds it from the events. Returns how many events were
+    /// applied, summed over projections. Fails if anything is left unapplied at the end.
+    pub async fn rebuild(&self) -> Result<usize, ProjectionError> {
+        {
+            let _one_at_a_time = self.running.lock().await;
+            let mut tx = self.db.begin().await?;
+            checkpoint::reset_all(&mut tx).await?;
+            tx.commit().await?;
+        }
+        let applied = self.catch_up_fully(Duration::from_secs(60)).await?;
+        if self.has_pending().await? {
+            return Err(ProjectionError::Incomplete);
+        }
+        Ok(applied)
     }
 
     async fn catch_up_one(&self, projection: Projection) -> Result<usize, ProjectionError> {

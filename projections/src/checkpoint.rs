@@ -86,3 +86,19 @@ pub async fn advance(
         .await?;
     Ok(moved == 1)
 }
+
+/// Empties every read model and forgets every projection's position, in one transaction, so
+/// that the next catch-up rebuilds them all from the first event.
+pub async fn reset_all(tx: &mut Tx) -> Result<(), sqlx::Error> {
+    for projection in crate::Projection::ALL {
+        for table in projection.tables() {
+            tx.execute(&format!("DELETE FROM {table}"), vec![]).await?;
+        }
+        tx.execute(
+            "DELETE FROM projection_checkpoints WHERE name = $1",
+            vec![projection.name().into()],
+        )
+        .await?;
+    }
+    Ok(())
+}

@@ -22,6 +22,8 @@ pub use projection::Projection;
 pub enum ProjectionError {
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
+    #[error("read models are still behind the events after catching up")]
+    Incomplete,
     #[error("event {position} ({event_type}) cannot be read: {source}")]
     Decode {
         position: i64,

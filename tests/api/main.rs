@@ -13,5 +13,6 @@ mod history;
 mod intake;
 mod openai;
 mod reaper;
+mod rebuild;
 mod settlement;
 mod store;
