@@ -45,6 +45,45 @@ pub enum Command {
     /// Read models.
     #[command(subcommand)]
     Projections(ProjectionsCommand),
+    /// Replay an account's events into a credit ledger and reconcile it with the read models;
+    /// exits non-zero on any mismatch.
+    Audit {
+        #[arg(long)]
+        account: String,
+        /// First day (YYYY-MM-DD) or instant (RFC 3339) of ledger rows to print.
+        #[arg(long)]
+        from: Option<String>,
+        /// Last day or instant of ledger rows to print.
+        #[arg(long)]
+        to: Option<String>,
+        #[arg(long, value_enum, default_value = "text")]
+        format: AuditFormat,
+        /// Same as --format json.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AuditFormat {
+    Text,
+    Json,
+    Csv,
+}
+
+/// A date means its whole day: from its first instant, or to its last.
+fn parse_instant(raw: &str, end_of_day: bool) -> anyhow::Result<chrono::DateTime<chrono::Utc>> {
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(raw) {
+        return Ok(t.with_timezone(&chrono::Utc));
+    }
+    let day = chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+        .with_context(|| format!("{raw} is neither a date (YYYY-MM-DD) nor an RFC 3339 instant"))?;
+    let time = if end_of_day {
+        chrono::NaiveTime::from_hms_milli_opt(23, 59, 59, 999).unwrap_or_default()
+    } else {
+        chrono::NaiveTime::MIN
+    };
+    Ok(day.and_time(time).and_utc())
 }
 
 #[derive(Debug, Subcommand)]
@@ -132,6 +171,36 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Accounts(c) => accounts(c, &store).await,
         Command::Keys(c) => keys(c, &store).await,
         Command::Webhooks(c) => webhooks(c, &store).await,
+        Command::Audit {
+            account,
+            from,
+            to,
+            format,
+            json,
+        } => {
+            let from = from
+                .as_deref()
+                .map(|f| parse_instant(f, false))
+                .transpose()?;
+            let to = to.as_deref().map(|t| parse_instant(t, true)).transpose()?;
+            up_to_date(&store).await?;
+            let report = crate::audit::audit(&store, &account, from, to).await?;
+            match if json { AuditFormat::Json } else { format } {
+                AuditFormat::Text => print!("{}", crate::audit::to_text(&report)),
+                AuditFormat::Json => print_json(&json!(report))?,
+                AuditFormat::Csv => print!("{}", crate::audit::to_csv(&report)),
+            }
+            if !report.ok {
+                let failed: Vec<String> = report
+                    .checks
+                    .iter()
+                    .filter(|c| !c.ok)
+                    .map(|c| format!("{} (expected {}, found {})", c.name, c.expected, c.actual))
+                    .collect();
+                bail!("the ledger does not reconcile: {}", failed.join("; "));
+            }
+            Ok(())
+        }
         Command::Projections(ProjectionsCommand::Rebuild { json }) => {
             let started = std::time::Instant::now();
             let applied = Projector::new(store.db.clone()).rebuild().await?;

@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 pub mod app;
+pub mod audit;
 pub mod bulk_worker;
 pub mod cli;
 pub mod clock;

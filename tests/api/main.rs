@@ -2,6 +2,7 @@
 //! databases, one fresh store per test. One test binary keeps builds quick.
 mod support;
 
+mod audit;
 mod auth;
 mod bulk;
 mod cli;
