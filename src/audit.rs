@@ -9,7 +9,8 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::store::Store;
+use crate::store::{upcasters, Store};
+use cqrs_es::persist::SerializedEvent;
 
 /// One ledger line: an event and what it did to the balance.
 #[derive(Debug, Clone, Serialize)]
@@ -75,10 +76,26 @@ pub async fn audit(
     from: Option<DateTime<Utc>>,
     to: Option<DateTime<Utc>>,
 ) -> Result<AuditReport, AuditError> {
-    let sql = "SELECT sequence, payload FROM events
+    let sql = "SELECT sequence, event_type, event_version, payload FROM events
                 WHERE aggregate_type = 'Account' AND aggregate_id = $1 ORDER BY sequence";
-    let stored: Vec<(i64, Value)> =
+    let rows: Vec<(i64, String, String, Value)> =
         on_db!(&store.db, pool => sqlx::query_as(sql).bind(account_id).fetch_all(pool).await?);
+    let upcasters = upcasters::all();
+    let stored: Vec<(i64, Value)> = rows
+        .into_iter()
+        .map(|(sequence, event_type, version, payload)| {
+            let event = SerializedEvent::new(
+                account_id.to_string(),
+                usize::try_from(sequence).unwrap_or_default(),
+                "Account".into(),
+                event_type,
+                version,
+                payload,
+                Value::Null,
+            );
+            (sequence, upcasters::upcast(&upcasters, event).payload)
+        })
+        .collect();
     if stored.is_empty() {
         return Err(AuditError::NoSuchAccount(account_id.to_string()));
     }

@@ -5,6 +5,7 @@
 //! position) order and only from transactions older than every one still running.
 use altframe_projections::checkpoint::Checkpoint;
 use altframe_projections::{Db, StoredEvent, Tx};
+use cqrs_es::persist::SerializedEvent;
 use serde_json::Value;
 
 const POSTGRES: &str = "
@@ -59,8 +60,10 @@ pub async fn after(
                 .await?
         }
     };
+    let upcasters = super::upcasters::all();
     Ok(rows
         .into_iter()
+        .map(|r| upcast(&upcasters, r))
         .map(|r| StoredEvent {
             position: r.position,
             transaction_id: r.transaction_id,
@@ -72,6 +75,30 @@ pub async fn after(
             payload: r.payload,
         })
         .collect())
+}
+
+/// Passes a row through the upcasters, as cqrs-es does for aggregate loads.
+fn upcast(upcasters: &[Box<dyn cqrs_es::persist::EventUpcaster>], r: Row) -> Row {
+    let event = SerializedEvent::new(
+        r.aggregate_id,
+        usize::try_from(r.sequence).unwrap_or_default(),
+        r.aggregate_type,
+        r.event_type,
+        r.event_version,
+        r.payload,
+        Value::Null,
+    );
+    let event = super::upcasters::upcast(upcasters, event);
+    Row {
+        position: r.position,
+        transaction_id: r.transaction_id,
+        aggregate_type: event.aggregate_type,
+        aggregate_id: event.aggregate_id,
+        sequence: r.sequence,
+        event_type: event.event_type,
+        event_version: event.event_version,
+        payload: event.payload,
+    }
 }
 
 /// Whether a committed event lies beyond the projection's checkpoint, whether or not older

@@ -1,6 +1,7 @@
 //! The event store on either backend, chosen by `DATABASE_URL`, with its migrations.
 mod aggregate_store;
 pub mod feed;
+pub mod upcasters;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -97,7 +98,10 @@ impl Store {
                     api_keys: AggregateStore::Postgres(
                         PersistedEventStore::new_event_store(repo()),
                     ),
-                    jobs: AggregateStore::Postgres(PersistedEventStore::new_event_store(repo())),
+                    jobs: AggregateStore::Postgres(
+                        PersistedEventStore::new_event_store(repo())
+                            .with_upcasters(upcasters::all()),
+                    ),
                     batches: AggregateStore::Postgres(PersistedEventStore::new_aggregate_store(
                         repo(),
                     )),
@@ -126,7 +130,10 @@ impl Store {
                         repo(),
                     )),
                     api_keys: AggregateStore::Sqlite(PersistedEventStore::new_event_store(repo())),
-                    jobs: AggregateStore::Sqlite(PersistedEventStore::new_event_store(repo())),
+                    jobs: AggregateStore::Sqlite(
+                        PersistedEventStore::new_event_store(repo())
+                            .with_upcasters(upcasters::all()),
+                    ),
                     batches: AggregateStore::Sqlite(PersistedEventStore::new_aggregate_store(
                         repo(),
                     )),

@@ -17,3 +17,4 @@ mod reaper;
 mod rebuild;
 mod settlement;
 mod store;
+mod upcast;

@@ -102,8 +102,13 @@ impl DomainEvent for JobEvent {
         .to_string()
     }
 
+    /// 1.1: outcomes name their batch (`batch_id`); see the upcasters in `src/store`.
     fn event_version(&self) -> String {
-        "1.0".to_string()
+        match self {
+            JobEvent::JobRequested { .. } => "1.0",
+            JobEvent::JobCompleted { .. } | JobEvent::JobFailed { .. } => "1.1",
+        }
+        .to_string()
     }
 }
 
