@@ -23,6 +23,8 @@ pub struct LedgerRow {
     /// Change to the balance (credits available to spend).
     pub credits: i64,
     pub balance: i64,
+    /// Credits charged by this event (captures only).
+    pub charged: i64,
     /// Credits charged beyond the balance, and their price.
     pub overage_credits: i64,
     pub overage_cost_usd: f64,
@@ -186,7 +188,7 @@ impl Replay {
     fn apply(&mut self, sequence: i64, event: &AccountEvent, checks: &mut Vec<Check>) -> LedgerRow {
         let before = self.balance;
         let mut reference = None;
-        let (mut overage_credits, mut overage_cost) = (0i64, 0i64);
+        let (mut overage_credits, mut overage_cost, mut charged) = (0i64, 0i64, 0i64);
         let (name, at, recorded) = match event {
             AccountEvent::AccountOpened { allocation, at, .. } => {
                 self.balance = i64::from(*allocation);
@@ -295,7 +297,8 @@ impl Replay {
                     self.job_captures += 1;
                     self.job_captured_credits += i64::from(*credits);
                 }
-                (overage_credits, overage_cost) = (i64::from(*overage), cost.0);
+                (overage_credits, overage_cost, charged) =
+                    (i64::from(*overage), cost.0, i64::from(*credits));
                 reference = Some(purpose.clone());
                 ("CreditsCaptured", *at, Some(*remaining))
             }
@@ -318,6 +321,7 @@ impl Replay {
             reference,
             credits: self.balance - before,
             balance: self.balance,
+            charged,
             overage_credits,
             overage_cost_usd: altframe_domain::Micros(overage_cost).as_dollars(),
         }
@@ -331,18 +335,19 @@ pub fn to_text(report: &AuditReport) -> String {
         report.account_id, report.events
     );
     out.push_str(&format!(
-        "{:>5}  {:<24}  {:<22}  {:<30}  {:>8}  {:>8}  {:>8}  {:>10}\n",
-        "SEQ", "TIME", "EVENT", "FOR", "CREDITS", "BALANCE", "OVERAGE", "PRICE USD"
+        "{:>5}  {:<24}  {:<22}  {:<30}  {:>8}  {:>8}  {:>8}  {:>8}  {:>10}\n",
+        "SEQ", "TIME", "EVENT", "FOR", "CREDITS", "BALANCE", "CHARGED", "OVERAGE", "PRICE USD"
     ));
     for r in &report.rows {
         out.push_str(&format!(
-            "{:>5}  {:<24}  {:<22}  {:<30}  {:>+8}  {:>8}  {:>8}  {:>10.6}\n",
+            "{:>5}  {:<24}  {:<22}  {:<30}  {:>+8}  {:>8}  {:>8}  {:>8}  {:>10.6}\n",
             r.sequence,
             r.at,
             r.event,
             r.reference.as_deref().unwrap_or("-"),
             r.credits,
             r.balance,
+            r.charged,
             r.overage_credits,
             r.overage_cost_usd
         ));
@@ -366,17 +371,18 @@ pub fn to_text(report: &AuditReport) -> String {
 /// The ledger as CSV, one row per event.
 pub fn to_csv(report: &AuditReport) -> String {
     let mut out = String::from(
-        "sequence,time,event,reference,credits,balance,overage_credits,overage_cost_usd\n",
+        "sequence,time,event,reference,credits,balance,charged,overage_credits,overage_cost_usd\n",
     );
     for r in &report.rows {
         out.push_str(&format!(
-            "{},{},{},{},{},{},{},{:.6}\n",
+            "{},{},{},{},{},{},{},{},{:.6}\n",
             r.sequence,
             r.at,
             r.event,
             r.reference.as_deref().unwrap_or(""),
             r.credits,
             r.balance,
+            r.charged,
             r.overage_credits,
             r.overage_cost_usd
         ));
