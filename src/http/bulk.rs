@@ -8,15 +8,14 @@ use serde::{Deserialize, Serialize};
 
 use altframe_domain::batch::MAX_BATCH_ITEMS;
 use altframe_domain::generation::{
-    bounded, limits, parse_keywords, Fields, GenerationOptions, Invalid, Language, MaxLength, Mode,
-    Product,
+    limits, GenerationOptions, Invalid, Language, MaxLength, Product,
 };
 
 use super::auth::Caller;
 use super::error::ApiError;
+use super::fields::{bounded_text, common_options, image_source, present};
 use super::json::ApiJson;
 use crate::app::App;
-use crate::image::ImageSource;
 use crate::service::bulk::{submit, BulkInput, BulkItemInput};
 
 #[derive(Debug, Default, Deserialize)]
@@ -49,44 +48,20 @@ pub struct BulkResponse {
     pub status_url: String,
 }
 
-fn present(s: Option<String>) -> Option<String> {
-    s.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
-}
-
 impl BulkImage {
     fn parse(self, index: usize) -> Result<BulkItemInput, Invalid> {
         let named = |e: Invalid| Invalid(format!("images[{index}]: {}", e.0));
-        let source = match (present(self.image_url), present(self.image_base64)) {
-            (Some(url), _) => {
-                bounded("image_url", &url, limits::URL_CHARS).map_err(named)?;
-                ImageSource::Url(url)
-            }
-            (None, Some(data)) => ImageSource::Base64(data),
-            (None, None) => {
-                return Err(named(Invalid(
-                    "Either image_url or image_base64 is required.".into(),
-                )))
-            }
-        };
-        let page_url = present(self.page_url);
-        if let Some(u) = &page_url {
-            bounded("page_url", u, limits::URL_CHARS).map_err(named)?;
-        }
-        let page_context = present(self.page_context);
-        if let Some(c) = &page_context {
-            bounded("page_context", c, limits::CONTEXT_CHARS).map_err(named)?;
-        }
-        let product = Product::parse(
-            present(self.product_name),
-            present(self.product_sku),
-            self.product_attributes.unwrap_or_default(),
-        )
-        .map_err(named)?;
         Ok(BulkItemInput {
-            source,
-            page_url,
-            page_context,
-            product,
+            source: image_source(self.image_url, self.image_base64).map_err(named)?,
+            page_url: bounded_text("page_url", self.page_url, limits::URL_CHARS).map_err(named)?,
+            page_context: bounded_text("page_context", self.page_context, limits::CONTEXT_CHARS)
+                .map_err(named)?,
+            product: Product::parse(
+                present(self.product_name),
+                present(self.product_sku),
+                self.product_attributes.unwrap_or_default(),
+            )
+            .map_err(named)?,
         })
     }
 }
@@ -102,23 +77,8 @@ impl BulkRequest {
                 images.len()
             )));
         }
-        let mode = self
-            .mode
-            .as_deref()
-            .map(Mode::parse)
-            .transpose()?
-            .unwrap_or_default();
-        let language = self.language.as_deref().map(Language::parse).transpose()?;
-        let keywords = parse_keywords(&self.keywords.unwrap_or_default())?;
-        let fields = self
-            .fields
-            .map(|f| Fields::parse(&f))
-            .transpose()?
-            .unwrap_or_else(Fields::all);
-        let webhook_url = present(self.webhook_url);
-        if let Some(u) = &webhook_url {
-            bounded("webhook_url", u, limits::URL_CHARS)?;
-        }
+        let common = common_options(self.mode, self.language, self.keywords, self.fields)?;
+        let webhook_url = bounded_text("webhook_url", self.webhook_url, limits::URL_CHARS)?;
         let items = images
             .into_iter()
             .enumerate()
@@ -126,13 +86,13 @@ impl BulkRequest {
             .collect::<Result<Vec<_>, _>>()?;
         Ok(BulkInput {
             items,
-            language: language.clone(),
+            language: common.language.clone(),
             options: GenerationOptions {
-                mode,
-                language: language.unwrap_or_else(Language::english),
-                keywords,
+                mode: common.mode,
+                language: common.language.unwrap_or_else(Language::english),
+                keywords: common.keywords,
                 max_length: MaxLength::DEFAULT,
-                fields,
+                fields: common.fields,
                 page_url: None,
                 page_context: None,
                 product: Product::default(),

@@ -6,16 +6,15 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 
 use altframe_domain::generation::{
-    bounded, limits, parse_keywords, Fields, GeneratedText, GenerationOptions, Invalid, Language,
-    MaxLength, Mode, Product,
+    limits, GeneratedText, GenerationOptions, Invalid, Language, MaxLength, Product,
 };
 use altframe_domain::job::Tokens;
 
 use super::auth::Caller;
 use super::error::ApiError;
+use super::fields::{bounded_text, common_options, image_source, present};
 use super::json::ApiJson;
 use crate::app::App;
-use crate::image::ImageSource;
 use crate::service::generate::{generate, GenerateInput, GenerateOutcome};
 
 /// The request body, as the contract documents it. Every field is optional at this level so
@@ -73,56 +72,17 @@ impl From<GenerateOutcome> for GenerateResponse {
     }
 }
 
-fn present(s: Option<String>) -> Option<String> {
-    s.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
-}
-
 impl GenerateRequest {
     /// Checks every field and builds the service's input. The language stays `None` when the
     /// request names none, so the account's default can apply.
     pub fn parse(self) -> Result<GenerateInput, Invalid> {
-        let source = match (present(self.image_url), present(self.image_base64)) {
-            (Some(url), _) => {
-                bounded("image_url", &url, limits::URL_CHARS)?;
-                ImageSource::Url(url)
-            }
-            (None, Some(data)) => ImageSource::Base64(data),
-            (None, None) => {
-                return Err(Invalid(
-                    "Either image_url or image_base64 is required.".into(),
-                ))
-            }
-        };
-        let mode = self
-            .mode
-            .as_deref()
-            .map(Mode::parse)
-            .transpose()?
-            .unwrap_or_default();
-        let language = self.language.as_deref().map(Language::parse).transpose()?;
-        let keywords = parse_keywords(&self.keywords.unwrap_or_default())?;
+        let source = image_source(self.image_url, self.image_base64)?;
+        let common = common_options(self.mode, self.language, self.keywords, self.fields)?;
         let max_length = self
             .max_length
             .map(MaxLength::new)
             .transpose()?
             .unwrap_or(MaxLength::DEFAULT);
-        let fields = self
-            .fields
-            .map(|f| Fields::parse(&f))
-            .transpose()?
-            .unwrap_or_else(Fields::all);
-        let page_url = present(self.page_url);
-        if let Some(u) = &page_url {
-            bounded("page_url", u, limits::URL_CHARS)?;
-        }
-        let page_context = present(self.page_context);
-        if let Some(c) = &page_context {
-            bounded("page_context", c, limits::CONTEXT_CHARS)?;
-        }
-        let custom_prompt = present(self.custom_prompt);
-        if let Some(c) = &custom_prompt {
-            bounded("custom_prompt", c, limits::CONTEXT_CHARS)?;
-        }
         let product = Product::parse(
             present(self.product_name),
             present(self.product_sku),
@@ -130,17 +90,25 @@ impl GenerateRequest {
         )?;
         Ok(GenerateInput {
             source,
-            language: language.clone(),
+            language: common.language.clone(),
             options: GenerationOptions {
-                mode,
-                language: language.unwrap_or_else(Language::english),
-                keywords,
+                mode: common.mode,
+                language: common.language.unwrap_or_else(Language::english),
+                keywords: common.keywords,
                 max_length,
-                fields,
-                page_url,
-                page_context,
+                fields: common.fields,
+                page_url: bounded_text("page_url", self.page_url, limits::URL_CHARS)?,
+                page_context: bounded_text(
+                    "page_context",
+                    self.page_context,
+                    limits::CONTEXT_CHARS,
+                )?,
                 product,
-                custom_prompt,
+                custom_prompt: bounded_text(
+                    "custom_prompt",
+                    self.custom_prompt,
+                    limits::CONTEXT_CHARS,
+                )?,
             },
         })
     }

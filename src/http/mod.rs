@@ -3,6 +3,7 @@ mod auth;
 mod batches;
 mod bulk;
 mod error;
+mod fields;
 mod generate;
 mod history;
 mod json;
