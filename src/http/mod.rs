@@ -5,6 +5,7 @@ mod bulk;
 mod error;
 mod fields;
 mod generate;
+mod health;
 mod history;
 mod json;
 
@@ -57,6 +58,8 @@ pub fn router(app: App, request_timeout: Duration) -> Router {
             request_timeout,
         ));
     Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
         .route("/api/v1/generate", post(generate::post_generate))
         .route("/api/v1/generate/bulk", post(bulk::post_bulk))
         .route("/api/v1/batches/{batch_id}", get(batches::get_batch))

@@ -143,6 +143,25 @@ impl Store {
         }
     }
 
+    /// Whether the database answers and every migration this build knows is applied.
+    pub async fn readiness(&self) -> Result<(), String> {
+        let expected = match &self.db {
+            Db::Postgres(_) => sqlx::migrate!("./migrations/postgres").migrations.len(),
+            Db::Sqlite(_) => sqlx::migrate!("./migrations/sqlite").migrations.len(),
+        } as i64;
+        let sql = "SELECT COUNT(*) FROM _sqlx_migrations WHERE success";
+        let applied: i64 = altframe_projections::on_db!(&self.db, pool => {
+            sqlx::query_scalar(sql)
+                .fetch_one(pool)
+                .await
+                .map_err(|e| format!("the database does not answer: {e}"))?
+        });
+        if applied < expected {
+            return Err(format!("{applied} of {expected} migrations are applied"));
+        }
+        Ok(())
+    }
+
     /// True when no event was ever written: the first start of a new installation.
     pub async fn is_empty(&self) -> Result<bool, sqlx::Error> {
         let sql = "SELECT EXISTS (SELECT 1 FROM events) AS any";

@@ -10,6 +10,7 @@ mod crash;
 mod credits;
 mod errors;
 mod generate;
+mod health;
 mod history;
 mod intake;
 mod openai;
