@@ -177,17 +177,18 @@ impl BulkWorker {
                 }
             }
         }
+        // Batch-wide options with this item's own context.
+        let mut options = spec.options.clone();
+        options.page_url = spec.item.page_url.clone();
+        options.page_context = spec.item.page_context.clone();
+        options.product = spec.item.product.clone();
         if !started {
-            let mut options = spec.options.clone();
-            options.page_url = spec.item.page_url.clone();
-            options.page_context = spec.item.page_context.clone();
-            options.product = spec.item.product.clone();
             let request = JobCommand::GenerateImage {
                 account_id: spec.account_id.clone(),
                 source: Source::Bulk,
                 batch_id: Some(spec.batch_id.clone()),
                 image: image.reference.clone(),
-                options: Box::new(options),
+                options: Box::new(options.clone()),
                 reservation_id: spec.item.reservation_id.clone(),
                 credits,
                 at: app.clock.now(),
@@ -200,10 +201,6 @@ impl BulkWorker {
             app.events_committed();
         }
 
-        let mut options = spec.options.clone();
-        options.page_url = spec.item.page_url.clone();
-        options.page_context = spec.item.page_context.clone();
-        options.product = spec.item.product.clone();
         let described = app
             .vision
             .describe(VisionRequest {
