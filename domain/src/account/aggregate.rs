@@ -69,6 +69,12 @@ impl Account {
         self.webhook_secret.as_deref()
     }
 
+    fn open_reservation(&self, id: &str) -> Result<&Reservation, AccountError> {
+        self.reservations
+            .get(id)
+            .ok_or_else(|| AccountError::ReservationNotOpen(id.to_string()))
+    }
+
     fn opened(&self) -> Result<&Opened, AccountError> {
         self.opened.as_ref().ok_or(AccountError::NotOpened)
     }
@@ -147,10 +153,7 @@ impl Account {
         at: DateTime<Utc>,
     ) -> Result<AccountEvent, AccountError> {
         let opened = self.opened()?;
-        let r = self
-            .reservations
-            .get(&reservation_id)
-            .ok_or_else(|| AccountError::ReservationNotOpen(reservation_id.clone()))?;
+        let r = self.open_reservation(&reservation_id)?;
         if credits == 0 {
             return Err(AccountError::EmptyReservation);
         }
@@ -172,10 +175,7 @@ impl Account {
         at: DateTime<Utc>,
     ) -> Result<AccountEvent, AccountError> {
         let opened = self.opened()?;
-        let r = self
-            .reservations
-            .get(&reservation_id)
-            .ok_or_else(|| AccountError::ReservationNotOpen(reservation_id.clone()))?;
+        let r = self.open_reservation(&reservation_id)?;
         let rate = opened.plan.overage_rate().unwrap_or(Micros::ZERO);
         Ok(AccountEvent::CreditsCaptured {
             purpose: r.purpose.clone(),
@@ -196,10 +196,7 @@ impl Account {
         at: DateTime<Utc>,
     ) -> Result<AccountEvent, AccountError> {
         let opened = self.opened()?;
-        let r = self
-            .reservations
-            .get(&reservation_id)
-            .ok_or_else(|| AccountError::ReservationNotOpen(reservation_id.clone()))?;
+        let r = self.open_reservation(&reservation_id)?;
         let returned = if r.period_start == opened.period.start {
             r.from_balance
         } else {
