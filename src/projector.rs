@@ -51,6 +51,11 @@ impl Projector {
     async fn catch_up_one(&self, projection: Projection) -> Result<usize, ProjectionError> {
         let mut applied = 0;
         loop {
+            // A cheap read first: most calls (every history or usage read) find nothing new,
+            // and should not take a write lock to learn it.
+            if !feed::has_events_after(&self.db, projection.name()).await? {
+                return Ok(applied);
+            }
             let mut tx = self.db.begin().await?;
             let at = checkpoint::lock(&mut tx, projection.name()).await?;
             let events = feed::after(&mut tx, &at, BATCH).await?;
