@@ -22,8 +22,20 @@ fn altframe(database_url: &str, args: &[&str]) -> (bool, String, String) {
     )
 }
 
-fn json_of(database_url: &str, args: &[&str]) -> Value {
-    let (ok, stdout, stderr) = altframe(database_url, args);
+/// Runs the binary off the async runtime, as a person at a terminal would.
+async fn run(url: &str, args: &[&str]) -> (bool, String, String) {
+    let url = url.to_string();
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        altframe(&url, &args)
+    })
+    .await
+    .unwrap()
+}
+
+async fn run_json(url: &str, args: &[&str]) -> Value {
+    let (ok, stdout, stderr) = run(url, args).await;
     assert!(ok, "altframe {args:?} failed: {stderr}");
     serde_json::from_str(&stdout)
         .unwrap_or_else(|e| panic!("{args:?} printed no JSON ({e}): {stdout}"))
@@ -33,49 +45,30 @@ on_both_backends!(accounts_and_keys_from_the_command_line_work_against_a_running
 
 async fn accounts_and_keys_from_the_command_line_work_against_a_running_service(backend: Backend) {
     let app = spawn(backend).await;
-    let url = app.db.env_url.clone();
-    let run = move |args: Vec<&'static str>| {
-        let url = url.clone();
-        async move {
-            tokio::task::spawn_blocking(move || json_of(&url, &args))
-                .await
-                .unwrap()
-        }
-    };
+    let db = app.db.env_url.clone();
 
-    let account = run(vec![
-        "accounts", "create", "--name", "Shop", "--plan", "pro", "--json",
-    ])
+    let account = run_json(
+        &db,
+        &[
+            "accounts", "create", "--name", "Shop", "--plan", "pro", "--json",
+        ],
+    )
     .await;
     let account_id = account["id"].as_str().unwrap().to_string();
     assert!(account_id.starts_with("acct_"));
     assert_eq!(account["plan"], "pro");
 
-    let url = app.db.env_url.clone();
-    let list = tokio::task::spawn_blocking(move || json_of(&url, &["accounts", "list", "--json"]))
-        .await
-        .unwrap();
+    let list = run_json(&db, &["accounts", "list", "--json"]).await;
     assert!(list
         .as_array()
         .unwrap()
         .iter()
         .any(|a| a["id"] == account_id.as_str()));
 
-    let url = app.db.env_url.clone();
-    let id = account_id.clone();
-    let shown =
-        tokio::task::spawn_blocking(move || json_of(&url, &["accounts", "show", &id, "--json"]))
-            .await
-            .unwrap();
+    let shown = run_json(&db, &["accounts", "show", &account_id, "--json"]).await;
     assert_eq!(shown["credits_remaining"], 5000);
 
-    let url = app.db.env_url.clone();
-    let id = account_id.clone();
-    let issued = tokio::task::spawn_blocking(move || {
-        json_of(&url, &["keys", "create", "--account", &id, "--json"])
-    })
-    .await
-    .unwrap();
+    let issued = run_json(&db, &["keys", "create", "--account", &account_id, "--json"]).await;
     let key = issued["key"].as_str().unwrap().to_string();
     let key_id = issued["id"].as_str().unwrap().to_string();
     assert!(key.starts_with("af_live_") && key.len() >= 40);
@@ -93,35 +86,30 @@ async fn accounts_and_keys_from_the_command_line_work_against_a_running_service(
         .unwrap();
     assert_eq!(ok.status(), 200);
 
-    let url_db = app.db.env_url.clone();
-    let id = account_id.clone();
-    let secrets = tokio::task::spawn_blocking(move || {
-        let args = ["webhooks", "secret", "--account", &id, "--json"];
-        let first = json_of(&url_db, &args);
-        let again = json_of(&url_db, &args);
-        let rotated = json_of(
-            &url_db,
-            &["webhooks", "secret", "--account", &id, "--rotate", "--json"],
-        );
-        (first, again, rotated)
-    })
-    .await
-    .unwrap();
-    assert!(secrets.0["secret"].as_str().unwrap().starts_with("whsec_"));
+    let secret_args = ["webhooks", "secret", "--account", &account_id, "--json"];
+    let first = run_json(&db, &secret_args).await;
+    let again = run_json(&db, &secret_args).await;
+    let rotated = run_json(
+        &db,
+        &[
+            "webhooks",
+            "secret",
+            "--account",
+            &account_id,
+            "--rotate",
+            "--json",
+        ],
+    )
+    .await;
+    assert!(first["secret"].as_str().unwrap().starts_with("whsec_"));
     assert_eq!(
-        secrets.0["secret"], secrets.1["secret"],
+        first["secret"], again["secret"],
         "the secret stays until rotated"
     );
-    assert_ne!(secrets.0["secret"], secrets.2["secret"]);
-    assert_eq!(secrets.2["rotated"], true);
+    assert_ne!(first["secret"], rotated["secret"]);
+    assert_eq!(rotated["rotated"], true);
 
-    let url_db = app.db.env_url.clone();
-    let id = account_id.clone();
-    let keys = tokio::task::spawn_blocking(move || {
-        json_of(&url_db, &["keys", "list", "--account", &id, "--json"])
-    })
-    .await
-    .unwrap();
+    let keys = run_json(&db, &["keys", "list", "--account", &account_id, "--json"]).await;
     let listed = &keys.as_array().unwrap()[0];
     assert_eq!(listed["id"], key_id.as_str());
     assert!(
@@ -129,12 +117,7 @@ async fn accounts_and_keys_from_the_command_line_work_against_a_running_service(
         "no secret in listings"
     );
 
-    let url_db = app.db.env_url.clone();
-    let kid = key_id.clone();
-    let revoked =
-        tokio::task::spawn_blocking(move || json_of(&url_db, &["keys", "revoke", &kid, "--json"]))
-            .await
-            .unwrap();
+    let revoked = run_json(&db, &["keys", "revoke", &key_id, "--json"]).await;
     assert!(revoked["revoked_at"].is_string());
     app.app
         .projector
@@ -151,20 +134,12 @@ async fn accounts_and_keys_from_the_command_line_work_against_a_running_service(
         .unwrap();
     assert_eq!(refused.status(), 401);
 
-    let url_db = app.db.env_url.clone();
-    let (ok, _, stderr) =
-        tokio::task::spawn_blocking(move || altframe(&url_db, &["keys", "revoke", &key_id]))
-            .await
-            .unwrap();
+    let (ok, _, stderr) = run(&db, &["keys", "revoke", &key_id]).await;
     assert!(!ok && stderr.contains("already revoked"), "{stderr}");
-    let url_db = app.db.env_url.clone();
-    let (ok, _, stderr) = tokio::task::spawn_blocking(move || {
-        altframe(
-            &url_db,
-            &["accounts", "create", "--name", "X", "--plan", "gold"],
-        )
-    })
-    .await
-    .unwrap();
+    let (ok, _, stderr) = run(
+        &db,
+        &["accounts", "create", "--name", "X", "--plan", "gold"],
+    )
+    .await;
     assert!(!ok && stderr.contains("unknown plan"), "{stderr}");
 }
