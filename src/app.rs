@@ -2,9 +2,11 @@
 use std::sync::Arc;
 
 use crate::clock::Clock;
+use crate::idempotency::IdempotencyStore;
 use crate::image::Intake;
 use crate::process_manager::ProcessManager;
 use crate::projector::Projector;
+use crate::rate_limit::RateLimiter;
 use crate::store::Store;
 use crate::subscriber::Subscriber;
 use crate::vision::VisionProvider;
@@ -21,6 +23,8 @@ pub struct App {
     pub bulk_concurrency: usize,
     /// Woken when new bulk work or webhooks may be due.
     pub work_available: Arc<tokio::sync::Notify>,
+    pub rate_limiter: Arc<RateLimiter>,
+    pub idempotency: IdempotencyStore,
 }
 
 impl App {

@@ -5,8 +5,10 @@ use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 
+use crate::http::{HttpConfig, DEFAULT_BULK_BODY_BYTES, DEFAULT_GENERATE_BODY_BYTES};
 use crate::image::IntakeConfig;
 use crate::outbound::OutboundConfig;
+use crate::rate_limit::RateLimitTable;
 use crate::vision::{OpenAiConfig, PriceTable};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -98,6 +100,20 @@ pub struct ServeConfig {
     #[arg(long, env = "ALTFRAME_RESERVATION_TIMEOUT_SECS", default_value_t = 900)]
     pub reservation_timeout_secs: u64,
 
+    /// Requests per minute per API key, overriding the contract's table:
+    /// `endpoint=N` or `plan.endpoint=N`, comma separated (endpoints: generate, bulk, batches,
+    /// history, usage).
+    #[arg(long, env = "ALTFRAME_RATE_LIMITS", default_value = "")]
+    pub rate_limits: RateLimitTable,
+
+    /// Largest request body of POST /api/v1/generate, in bytes.
+    #[arg(long, env = "ALTFRAME_MAX_GENERATE_BODY_BYTES", default_value_t = DEFAULT_GENERATE_BODY_BYTES)]
+    pub max_generate_body_bytes: usize,
+
+    /// Largest request body of POST /api/v1/generate/bulk, in bytes.
+    #[arg(long, env = "ALTFRAME_MAX_BULK_BODY_BYTES", default_value_t = DEFAULT_BULK_BODY_BYTES)]
+    pub max_bulk_body_bytes: usize,
+
     /// Plan of the account opened on the first start of an empty store.
     #[arg(long, env = "ALTFRAME_DEFAULT_PLAN", default_value = "free")]
     pub default_plan: String,
@@ -110,6 +126,19 @@ impl ServeConfig {
         } else {
             VisionKind::Builtin
         })
+    }
+
+    pub fn http(&self) -> HttpConfig {
+        HttpConfig {
+            request_timeout: Duration::from_secs(self.request_timeout_secs),
+            max_generate_body: self.max_generate_body_bytes,
+            max_bulk_body: self.max_bulk_body_bytes,
+        }
+    }
+
+    /// How long an idempotency key is held by a running request: longer than any request.
+    pub fn idempotency_hold(&self) -> Duration {
+        Duration::from_secs(self.request_timeout_secs + 60)
     }
 
     pub fn outbound(&self) -> OutboundConfig {

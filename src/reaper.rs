@@ -1,6 +1,7 @@
 //! Releases reservations that nothing will settle: their request died between reserving and
 //! recording an outcome. Bulk items still queued are left to their lease; everything else
-//! open past the timeout is settled from its job's state, as an event.
+//! open past the timeout is settled from its job's state, as an event. It also sweeps the
+//! request edge's expired records (rate-limit windows, idempotency keys).
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -29,8 +30,19 @@ impl Reaper {
                 if let Err(e) = this.reap().await {
                     tracing::error!(error = %e, "releasing stale reservations failed");
                 }
+                if let Err(e) = this.forget_expired_edge_state().await {
+                    tracing::error!(error = %e, "deleting expired rate-limit and idempotency records failed");
+                }
             }
         })
+    }
+
+    /// Deletes rate-limit counts of ended windows and idempotency records past their 24 hours.
+    pub async fn forget_expired_edge_state(&self) -> Result<(), sqlx::Error> {
+        let now = self.app.clock.now();
+        self.app.rate_limiter.forget_ended_windows(now).await?;
+        self.app.idempotency.forget_expired(now).await?;
+        Ok(())
     }
 
     /// Settles every reservation older than the timeout. Returns how many it handled.

@@ -10,10 +10,12 @@ use crate::app::App;
 use crate::bulk_worker::{BulkWorker, WorkerConfig};
 use crate::clock::{Clock, SystemClock};
 use crate::config::{ServeConfig, VisionKind};
+use crate::idempotency::IdempotencyStore;
 use crate::image::Intake;
 use crate::outbound::Outbound;
 use crate::process_manager::ProcessManager;
 use crate::projector::Projector;
+use crate::rate_limit::RateLimiter;
 use crate::reaper::Reaper;
 use crate::service::accounts;
 use crate::store::Store;
@@ -40,6 +42,8 @@ pub fn build_app(
     };
     let projector = Projector::new(store.db.clone());
     Ok(App {
+        rate_limiter: Arc::new(RateLimiter::new(&store.db, config.rate_limits.clone())),
+        idempotency: IdempotencyStore::new(store.db.clone(), config.idempotency_hold()),
         work_available: Arc::clone(&projector.applied),
         bulk_concurrency: config.bulk_concurrency,
         projector,
@@ -83,7 +87,7 @@ pub async fn serve(config: ServeConfig, store: Store) -> anyhow::Result<()> {
         model = app.vision.model(),
         "AltFrame is listening"
     );
-    let router = crate::http::router(app, Duration::from_secs(config.request_timeout_secs));
+    let router = crate::http::router(app, &config.http());
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown_signal())
         .await?;

@@ -67,3 +67,23 @@ pub async fn list_for_account(db: &Db, account_id: &str) -> Result<Vec<ApiKeyRow
         format!("SELECT {COLUMNS} FROM api_keys WHERE account_id = $1 ORDER BY created_at, id");
     on_db!(db, pool => sqlx::query_as::<_, ApiKeyRow>(&sql).bind(account_id).fetch_all(pool).await)
 }
+
+/// What a request's authentication needs of a key: whose it is, on which plan, and whether it
+/// still works. One read for every authenticated request.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct KeyHolder {
+    pub key_id: String,
+    pub account_id: String,
+    pub plan: String,
+    pub revoked_at: Option<String>,
+}
+
+pub async fn find_holder_by_hash(
+    db: &Db,
+    key_hash: &str,
+) -> Result<Option<KeyHolder>, sqlx::Error> {
+    let sql = "SELECT k.id AS key_id, k.account_id, a.plan, k.revoked_at
+               FROM api_keys k JOIN accounts a ON a.id = k.account_id
+               WHERE k.key_hash = $1";
+    on_db!(db, pool => sqlx::query_as::<_, KeyHolder>(sql).bind(key_hash).fetch_optional(pool).await)
+}

@@ -7,14 +7,18 @@ mod fields;
 mod generate;
 mod health;
 mod history;
+mod idempotency;
 mod json;
+mod rate_limit;
 
+use std::convert::Infallible;
 use std::time::Duration;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, Request, StatusCode};
+use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, MethodRouter};
 use axum::Router;
 use tower::ServiceBuilder;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -22,14 +26,41 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 use crate::app::App;
+use crate::rate_limit::Endpoint;
 
 pub use error::ApiError;
 pub use generate::GenerateRequest;
+pub use idempotency::{HEADER as IDEMPOTENCY_KEY, REPLAYED as IDEMPOTENT_REPLAYED};
 
-/// Largest request body: a 20 MiB image as base64 is about 27 MiB, plus the other fields.
-pub const MAX_BODY_BYTES: usize = 30 * 1024 * 1024;
+/// What the HTTP layer needs to know beyond the app itself.
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    pub request_timeout: Duration,
+    /// Largest body of POST /generate.
+    pub max_generate_body: usize,
+    /// Largest body of POST /generate/bulk.
+    pub max_bulk_body: usize,
+}
 
-pub fn router(app: App, request_timeout: Duration) -> Router {
+/// Largest body of POST /generate: a 20 MiB image as base64 is about 27 MiB, plus the fields.
+pub const DEFAULT_GENERATE_BODY_BYTES: usize = 30 * 1024 * 1024;
+/// Largest body of POST /generate/bulk: a hundred items, some of them inline images.
+pub const DEFAULT_BULK_BODY_BYTES: usize = 100 * 1024 * 1024;
+/// Largest body of every other request (none of them needs one).
+const SMALL_BODY_BYTES: usize = 64 * 1024;
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig {
+            request_timeout: Duration::from_secs(120),
+            max_generate_body: DEFAULT_GENERATE_BODY_BYTES,
+            max_bulk_body: DEFAULT_BULK_BODY_BYTES,
+        }
+    }
+}
+
+pub fn router(app: App, config: &HttpConfig) -> Router {
+    let request_timeout = config.request_timeout;
     let layers = ServiceBuilder::new()
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .layer(
@@ -57,25 +88,63 @@ pub fn router(app: App, request_timeout: Duration) -> Router {
             StatusCode::GATEWAY_TIMEOUT,
             request_timeout,
         ));
-    Router::new()
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
-        .route("/api/v1/generate", post(generate::post_generate))
-        .route("/api/v1/generate/bulk", post(bulk::post_bulk))
-        .route("/api/v1/batches/{batch_id}", get(batches::get_batch))
-        .route("/api/v1/history", get(history::get_history))
-        .route("/api/v1/usage", get(history::get_usage))
+    let limited = |route: MethodRouter<App>, endpoint: Endpoint| -> MethodRouter<App> {
+        route.layer::<_, Infallible>(from_fn_with_state(
+            (app.clone(), endpoint),
+            rate_limit::enforce,
+        ))
+    };
+    let idempotent = |route: MethodRouter<App>, body_limit: usize| -> MethodRouter<App> {
+        route
+            .layer::<_, Infallible>(from_fn_with_state(
+                (app.clone(), body_limit),
+                idempotency::idempotent,
+            ))
+            .layer(DefaultBodyLimit::max(body_limit))
+    };
+    let api = Router::new()
+        .route(
+            "/api/v1/generate",
+            limited(
+                idempotent(post(generate::post_generate), config.max_generate_body),
+                Endpoint::Generate,
+            ),
+        )
+        .route(
+            "/api/v1/generate/bulk",
+            limited(
+                idempotent(post(bulk::post_bulk), config.max_bulk_body),
+                Endpoint::Bulk,
+            ),
+        )
+        .route(
+            "/api/v1/batches/{batch_id}",
+            limited(get(batches::get_batch), Endpoint::Batches),
+        )
         .route(
             "/api/v1/batches/{batch_id}/webhook",
-            get(batches::get_webhook),
+            limited(get(batches::get_webhook), Endpoint::Batches),
         )
         .route(
             "/api/v1/batches/{batch_id}/webhook/redeliver",
-            post(batches::post_redeliver),
+            limited(post(batches::post_redeliver), Endpoint::Batches),
         )
+        .route(
+            "/api/v1/history",
+            limited(get(history::get_history), Endpoint::History),
+        )
+        .route(
+            "/api/v1/usage",
+            limited(get(history::get_usage), Endpoint::Usage),
+        )
+        .route_layer(from_fn_with_state(app.clone(), auth::authenticate));
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .merge(api)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(DefaultBodyLimit::max(SMALL_BODY_BYTES))
         .layer(layers)
         .with_state(app)
 }

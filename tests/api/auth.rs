@@ -51,14 +51,14 @@ async fn keys_are_accepted_in_either_header_and_refused_when_bad(backend: Backen
         .unwrap();
     error_of(basic, 401).await;
 
-    let key_id = altframe_projections::api_keys::find_by_hash(
+    let key_id = altframe_projections::api_keys::find_holder_by_hash(
         &app.app.store.db,
         &altframe::ids::hash_api_key(&app.key),
     )
     .await
     .unwrap()
     .unwrap()
-    .id;
+    .key_id;
     altframe::service::accounts::revoke_key(&app.app.store, app.app.clock.as_ref(), &key_id)
         .await
         .unwrap();

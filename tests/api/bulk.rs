@@ -1,15 +1,13 @@
 //! Bulk generation end to end: submission, the process manager, batch status, webhooks.
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::time::Duration;
 
 use altframe::subscriber::Subscriber;
-use altframe::vision::{OpenAiConfig, OpenAiProvider, PriceTable};
 use altframe_domain::plan::Plan;
 use serde_json::{json, Value};
 
 use crate::on_both_backends;
-use crate::support::fake_openai::{Behaviour, FakeOpenAi, API_KEY};
+use crate::support::fake_openai::{Behaviour, FakeOpenAi};
 use crate::support::receiver::{verify, Receiver};
 use crate::support::{base64_of, error_of, files, spawn, spawn_with, Backend, Options, TestApp};
 
@@ -24,19 +22,9 @@ on_both_backends!(
 
 async fn with_fake_model(backend: Backend, plan: Plan) -> (TestApp, FakeOpenAi) {
     let fake = FakeOpenAi::start(Behaviour::AnswerUnless { marker: "FAIL-SKU" }).await;
-    let provider = OpenAiProvider::new(OpenAiConfig {
-        base_url: fake.base_url.clone(),
-        api_key: Some(API_KEY.into()),
-        model: "gpt-4.1-nano".into(),
-        timeout: Duration::from_secs(10),
-        max_retries: 1,
-        retry_base: Duration::from_millis(1),
-        prices: PriceTable::default(),
-    })
-    .unwrap();
     let options = Options {
         plan,
-        vision: Arc::new(provider),
+        vision: fake.provider(1),
         ..Options::default()
     };
     (spawn_with(backend, options).await, fake)
@@ -277,7 +265,12 @@ async fn a_hundred_mixed_images_finish_with_a_signed_webhook_and_exact_credits(b
 }
 
 async fn a_bad_item_rejects_the_whole_batch_naming_its_index(backend: Backend) {
-    let app = spawn(backend).await;
+    // More bad batches than the contract's 10 a minute.
+    let options = Options {
+        rate_limits: "bulk=100".parse().unwrap(),
+        ..Options::default()
+    };
+    let app = spawn_with(backend, options).await;
     let good = json!({ "image_base64": base64_of("tiny-1x1.png") });
     let cases = [
         (json!({ "images": [good, good, good, {}] }), "images[3]"),

@@ -73,6 +73,22 @@ impl FakeOpenAi {
         fake
     }
 
+    /// Our OpenAI provider pointed at this fake, with `retries` quick retries.
+    pub fn provider(&self, retries: u32) -> Arc<dyn altframe::vision::VisionProvider> {
+        use altframe::vision::{OpenAiConfig, OpenAiProvider, PriceTable};
+        let provider = OpenAiProvider::new(OpenAiConfig {
+            base_url: self.base_url.clone(),
+            api_key: Some(API_KEY.into()),
+            model: "gpt-4.1-nano".into(),
+            timeout: std::time::Duration::from_secs(10),
+            max_retries: retries,
+            retry_base: std::time::Duration::from_millis(1),
+            prices: PriceTable::default(),
+        })
+        .expect("provider");
+        Arc::new(provider)
+    }
+
     pub fn last_request(&self) -> Value {
         self.requests
             .lock()

@@ -11,10 +11,13 @@ use std::time::Duration;
 use altframe::app::App;
 use altframe::bulk_worker::{BulkWorker, WorkerConfig};
 use altframe::clock::{Clock, SystemClock};
+use altframe::http::HttpConfig;
+use altframe::idempotency::IdempotencyStore;
 use altframe::image::{Intake, IntakeConfig};
 use altframe::outbound::{Outbound, OutboundConfig};
 use altframe::process_manager::ProcessManager;
 use altframe::projector::Projector;
+use altframe::rate_limit::{RateLimitTable, RateLimiter};
 use altframe::service::accounts;
 use altframe::subscriber;
 use altframe::vision::{BuiltinProvider, VisionProvider};
@@ -51,6 +54,8 @@ pub struct Options {
     pub allow_private_networks: bool,
     pub intake: IntakeConfig,
     pub clock: Arc<dyn Clock>,
+    pub rate_limits: RateLimitTable,
+    pub http: HttpConfig,
 }
 
 impl Default for Options {
@@ -62,6 +67,11 @@ impl Default for Options {
             allow_private_networks: true,
             intake: IntakeConfig::default(),
             clock: Arc::new(SystemClock),
+            rate_limits: RateLimitTable::default(),
+            http: HttpConfig {
+                request_timeout: Duration::from_secs(60),
+                ..HttpConfig::default()
+            },
         }
     }
 }
@@ -90,6 +100,8 @@ pub async fn spawn_with(backend: Backend, options: Options) -> TestApp {
     .expect("HTTP client");
     let projector = Projector::new(store.db.clone());
     let app = App {
+        rate_limiter: Arc::new(RateLimiter::new(&store.db, options.rate_limits)),
+        idempotency: IdempotencyStore::new(store.db.clone(), Duration::from_secs(120)),
         work_available: Arc::clone(&projector.applied),
         bulk_concurrency: 8,
         projector,
@@ -132,7 +144,7 @@ pub async fn spawn_with(backend: Backend, options: Options) -> TestApp {
         .await
         .expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("address"));
-    let router = altframe::http::router(app.clone(), Duration::from_secs(60));
+    let router = altframe::http::router(app.clone(), &options.http);
     tokio::spawn(async move { axum::serve(listener, router).await });
     TestApp {
         base,

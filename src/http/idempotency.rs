@@ -1,0 +1,213 @@
+//! `Idempotency-Key` on the two POST endpoints: a retry gets the first answer, byte for byte,
+//! and runs nothing; the same key with another body is refused; a retry while the first
+//! request still runs is told to wait (409), so a request never runs twice.
+//!
+//! Only successful answers are kept. A request that failed charged nothing, so its key is let
+//! go and a retry with it runs again.
+use axum::body::{to_bytes, Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use sha2::{Digest, Sha256};
+
+use super::auth::Caller;
+use super::error::ApiError;
+use crate::app::App;
+use crate::idempotency::{Claim, IdempotencyStore, StoredResponse};
+
+pub const HEADER: &str = "idempotency-key";
+/// Marks an answer that is the replay of an earlier one.
+pub const REPLAYED: &str = "idempotent-replayed";
+const MAX_KEY_CHARS: usize = 255;
+/// Our own answers are small JSON documents; this only bounds a surprise.
+const MAX_STORED_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
+
+pub async fn idempotent(
+    State((app, body_limit)): State<(App, usize)>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let Some(key) = request.headers().get(HEADER) else {
+        return next.run(request).await;
+    };
+    let key = match valid_key(key) {
+        Ok(key) => key,
+        Err(e) => return e.into_response(),
+    };
+    let Some(caller) = request.extensions().get::<Caller>().cloned() else {
+        return ApiError::internal("idempotency applied before authentication").into_response();
+    };
+    let (parts, body) = request.into_parts();
+    let bytes = match to_bytes(body, body_limit).await {
+        Ok(bytes) => bytes,
+        Err(_) => {
+            return ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "The request body is too large",
+            )
+            .into_response()
+        }
+    };
+    let fingerprint = fingerprint(&parts.method, parts.uri.path(), &bytes);
+    let claim = app
+        .idempotency
+        .claim(&caller.account_id, &key, &fingerprint, app.clock.now())
+        .await;
+    match claim {
+        Err(e) => ApiError::internal(e).into_response(),
+        Ok(Claim::Mismatch) => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "This Idempotency-Key was already used with a different request. Use a new key for a new request.",
+        )
+        .into_response(),
+        Ok(Claim::InProgress) => {
+            let mut response = ApiError::new(
+                StatusCode::CONFLICT,
+                "A request with this Idempotency-Key is still being processed. Retry in a moment to get its answer.",
+            )
+            .into_response();
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            response
+        }
+        Ok(Claim::Replay(stored)) => replay(stored),
+        Ok(Claim::Fresh) => {
+            let guard = ClaimGuard {
+                store: app.idempotency.clone(),
+                account_id: caller.account_id.clone(),
+                key: key.clone(),
+                armed: true,
+            };
+            let response = next
+                .run(Request::from_parts(parts, Body::from(bytes)))
+                .await;
+            finish(guard, response).await
+        }
+    }
+}
+
+/// Keeps a successful answer, or lets the key go.
+async fn finish(mut guard: ClaimGuard, response: Response) -> Response {
+    guard.armed = false;
+    let store = &guard.store;
+    if !response.status().is_success() {
+        if let Err(e) = store.release(&guard.account_id, &guard.key).await {
+            tracing::error!(error = %e, "could not release an idempotency key");
+        }
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let bytes = match to_bytes(body, MAX_STORED_RESPONSE_BYTES).await {
+        Ok(bytes) => bytes,
+        Err(e) => return ApiError::internal(e).into_response(),
+    };
+    let stored = StoredResponse {
+        status: parts.status.as_u16(),
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+    };
+    if let Err(e) = store.complete(&guard.account_id, &guard.key, &stored).await {
+        // The work is done and charged; the client gets its answer even if we cannot keep it.
+        tracing::error!(error = %e, "could not keep an idempotent answer");
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+fn replay(stored: StoredResponse) -> Response {
+    let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK);
+    let mut response = (status, stored.body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    headers.insert(REPLAYED, HeaderValue::from_static("true"));
+    response
+}
+
+fn valid_key(value: &HeaderValue) -> Result<String, ApiError> {
+    let key = value.to_str().unwrap_or_default().trim();
+    let printable = key.bytes().all(|b| b.is_ascii_graphic());
+    if key.is_empty() || key.len() > MAX_KEY_CHARS || !printable {
+        return Err(ApiError::bad_request(format!(
+            "Idempotency-Key must be 1 to {MAX_KEY_CHARS} printable ASCII characters (a UUID is a good choice)"
+        )));
+    }
+    Ok(key.to_string())
+}
+
+/// What makes two requests "the same": endpoint and JSON content. Key order and whitespace do
+/// not count (the body is re-serialised with sorted keys); a body that is not JSON counts as
+/// its bytes.
+fn fingerprint(method: &Method, path: &str, body: &Bytes) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(method.as_str());
+    hasher.update(b" ");
+    hasher.update(path);
+    hasher.update(b"\n");
+    match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(value) => hasher.update(value.to_string()),
+        Err(_) => hasher.update(body),
+    }
+    hex::encode(hasher.finalize())
+}
+
+/// Lets go of the key if the request is abandoned midway (the client hung up, or the request
+/// timed out), so that a retry can run.
+struct ClaimGuard {
+    store: IdempotencyStore,
+    account_id: String,
+    key: String,
+    armed: bool,
+}
+
+impl Drop for ClaimGuard {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let (store, account_id, key) = (
+            self.store.clone(),
+            std::mem::take(&mut self.account_id),
+            std::mem::take(&mut self.key),
+        );
+        runtime.spawn(async move {
+            if let Err(e) = store.release(&account_id, &key).await {
+                tracing::error!(error = %e, "could not release an abandoned idempotency key");
+            }
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_order_and_whitespace_do_not_change_the_fingerprint() {
+        let a = fingerprint(&Method::POST, "/x", &Bytes::from(r#"{"a":1,"b":[1,2]}"#));
+        let b = fingerprint(
+            &Method::POST,
+            "/x",
+            &Bytes::from("{ \"b\": [1, 2], \"a\": 1 }"),
+        );
+        assert_eq!(a, b);
+        let other = fingerprint(&Method::POST, "/x", &Bytes::from(r#"{"a":2,"b":[1,2]}"#));
+        assert_ne!(a, other);
+        let elsewhere = fingerprint(&Method::POST, "/y", &Bytes::from(r#"{"a":1,"b":[1,2]}"#));
+        assert_ne!(a, elsewhere);
+    }
+
+    #[test]
+    fn a_key_must_be_short_printable_ascii() {
+        assert!(valid_key(&HeaderValue::from_static("7f0c2a0e-order-42")).is_ok());
+        assert!(valid_key(&HeaderValue::from_static("")).is_err());
+        assert!(valid_key(&HeaderValue::from_static("has space")).is_err());
+        let long = "k".repeat(256);
+        assert!(valid_key(&HeaderValue::from_str(&long).unwrap()).is_err());
+    }
+}
