@@ -33,6 +33,10 @@ pub struct BulkWorker {
     config: WorkerConfig,
     /// This process's name on the leases it holds.
     id: String,
+    /// One permit per item that may run at once; an item holds one while it runs.
+    slots: Arc<Semaphore>,
+    /// Set when the process stops: take no more items.
+    stopping: tokio::sync::watch::Sender<bool>,
 }
 
 fn now_ms() -> i64 {
@@ -42,10 +46,23 @@ fn now_ms() -> i64 {
 impl BulkWorker {
     pub fn new(app: App, config: WorkerConfig) -> Arc<BulkWorker> {
         Arc::new(BulkWorker {
+            slots: Arc::new(Semaphore::new(config.concurrency.max(1))),
             app,
             config,
             id: format!("worker-{}", uuid::Uuid::new_v4()),
+            stopping: tokio::sync::watch::Sender::new(false),
         })
+    }
+
+    /// Stops taking items and waits, at most `grace`, for the running ones to finish. Returns
+    /// whether they all did; the caller hands back whatever is still held.
+    pub async fn drain(&self, grace: Duration) -> bool {
+        self.stopping.send_replace(true);
+        let all = u32::try_from(self.config.concurrency.max(1)).unwrap_or(u32::MAX);
+        matches!(
+            tokio::time::timeout(grace, self.slots.acquire_many(all)).await,
+            Ok(Ok(_))
+        )
     }
 
     /// Hands back every item this worker holds (its tasks must have stopped).
@@ -59,12 +76,20 @@ impl BulkWorker {
     }
 
     async fn run(self: Arc<Self>) {
-        let slots = Arc::new(Semaphore::new(self.config.concurrency.max(1)));
+        let slots = Arc::clone(&self.slots);
+        let mut stopping = self.stopping.subscribe();
         loop {
             // Wait for a free slot, then take as many items as there are free slots.
-            let Ok(first) = Arc::clone(&slots).acquire_owned().await else {
+            let first = tokio::select! {
+                slot = Arc::clone(&slots).acquire_owned() => slot,
+                _ = stopping.wait_for(|stop| *stop) => return,
+            };
+            let Ok(first) = first else {
                 return;
             };
+            if *stopping.borrow() {
+                return;
+            }
             let free = slots.available_permits() + 1;
             let lease_until = now_ms() + self.config.lease.as_millis() as i64;
             let claimed = match work::claim_items(
@@ -87,6 +112,7 @@ impl BulkWorker {
                 tokio::select! {
                     _ = self.app.work_available.notified() => {}
                     _ = tokio::time::sleep(self.config.poll) => {}
+                    _ = stopping.wait_for(|stop| *stop) => return,
                 }
                 continue;
             }

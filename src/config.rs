@@ -1,11 +1,12 @@
 //! Configuration for `serve`: one typed struct, read once from flags and the environment, with
 //! defaults that run on a laptop. Secrets are never printed (`hide_env_values`).
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 
-use crate::http::{HttpConfig, DEFAULT_BULK_BODY_BYTES, DEFAULT_GENERATE_BODY_BYTES};
+use crate::http::{HttpConfig, HttpsPolicy, DEFAULT_BULK_BODY_BYTES, DEFAULT_GENERATE_BODY_BYTES};
 use crate::image::IntakeConfig;
 use crate::outbound::OutboundConfig;
 use crate::rate_limit::RateLimitTable;
@@ -22,6 +23,26 @@ pub struct ServeConfig {
     /// Address to listen on.
     #[arg(long, env = "ALTFRAME_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
+
+    /// PEM certificate chain: with ALTFRAME_TLS_KEY, `serve` speaks HTTPS itself (rustls).
+    #[arg(long, env = "ALTFRAME_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// PEM private key of the certificate.
+    #[arg(long, env = "ALTFRAME_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+
+    /// Refuse plain-HTTP requests with 403 (health probes excepted).
+    #[arg(long, env = "ALTFRAME_REQUIRE_HTTPS", default_value_t = false, action = clap::ArgAction::Set)]
+    pub require_https: bool,
+
+    /// Proxies whose X-Forwarded-Proto is believed: IP addresses or networks, comma separated.
+    #[arg(long, env = "ALTFRAME_TRUSTED_PROXIES", default_value = "")]
+    pub trusted_proxies: String,
+
+    /// Seconds that shutdown (SIGTERM) waits for in-flight requests and bulk items.
+    #[arg(long, env = "ALTFRAME_SHUTDOWN_GRACE_SECS", default_value_t = 30)]
+    pub shutdown_grace_secs: u64,
 
     /// Vision provider; `openai` when OPENAI_API_KEY is set, else `builtin`.
     #[arg(long, env = "ALTFRAME_VISION", value_enum)]
@@ -128,12 +149,18 @@ impl ServeConfig {
         })
     }
 
-    pub fn http(&self) -> HttpConfig {
-        HttpConfig {
+    pub fn http(&self) -> Result<HttpConfig, String> {
+        Ok(HttpConfig {
             request_timeout: Duration::from_secs(self.request_timeout_secs),
             max_generate_body: self.max_generate_body_bytes,
             max_bulk_body: self.max_bulk_body_bytes,
-        }
+            https: HttpsPolicy {
+                required: self.require_https,
+                terminates_tls: self.tls_cert.is_some(),
+                trusted_proxies: HttpsPolicy::parse_proxies(&self.trusted_proxies)
+                    .map_err(|e| format!("ALTFRAME_TRUSTED_PROXIES: {e}"))?,
+            },
+        })
     }
 
     /// How long an idempotency key is held by a running request: longer than any request.

@@ -4,7 +4,6 @@ use std::time::Duration;
 
 use altframe_domain::plan::Plan;
 use anyhow::Context;
-use tokio::net::TcpListener;
 
 use crate::app::App;
 use crate::bulk_worker::{BulkWorker, WorkerConfig};
@@ -22,6 +21,12 @@ use crate::store::Store;
 use crate::subscriber::{self, Subscriber};
 use crate::vision::{BuiltinProvider, OpenAiProvider, VisionProvider};
 use crate::webhooks::WebhookDispatcher;
+
+/// How long a client may take to send a request's headers.
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long stopping waits for the process manager to see this process's last events.
+const SETTLE_PATIENCE: Duration = Duration::from_secs(5);
 
 /// How often the projector looks for events committed by other processes.
 const PROJECTION_POLL: Duration = Duration::from_secs(1);
@@ -77,22 +82,78 @@ pub async fn serve(config: ServeConfig, store: Store) -> anyhow::Result<()> {
         .await
         .context("bringing read models up to date")?;
     let background = Background::start(&app, &config);
+    let http = config.http().map_err(anyhow::Error::msg)?;
+    let router = crate::http::router(app.clone(), &http)
+        .into_make_service_with_connect_info::<std::net::SocketAddr>();
 
-    let listener = TcpListener::bind(config.listen)
-        .await
+    let listener = std::net::TcpListener::bind(config.listen)
         .with_context(|| format!("cannot listen on {}", config.listen))?;
+    listener.set_nonblocking(true)?;
     let address = listener.local_addr().unwrap_or(config.listen);
+    let handle = axum_server::Handle::new();
+    let grace = Duration::from_secs(config.shutdown_grace_secs);
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    tokio::spawn({
+        let handle = handle.clone();
+        async move {
+            shutdown_signal().await;
+            // Stop accepting; connections get `grace` to finish what they are doing.
+            handle.graceful_shutdown(Some(grace));
+            stop.send_replace(true);
+        }
+    });
     tracing::info!(
         address = %address,
+        tls = config.tls_cert.is_some(),
         model = app.vision.model(),
         "AltFrame is listening"
     );
-    let router = crate::http::router(app, &config.http());
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
-    background.stop().await;
+    let drain_background = async move {
+        let mut stopped = stopped;
+        let _ = stopped.wait_for(|stop| *stop).await;
+        background.stop(grace).await;
+    };
+    let serve_http = async {
+        match (&config.tls_cert, &config.tls_key) {
+            (Some(cert), Some(key)) => {
+                let tls = tls_config(cert, key).await?;
+                let mut server = axum_server::from_tcp_rustls(listener, tls)?;
+                tune_http(server.http_builder());
+                server.handle(handle).serve(router).await
+            }
+            _ => {
+                let mut server = axum_server::from_tcp(listener)?;
+                tune_http(server.http_builder());
+                server.handle(handle).serve(router).await
+            }
+        }
+    };
+    let (served, ()) = tokio::join!(serve_http, drain_background);
+    served?;
+    tracing::info!("stopped");
     Ok(())
+}
+
+async fn tls_config(
+    cert: &std::path::Path,
+    key: &std::path::Path,
+) -> std::io::Result<axum_server::tls_rustls::RustlsConfig> {
+    // The one crypto provider compiled in; installing it twice is harmless.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key).await
+}
+
+/// hyper's limits on what a client may send before a request reaches the router.
+fn tune_http(builder: &mut hyper_util::server::conn::auto::Builder<hyper_util::rt::TokioExecutor>) {
+    builder
+        .http1()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT)
+        .max_buf_size(crate::http::MAX_HEAD_BUFFER_BYTES)
+        .max_headers(crate::http::MAX_HEADERS);
+    builder
+        .http2()
+        .max_header_list_size(crate::http::MAX_HEADER_BYTES as u32);
 }
 
 /// The process's background work: read models, the process manager, bulk workers, webhook
@@ -132,9 +193,32 @@ impl Background {
         }
     }
 
-    /// Stops the background tasks and hands the bulk items this process holds back to the
-    /// queue, so another process (or the next start) takes them at once.
-    pub async fn stop(self) {
+    /// Lets running bulk items finish (at most `grace`), settles what they produced, stops the
+    /// background tasks and hands the bulk items still held back to the queue, so another
+    /// process (or the next start) takes them at once.
+    pub async fn stop(self, grace: Duration) {
+        if !self.worker.drain(grace).await {
+            tracing::warn!("bulk items still running at the end of the grace period");
+        }
+        // Settle credits and finish batches for the items that just completed, now rather
+        // than at the next start.
+        let settle = async {
+            self.app
+                .process_manager
+                .catch_up_fully(SETTLE_PATIENCE)
+                .await
+                .map_err(|e| e.to_string())?;
+            self.app
+                .projector
+                .catch_up_fully(SETTLE_PATIENCE)
+                .await
+                .map_err(|e| e.to_string())
+        };
+        match tokio::time::timeout(3 * SETTLE_PATIENCE, settle).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "could not settle before stopping"),
+            Err(_) => tracing::warn!("settling before stopping took too long"),
+        }
         for task in &self.tasks {
             task.abort();
         }

@@ -5,8 +5,10 @@ mod bulk;
 mod error;
 mod fields;
 mod generate;
+mod headers;
 mod health;
 mod history;
+mod https;
 mod idempotency;
 mod json;
 mod rate_limit;
@@ -30,6 +32,8 @@ use crate::rate_limit::Endpoint;
 
 pub use error::ApiError;
 pub use generate::GenerateRequest;
+pub use headers::{MAX_HEADERS, MAX_HEADER_BYTES, MAX_HEAD_BUFFER_BYTES};
+pub use https::HttpsPolicy;
 pub use idempotency::{HEADER as IDEMPOTENCY_KEY, REPLAYED as IDEMPOTENT_REPLAYED};
 
 /// What the HTTP layer needs to know beyond the app itself.
@@ -40,6 +44,7 @@ pub struct HttpConfig {
     pub max_generate_body: usize,
     /// Largest body of POST /generate/bulk.
     pub max_bulk_body: usize,
+    pub https: HttpsPolicy,
 }
 
 /// Largest body of POST /generate: a 20 MiB image as base64 is about 27 MiB, plus the fields.
@@ -55,6 +60,7 @@ impl Default for HttpConfig {
             request_timeout: Duration::from_secs(120),
             max_generate_body: DEFAULT_GENERATE_BODY_BYTES,
             max_bulk_body: DEFAULT_BULK_BODY_BYTES,
+            https: HttpsPolicy::default(),
         }
     }
 }
@@ -145,6 +151,11 @@ pub fn router(app: App, config: &HttpConfig) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(SMALL_BODY_BYTES))
+        .layer(axum::middleware::from_fn(headers::bound_headers))
+        .layer(from_fn_with_state(
+            std::sync::Arc::new(config.https.clone()),
+            https::require_https,
+        ))
         .layer(layers)
         .with_state(app)
 }

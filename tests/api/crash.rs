@@ -203,3 +203,73 @@ async fn two_processes_share_a_batch_without_doing_an_item_twice() {
         "both processes answered"
     );
 }
+
+/// SIGTERM: the process stops accepting connections, lets the request and the bulk items it is
+/// running finish, settles their credits, and exits cleanly.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sigterm_finishes_in_flight_work_then_exits() {
+    let db = TestDb::new(Backend::Postgres).await;
+    let fake = FakeOpenAi::start_gated(
+        Behaviour::Answer {
+            alt_text: "A white pixel".into(),
+        },
+        0,
+    )
+    .await;
+    let http = reqwest::Client::new();
+    let mut env = env_for(&fake);
+    env.push(("ALTFRAME_SHUTDOWN_GRACE_SECS", "60".into()));
+    let mut server = serve(&db.env_url, &env, true);
+    let key = server.key.clone().unwrap();
+    let batch_id = submit(&http, &server, &key, 3).await;
+    let generate = tokio::spawn(
+        http.post(format!("{}/api/v1/generate", server.base))
+            .header("x-api-key", &key)
+            .json(&json!({ "image_base64": base64_of("tiny-1x1.png"), "fields": ["alt_text"] }))
+            .send(),
+    );
+    // Wait until the request and the three items are all inside the model call.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while fake.calls.load(Ordering::SeqCst) < 4 {
+        assert!(tokio::time::Instant::now() < deadline, "work did not start");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+
+    server.terminate();
+    server.wait_for_log("shutting down", Duration::from_secs(10));
+    // New connections are refused while the running work is still held by the model.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let attempt = reqwest::Client::new()
+            .get(format!("{}/healthz", server.base))
+            .send()
+            .await;
+        if attempt.as_ref().is_err_and(|e| e.is_connect()) {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "still accepting");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(!generate.is_finished());
+
+    fake.gate.add_permits(1_000);
+    let response = generate
+        .await
+        .unwrap()
+        .expect("the in-flight request is answered");
+    assert_eq!(response.status(), 200);
+    let exit = tokio::task::spawn_blocking(move || server.wait_exit(Duration::from_secs(60)))
+        .await
+        .unwrap();
+    assert_eq!(exit, Some(0));
+
+    let stored = events(&db).await;
+    assert_eq!(count(&stored, "JobCompleted"), 4, "all four finished");
+    assert_eq!(
+        count(&stored, "BatchFinished"),
+        1,
+        "the batch {batch_id} finished"
+    );
+    let (captured, released) = assert_reservations_balance(&stored);
+    assert_eq!((captured, released), (4, 0), "settled before exiting");
+}

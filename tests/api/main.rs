@@ -4,14 +4,17 @@ mod support;
 
 mod audit;
 mod auth;
+mod bounds;
 mod bulk;
 mod cli;
 mod crash;
 mod credits;
 mod errors;
+mod fuzz;
 mod generate;
 mod health;
 mod history;
+mod https;
 mod idempotency;
 mod intake;
 mod openai;

@@ -144,7 +144,8 @@ pub async fn spawn_with(backend: Backend, options: Options) -> TestApp {
         .await
         .expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("address"));
-    let router = altframe::http::router(app.clone(), &options.http);
+    let router = altframe::http::router(app.clone(), &options.http)
+        .into_make_service_with_connect_info::<std::net::SocketAddr>();
     tokio::spawn(async move { axum::serve(listener, router).await });
     TestApp {
         base,

@@ -6,9 +6,12 @@ use std::time::Duration;
 
 pub struct Served {
     child: Child,
+    /// `http://` or, when the process terminates TLS, `https://` and its address.
     pub base: String,
     /// The key printed on the first start of an empty store.
     pub key: Option<String>,
+    /// Receives the message of every log line the process writes.
+    pub log: mpsc::Receiver<String>,
 }
 
 /// Starts `altframe serve` on a free port and waits until it listens.
@@ -36,6 +39,7 @@ pub fn serve(database_url: &str, env: &[(&str, String)], first_start: bool) -> S
         }
     });
     let (addr_tx, addr_rx) = mpsc::channel();
+    let (log_tx, log) = mpsc::channel();
     let stderr = child.stderr.take().expect("stderr");
     std::thread::spawn(move || {
         // Keep reading to the end, so the child never blocks on a full pipe.
@@ -43,14 +47,21 @@ pub fn serve(database_url: &str, env: &[(&str, String)], first_start: bool) -> S
             let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) else {
                 continue;
             };
-            if v["fields"]["message"] == "AltFrame is listening" {
+            let message = v["fields"]["message"].as_str().unwrap_or_default();
+            if message == "AltFrame is listening" {
                 if let Some(a) = v["fields"]["address"].as_str() {
-                    let _ = addr_tx.send(a.to_string());
+                    let scheme = if v["fields"]["tls"] == true {
+                        "https"
+                    } else {
+                        "http"
+                    };
+                    let _ = addr_tx.send(format!("{scheme}://{a}"));
                 }
             }
+            let _ = log_tx.send(message.to_string());
         }
     });
-    let address = addr_rx
+    let base = addr_rx
         .recv_timeout(Duration::from_secs(60))
         .expect("altframe serve did not start listening");
     let key = first_start.then(|| {
@@ -60,12 +71,50 @@ pub fn serve(database_url: &str, env: &[(&str, String)], first_start: bool) -> S
     });
     Served {
         child,
-        base: format!("http://{address}"),
+        base,
         key,
+        log,
     }
 }
 
 impl Served {
+    /// SIGTERM, as an orchestrator stops a process.
+    pub fn terminate(&self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -TERM failed");
+    }
+
+    /// Waits (at most `limit`) for a log line with this message.
+    pub fn wait_for_log(&self, message: &str, limit: Duration) {
+        let deadline = std::time::Instant::now() + limit;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.log.recv_timeout(left) {
+                Ok(m) if m == message => return,
+                Ok(_) => {}
+                Err(_) => panic!("the process did not log \"{message}\""),
+            }
+        }
+    }
+
+    /// Waits (at most `limit`) for the process to exit, and returns its exit code.
+    pub fn wait_exit(&mut self, limit: Duration) -> Option<i32> {
+        let deadline = std::time::Instant::now() + limit;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return status.code();
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the process did not exit"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// SIGKILL: no shutdown code runs, as in a crash.
     pub fn kill(&mut self) {
         let _ = self.child.kill();

@@ -1,0 +1,131 @@
+//! HTTPS: `serve` terminates TLS itself with a certificate and key, and with
+//! ALTFRAME_REQUIRE_HTTPS refuses plain HTTP, believing X-Forwarded-Proto only from trusted
+//! proxies.
+use serde_json::{json, Value};
+
+use altframe::http::{HttpConfig, HttpsPolicy};
+
+use crate::on_both_backends;
+use crate::support::process::serve;
+use crate::support::{base64_of, error_of, spawn_with, Backend, Options, TestDb};
+
+fn tiny_image() -> Value {
+    json!({ "image_base64": base64_of("tiny-1x1.png"), "fields": ["alt_text"] })
+}
+
+/// A self-signed certificate for 127.0.0.1 and localhost, made for this test.
+fn self_signed(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf, String) {
+    let certified =
+        rcgen::generate_simple_self_signed(vec!["127.0.0.1".into(), "localhost".into()])
+            .expect("certificate");
+    let cert_pem = certified.cert.pem();
+    let cert = dir.join("cert.pem");
+    let key = dir.join("key.pem");
+    std::fs::write(&cert, &cert_pem).unwrap();
+    std::fs::write(&key, certified.signing_key.serialize_pem()).unwrap();
+    (cert, key, cert_pem)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn serve_terminates_tls_with_a_certificate_and_key() {
+    let db = TestDb::new(Backend::Postgres).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key, cert_pem) = self_signed(dir.path());
+    let server = serve(
+        &db.env_url,
+        &[
+            ("ALTFRAME_VISION", "builtin".into()),
+            ("ALTFRAME_TLS_CERT", cert.display().to_string()),
+            ("ALTFRAME_TLS_KEY", key.display().to_string()),
+            ("ALTFRAME_REQUIRE_HTTPS", "true".into()),
+        ],
+        true,
+    );
+    assert!(server.base.starts_with("https://"), "{}", server.base);
+    let client = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(cert_pem.as_bytes()).unwrap())
+        .build()
+        .unwrap();
+    let response = client
+        .post(format!("{}/api/v1/generate", server.base))
+        .header("x-api-key", server.key.as_deref().unwrap())
+        .json(&tiny_image())
+        .send()
+        .await
+        .expect("an HTTPS request");
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.headers()["strict-transport-security"],
+        "max-age=31536000"
+    );
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["status"], "completed");
+
+    // The port speaks only TLS: a plain-HTTP request gets no HTTP answer.
+    let plain = server.base.replacen("https://", "http://", 1);
+    let refused = reqwest::Client::new()
+        .get(format!("{plain}/healthz"))
+        .send()
+        .await;
+    assert!(
+        refused.map(|r| r.status().as_u16() >= 400).unwrap_or(true),
+        "plain HTTP must not be served"
+    );
+}
+
+on_both_backends!(plain_http_is_refused_unless_a_trusted_proxy_says_https);
+
+async fn plain_http_is_refused_unless_a_trusted_proxy_says_https(backend: Backend) {
+    let options = |trusted: &str| Options {
+        http: HttpConfig {
+            https: HttpsPolicy {
+                required: true,
+                terminates_tls: false,
+                trusted_proxies: HttpsPolicy::parse_proxies(trusted).unwrap(),
+            },
+            ..HttpConfig::default()
+        },
+        ..Options::default()
+    };
+    // The test's requests come from 127.0.0.1: here that is a trusted proxy.
+    let behind_proxy = spawn_with(backend, options("127.0.0.1/32")).await;
+    let post = |app: &crate::support::TestApp, proto: Option<&str>| {
+        let mut request = app
+            .http
+            .post(format!("{}/api/v1/generate", app.base))
+            .header("x-api-key", &app.key)
+            .json(&tiny_image());
+        if let Some(proto) = proto {
+            request = request.header("x-forwarded-proto", proto);
+        }
+        request.send()
+    };
+
+    let plain = post(&behind_proxy, None).await.unwrap();
+    assert_eq!(error_of(plain, 403).await, "HTTPS is required");
+    let forwarded_http = post(&behind_proxy, Some("http")).await.unwrap();
+    assert_eq!(error_of(forwarded_http, 403).await, "HTTPS is required");
+    assert!(
+        behind_proxy
+            .events()
+            .await
+            .iter()
+            .all(|(_, t, _)| t != "JobRequested"),
+        "nothing processed"
+    );
+    let forwarded_https = post(&behind_proxy, Some("https")).await.unwrap();
+    assert_eq!(forwarded_https.status(), 200);
+    // Health probes come from inside the deployment, over plain HTTP.
+    let probe = behind_proxy
+        .http
+        .get(format!("{}/healthz", behind_proxy.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(probe.status(), 200);
+
+    // From an address that is not a trusted proxy, the header proves nothing.
+    let direct = spawn_with(backend, options("10.0.0.0/8")).await;
+    let spoofed = post(&direct, Some("https")).await.unwrap();
+    assert_eq!(error_of(spoofed, 403).await, "HTTPS is required");
+}
