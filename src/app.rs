@@ -4,6 +4,7 @@ use std::sync::Arc;
 use crate::clock::Clock;
 use crate::idempotency::IdempotencyStore;
 use crate::image::Intake;
+use crate::metrics::Metrics;
 use crate::process_manager::ProcessManager;
 use crate::projector::Projector;
 use crate::rate_limit::RateLimiter;
@@ -24,6 +25,7 @@ pub struct App {
     /// Woken when new bulk work or webhooks may be due.
     pub work_available: Arc<tokio::sync::Notify>,
     pub rate_limiter: Arc<RateLimiter>,
+    pub metrics: Arc<Metrics>,
     pub idempotency: IdempotencyStore,
 }
 

@@ -40,6 +40,10 @@ pub struct ServeConfig {
     #[arg(long, env = "ALTFRAME_TRUSTED_PROXIES", default_value = "")]
     pub trusted_proxies: String,
 
+    /// When set, GET /metrics answers only `Authorization: Bearer <this token>`.
+    #[arg(long, env = "ALTFRAME_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
+
     /// Seconds that shutdown (SIGTERM) waits for in-flight requests and bulk items.
     #[arg(long, env = "ALTFRAME_SHUTDOWN_GRACE_SECS", default_value_t = 30)]
     pub shutdown_grace_secs: u64,
@@ -160,6 +164,7 @@ impl ServeConfig {
                 trusted_proxies: HttpsPolicy::parse_proxies(&self.trusted_proxies)
                     .map_err(|e| format!("ALTFRAME_TRUSTED_PROXIES: {e}"))?,
             },
+            metrics_token: self.metrics_token.clone(),
         })
     }
 

@@ -11,6 +11,7 @@ pub mod http;
 pub mod idempotency;
 pub mod ids;
 pub mod image;
+pub mod metrics;
 pub mod outbound;
 pub mod process_manager;
 pub mod projector;

@@ -20,7 +20,7 @@ use crate::clock::Clock;
 use crate::store::{feed, CommandError, Store};
 use crate::subscriber::Subscriber;
 
-const NAME: &str = "process_manager";
+pub const NAME: &str = "process_manager";
 const BATCH: i64 = 200;
 
 pub struct ProcessManager {

@@ -11,6 +11,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::{ServeConfig, VisionKind};
 use crate::idempotency::IdempotencyStore;
 use crate::image::Intake;
+use crate::metrics::Metrics;
 use crate::outbound::Outbound;
 use crate::process_manager::ProcessManager;
 use crate::projector::Projector;
@@ -19,7 +20,7 @@ use crate::reaper::Reaper;
 use crate::service::accounts;
 use crate::store::Store;
 use crate::subscriber::{self, Subscriber};
-use crate::vision::{BuiltinProvider, OpenAiProvider, VisionProvider};
+use crate::vision::{BuiltinProvider, MeteredVision, OpenAiProvider, VisionProvider};
 use crate::webhooks::WebhookDispatcher;
 
 /// How long a client may take to send a request's headers.
@@ -46,7 +47,10 @@ pub fn build_app(
         }
     };
     let projector = Projector::new(store.db.clone());
+    let metrics = Arc::new(Metrics::new());
     Ok(App {
+        vision: MeteredVision::wrap(vision, Arc::clone(&metrics)),
+        metrics,
         rate_limiter: Arc::new(RateLimiter::new(&store.db, config.rate_limits.clone())),
         idempotency: IdempotencyStore::new(store.db.clone(), config.idempotency_hold()),
         work_available: Arc::clone(&projector.applied),
@@ -55,7 +59,6 @@ pub fn build_app(
         process_manager: ProcessManager::new(Arc::clone(&store), Arc::clone(&clock)),
         store,
         intake: Arc::new(Intake::new(config.intake(), outbound)),
-        vision,
         clock,
     })
 }

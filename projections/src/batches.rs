@@ -128,3 +128,11 @@ pub async fn webhook_attempts(
                  FROM webhook_attempts WHERE batch_id = $1 ORDER BY attempt";
     on_db!(db, pool => sqlx::query_as::<_, WebhookAttemptRow>(sql).bind(batch_id).fetch_all(pool).await)
 }
+
+/// Webhook delivery attempts so far, delivered and not, for GET /metrics.
+pub async fn webhook_attempt_counts(db: &Db) -> Result<(i64, i64), sqlx::Error> {
+    let sql = "SELECT COALESCE(SUM(CASE WHEN delivered <> 0 THEN 1 ELSE 0 END), 0),
+                      COALESCE(SUM(CASE WHEN delivered = 0 THEN 1 ELSE 0 END), 0)
+               FROM webhook_attempts";
+    on_db!(db, pool => sqlx::query_as::<_, (i64, i64)>(sql).fetch_one(pool).await)
+}

@@ -42,7 +42,7 @@ impl Projection {
             Projection::Jobs => &["jobs"],
             Projection::Batches => &["batches", "webhook_attempts"],
             Projection::Work => &["bulk_queue", "webhook_queue", "open_reservations"],
-            Projection::Usage => &["usage"],
+            Projection::Usage => &["usage", "credit_totals"],
         }
     }
 

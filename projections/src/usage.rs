@@ -21,6 +21,7 @@ pub struct UsageRow {
 }
 
 pub(crate) async fn apply(tx: &mut Tx, id: &str, event: &AccountEvent) -> Result<(), sqlx::Error> {
+    add_to_totals(tx, event).await?;
     let remaining = |r: u32| Arg::Int(i64::from(r));
     match event {
         AccountEvent::AccountOpened {
@@ -111,6 +112,30 @@ pub(crate) async fn apply(tx: &mut Tx, id: &str, event: &AccountEvent) -> Result
         AccountEvent::WebhookSecretRotated { .. } => {}
     }
     Ok(())
+}
+
+/// Keeps the system-wide `credit_totals`.
+async fn add_to_totals(tx: &mut Tx, event: &AccountEvent) -> Result<(), sqlx::Error> {
+    let (movement, credits) = match event {
+        AccountEvent::CreditsReserved { credits, .. }
+        | AccountEvent::ReservationIncreased { credits, .. } => ("reserved", credits),
+        AccountEvent::CreditsCaptured { credits, .. } => ("captured", credits),
+        AccountEvent::CreditsReleased { credits, .. } => ("released", credits),
+        _ => return Ok(()),
+    };
+    tx.execute(
+        "INSERT INTO credit_totals (movement, credits) VALUES ($1, $2)
+         ON CONFLICT (movement) DO UPDATE SET credits = credit_totals.credits + excluded.credits",
+        vec![movement.into(), Arg::Int(i64::from(*credits))],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Credits reserved, captured and released across all accounts since the log began.
+pub async fn credit_totals(db: &Db) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    let sql = "SELECT movement, credits FROM credit_totals ORDER BY movement";
+    on_db!(db, pool => sqlx::query_as::<_, (String, i64)>(sql).fetch_all(pool).await)
 }
 
 pub async fn find(db: &Db, account_id: &str) -> Result<Option<UsageRow>, sqlx::Error> {

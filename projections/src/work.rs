@@ -344,3 +344,23 @@ pub async fn stale_reservations(
         .fetch_all(pool)
         .await)
 }
+
+/// How much work waits in the shared queues, for GET /metrics.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, sqlx::FromRow)]
+pub struct QueueDepths {
+    /// Bulk items waiting for a worker.
+    pub bulk_waiting: i64,
+    /// Bulk items a worker holds.
+    pub bulk_running: i64,
+    /// Webhooks scheduled for a first try or a retry (a delivered or abandoned one has no
+    /// next attempt).
+    pub webhooks_pending: i64,
+}
+
+pub async fn queue_depths(db: &Db, now_ms: i64) -> Result<QueueDepths, sqlx::Error> {
+    let sql = "SELECT
+          (SELECT COUNT(*) FROM bulk_queue WHERE lease_until <= $1) AS bulk_waiting,
+          (SELECT COUNT(*) FROM bulk_queue WHERE lease_until > $1) AS bulk_running,
+          (SELECT COUNT(*) FROM webhook_queue WHERE next_attempt_at IS NOT NULL) AS webhooks_pending";
+    on_db!(db, pool => sqlx::query_as::<_, QueueDepths>(sql).bind(now_ms).fetch_one(pool).await)
+}

@@ -11,6 +11,7 @@ mod history;
 mod https;
 mod idempotency;
 mod json;
+mod observe;
 mod rate_limit;
 
 use std::convert::Infallible;
@@ -45,6 +46,8 @@ pub struct HttpConfig {
     /// Largest body of POST /generate/bulk.
     pub max_bulk_body: usize,
     pub https: HttpsPolicy,
+    /// When set, GET /metrics needs `Authorization: Bearer <token>`.
+    pub metrics_token: Option<String>,
 }
 
 /// Largest body of POST /generate: a 20 MiB image as base64 is about 27 MiB, plus the fields.
@@ -61,6 +64,7 @@ impl Default for HttpConfig {
             max_generate_body: DEFAULT_GENERATE_BODY_BYTES,
             max_bulk_body: DEFAULT_BULK_BODY_BYTES,
             https: HttpsPolicy::default(),
+            metrics_token: None,
         }
     }
 }
@@ -144,10 +148,17 @@ pub fn router(app: App, config: &HttpConfig) -> Router {
             limited(get(history::get_usage), Endpoint::Usage),
         )
         .route_layer(from_fn_with_state(app.clone(), auth::authenticate));
+    let metrics_token: Option<std::sync::Arc<str>> =
+        config.metrics_token.as_deref().map(Into::into);
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route(
+            "/metrics",
+            get(observe::get_metrics).with_state((app.clone(), metrics_token)),
+        )
         .merge(api)
+        .route_layer(axum::middleware::from_fn(observe::name_route))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(SMALL_BODY_BYTES))
@@ -157,6 +168,7 @@ pub fn router(app: App, config: &HttpConfig) -> Router {
             https::require_https,
         ))
         .layer(layers)
+        .layer(from_fn_with_state(app.clone(), observe::track))
         .with_state(app)
 }
 

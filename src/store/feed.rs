@@ -126,3 +126,28 @@ pub async fn has_events_after(db: &Db, projection: &str) -> Result<bool, sqlx::E
         }
     }
 }
+
+/// How many committed events a projection has yet to apply: its lag, for GET /metrics.
+pub async fn count_events_after(db: &Db, projection: &str) -> Result<i64, sqlx::Error> {
+    match db {
+        Db::Postgres(pool) => {
+            sqlx::query_scalar(
+                "SELECT COUNT(*) FROM events e WHERE (e.transaction_id, e.position) >
+                   (SELECT COALESCE((SELECT transaction_id FROM projection_checkpoints WHERE name = $1), '0')::xid8,
+                           COALESCE((SELECT position FROM projection_checkpoints WHERE name = $1), 0))",
+            )
+            .bind(projection)
+            .fetch_one(pool)
+            .await
+        }
+        Db::Sqlite(pool) => {
+            sqlx::query_scalar(
+                "SELECT COUNT(*) FROM events WHERE rowid >
+                   COALESCE((SELECT position FROM projection_checkpoints WHERE name = $1), 0)",
+            )
+            .bind(projection)
+            .fetch_one(pool)
+            .await
+        }
+    }
+}

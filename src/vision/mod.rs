@@ -2,6 +2,7 @@
 //! implementations: an OpenAI-compatible HTTP API, and a builtin describer with no network.
 mod analysis;
 mod builtin;
+mod metered;
 pub mod openai;
 mod pricing;
 mod prompt;
@@ -14,6 +15,7 @@ use crate::image::PreparedImage;
 
 pub use analysis::{analyse, Analysis};
 pub use builtin::BuiltinProvider;
+pub use metered::MeteredVision;
 pub use openai::{OpenAiConfig, OpenAiProvider};
 pub use pricing::{ModelPrice, PriceTable};
 

@@ -17,6 +17,7 @@ mod history;
 mod https;
 mod idempotency;
 mod intake;
+mod metrics;
 mod openai;
 mod rate_limits;
 mod reaper;

@@ -99,7 +99,10 @@ pub async fn spawn_with(backend: Backend, options: Options) -> TestApp {
     })
     .expect("HTTP client");
     let projector = Projector::new(store.db.clone());
+    let metrics = Arc::new(altframe::metrics::Metrics::new());
     let app = App {
+        vision: altframe::vision::MeteredVision::wrap(options.vision, Arc::clone(&metrics)),
+        metrics,
         rate_limiter: Arc::new(RateLimiter::new(&store.db, options.rate_limits)),
         idempotency: IdempotencyStore::new(store.db.clone(), Duration::from_secs(120)),
         work_available: Arc::clone(&projector.applied),
@@ -108,7 +111,6 @@ pub async fn spawn_with(backend: Backend, options: Options) -> TestApp {
         process_manager: ProcessManager::new(Arc::clone(&store), Arc::clone(&options.clock)),
         store,
         intake: Arc::new(Intake::new(options.intake, outbound)),
-        vision: options.vision,
         clock: options.clock,
     };
     let account_id = altframe::ids::account_id();
