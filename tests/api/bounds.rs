@@ -9,7 +9,7 @@ use altframe::http::HttpConfig;
 
 use crate::on_both_backends;
 use crate::support::fake_openai::{Behaviour, FakeOpenAi};
-use crate::support::{base64_of, error_of, spawn_with, Backend, Options};
+use crate::support::{base64_of, error_of, spawn_with, spawn_with_model, Backend, Options};
 
 on_both_backends!(
     each_endpoint_has_its_own_body_limit,
@@ -110,18 +110,14 @@ async fn a_request_past_its_deadline_is_abandoned(backend: Backend) {
         0,
     )
     .await;
-    let app = spawn_with(
-        backend,
-        Options {
-            vision: fake.provider(0),
-            http: HttpConfig {
-                request_timeout: Duration::from_secs(1),
-                ..HttpConfig::default()
-            },
-            ..Options::default()
+    let options = Options {
+        http: HttpConfig {
+            request_timeout: Duration::from_secs(1),
+            ..HttpConfig::default()
         },
-    )
-    .await;
+        ..Options::default()
+    };
+    let app = spawn_with_model(backend, &fake, options).await;
     let body = json!({ "image_base64": base64_of("tiny-1x1.png") });
     let message = error_of(app.post_generate(&body).await, 504).await;
     assert!(message.contains("took too long"), "{message}");

@@ -1,17 +1,13 @@
 //! HTTPS: `serve` terminates TLS itself with a certificate and key, and with
 //! ALTFRAME_REQUIRE_HTTPS refuses plain HTTP, believing X-Forwarded-Proto only from trusted
 //! proxies.
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use altframe::http::{HttpConfig, HttpsPolicy};
 
 use crate::on_both_backends;
 use crate::support::process::serve;
-use crate::support::{base64_of, error_of, spawn_with, Backend, Options, TestDb};
-
-fn tiny_image() -> Value {
-    json!({ "image_base64": base64_of("tiny-1x1.png"), "fields": ["alt_text"] })
-}
+use crate::support::{error_of, spawn_with, tiny_image, Backend, Options, TestDb};
 
 /// A self-signed certificate for 127.0.0.1 and localhost, made for this test.
 fn self_signed(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf, String) {

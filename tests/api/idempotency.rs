@@ -10,7 +10,9 @@ use serde_json::{json, Value};
 
 use crate::on_both_backends;
 use crate::support::fake_openai::{Behaviour, FakeOpenAi};
-use crate::support::{base64_of, error_of, spawn_with, Backend, Options, TestApp};
+use crate::support::{
+    base64_of, error_of, spawn_with, spawn_with_model, tiny_image, Backend, Options, TestApp,
+};
 
 on_both_backends!(
     a_retry_gets_the_first_answer_and_charges_nothing,
@@ -20,10 +22,6 @@ on_both_backends!(
     a_failed_request_lets_its_key_go,
     a_key_is_kept_for_a_day,
 );
-
-fn tiny_image() -> Value {
-    json!({ "image_base64": base64_of("tiny-1x1.png"), "fields": ["alt_text", "title"] })
-}
 
 async fn post(app: &TestApp, path: &str, key: &str, body: &Value) -> reqwest::Response {
     app.http
@@ -52,10 +50,21 @@ async fn a_retry_gets_the_first_answer_and_charges_nothing(backend: Backend) {
     let first: Value = first.json().await.unwrap();
     let balance = app.remaining().await;
 
-    // Key order is not part of the request's identity.
-    let reordered =
-        json!({ "fields": ["alt_text", "title"], "image_base64": base64_of("tiny-1x1.png") });
-    let retry = post(&app, "/api/v1/generate", "order-42", &reordered).await;
+    // Key order and whitespace are not part of the request's identity.
+    let reordered = format!(
+        r#"{{ "image_base64": "{}",  "fields" : ["alt_text"] }}"#,
+        base64_of("tiny-1x1.png")
+    );
+    let retry = app
+        .http
+        .post(format!("{}/api/v1/generate", app.base))
+        .header("x-api-key", &app.key)
+        .header("idempotency-key", "order-42")
+        .header("content-type", "application/json")
+        .body(reordered)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(retry.status(), 200);
     assert_eq!(retry.headers()["idempotent-replayed"], "true");
     assert!(retry.headers().contains_key("x-ratelimit-remaining"));
@@ -104,14 +113,7 @@ async fn concurrent_duplicates_run_once(backend: Backend) {
         0,
     )
     .await;
-    let app = spawn_with(
-        backend,
-        Options {
-            vision: fake.provider(0),
-            ..Options::default()
-        },
-    )
-    .await;
+    let app = spawn_with_model(backend, &fake, Options::default()).await;
     let body = tiny_image();
     let mut requests: FuturesUnordered<_> = (0..8)
         .map(|_| post(&app, "/api/v1/generate", "dup", &body))

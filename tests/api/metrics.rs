@@ -12,7 +12,7 @@ use crate::bulk::finished_batch;
 use crate::on_both_backends;
 use crate::support::fake_openai::{Behaviour, FakeOpenAi};
 use crate::support::receiver::Receiver;
-use crate::support::{base64_of, spawn_with, Backend, Options, TestApp};
+use crate::support::{spawn_with, spawn_with_model, tiny_image, Backend, Options, TestApp};
 
 on_both_backends!(
     metrics_count_what_happened,
@@ -72,16 +72,9 @@ async fn metrics_count_what_happened(backend: Backend) {
         alt_text: "A white pixel".into(),
     })
     .await;
-    let app = spawn_with(
-        backend,
-        Options {
-            vision: fake.provider(0),
-            ..Options::default()
-        },
-    )
-    .await;
+    let app = spawn_with_model(backend, &fake, Options::default()).await;
     let receiver = Receiver::start(1).await;
-    let tiny = json!({ "image_base64": base64_of("tiny-1x1.png") });
+    let tiny = tiny_image();
     assert_eq!(app.post_generate(&tiny).await.status(), 200);
     let anonymous = app
         .http

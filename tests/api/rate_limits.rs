@@ -7,11 +7,11 @@ use std::sync::Arc;
 use altframe::clock::ManualClock;
 use altframe_domain::plan::Plan;
 use chrono::{DateTime, Utc};
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::on_both_backends;
 use crate::support::process::serve;
-use crate::support::{base64_of, error_of, spawn_with, Backend, Options, TestDb};
+use crate::support::{error_of, spawn_with, tiny_image, Backend, Options, TestDb};
 
 /// 12:00:10 UTC: ten seconds into a one-minute window.
 fn ten_seconds_into_a_window() -> DateTime<Utc> {
@@ -26,10 +26,6 @@ fn header(response: &reqwest::Response, name: &str) -> i64 {
         .unwrap()
         .parse()
         .unwrap_or_else(|_| panic!("{name} is a number"))
-}
-
-fn tiny_image() -> Value {
-    json!({ "image_base64": base64_of("tiny-1x1.png"), "fields": ["alt_text"] })
 }
 
 on_both_backends!(

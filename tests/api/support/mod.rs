@@ -244,6 +244,27 @@ impl TestApp {
     }
 }
 
+/// The smallest valid request body: a 1×1 PNG, alt text only.
+pub fn tiny_image() -> Value {
+    serde_json::json!({ "image_base64": base64_of("tiny-1x1.png"), "fields": ["alt_text"] })
+}
+
+/// An app whose vision model is `fake` (no retries).
+pub async fn spawn_with_model(
+    backend: Backend,
+    fake: &fake_openai::FakeOpenAi,
+    options: Options,
+) -> TestApp {
+    spawn_with(
+        backend,
+        Options {
+            vision: fake.provider(0),
+            ..options
+        },
+    )
+    .await
+}
+
 pub fn base64_of(name: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(files::fixture(name))
 }
