@@ -45,6 +45,12 @@ pub enum Command {
     /// Read models.
     #[command(subcommand)]
     Projections(ProjectionsCommand),
+    /// Print the OpenAPI 3.1 spec (YAML; `openapi.yaml` in the repository is this output).
+    Openapi {
+        /// Print it as JSON instead.
+        #[arg(long)]
+        json: bool,
+    },
     /// Replay an account's events into a credit ledger and reconcile it with the read models;
     /// exits non-zero on any mismatch.
     Audit {
@@ -164,9 +170,28 @@ pub enum KeysCommand {
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    let url = DatabaseUrl::parse(cli.database_url.as_deref())?;
-    let store = Store::open(&url).await?;
     match cli.command {
+        Command::Openapi { json } => print_openapi(json),
+        command => {
+            let url = DatabaseUrl::parse(cli.database_url.as_deref())?;
+            on_store(command, Store::open(&url).await?).await
+        }
+    }
+}
+
+/// The spec needs no store.
+fn print_openapi(json: bool) -> anyhow::Result<()> {
+    if json {
+        print_json(&crate::openapi::document())
+    } else {
+        print!("{}", crate::openapi::yaml());
+        Ok(())
+    }
+}
+
+async fn on_store(command: Command, store: Store) -> anyhow::Result<()> {
+    match command {
+        Command::Openapi { json } => print_openapi(json),
         Command::Serve(config) => crate::server::serve(*config, store).await,
         Command::Accounts(c) => accounts(c, &store).await,
         Command::Keys(c) => keys(c, &store).await,

@@ -12,6 +12,7 @@ pub mod idempotency;
 pub mod ids;
 pub mod image;
 pub mod metrics;
+pub mod openapi;
 pub mod outbound;
 pub mod process_manager;
 pub mod projector;

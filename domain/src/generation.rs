@@ -27,6 +27,8 @@ pub enum Mode {
 }
 
 impl Mode {
+    pub const ALL: [Mode; 3] = [Mode::Standard, Mode::Ecommerce, Mode::Decorative];
+
     pub fn parse(s: &str) -> Result<Mode, Invalid> {
         match s {
             "standard" => Ok(Mode::Standard),
@@ -300,7 +302,7 @@ impl GenerationOptions {
 }
 
 /// Generated text for the requested fields. Absent fields were not asked for.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct GeneratedText {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub alt_text: Option<String>,

@@ -29,7 +29,7 @@ pub struct JobRow {
     pub completed_at: Option<String>,
 }
 
-fn source_name(s: Source) -> &'static str {
+pub fn source_name(s: Source) -> &'static str {
     match s {
         Source::Api => "api",
         Source::Bulk => "bulk",

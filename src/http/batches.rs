@@ -2,6 +2,7 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use altframe_domain::batch::{BatchCommand, BatchError, BatchStatus};
@@ -14,9 +15,10 @@ use crate::app::App;
 use crate::store::CommandError;
 use crate::webhooks::payload::{outcomes, ItemError, ItemResult};
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct BatchStatusResponse {
     pub batch_id: String,
+    #[schemars(schema_with = "crate::openapi::schemas::batch_status")]
     pub status: String,
     pub total: i64,
     pub completed: i64,
@@ -25,7 +27,7 @@ pub struct BatchStatusResponse {
     pub errors: Vec<ItemError>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct WebhookDeliveries {
     pub batch_id: String,
     pub webhook_url: Option<String>,
@@ -33,7 +35,7 @@ pub struct WebhookDeliveries {
     pub attempts: Vec<DeliveryAttempt>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct DeliveryAttempt {
     pub attempt: i64,
     pub at: String,
@@ -43,7 +45,7 @@ pub struct DeliveryAttempt {
     pub next_attempt_at: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct RedeliveryAccepted {
     pub batch_id: String,
     pub webhook_id: Option<String>,

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use altframe_domain::batch::MAX_BATCH_ITEMS;
@@ -16,30 +17,50 @@ use super::error::ApiError;
 use super::fields::{bounded_text, common_options, image_source, present};
 use super::json::ApiJson;
 use crate::app::App;
+use crate::openapi::schemas;
 use crate::service::bulk::{submit, BulkInput, BulkItemInput};
 
-#[derive(Debug, Default, Deserialize)]
+/// Up to 100 images, described with the same options.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[schemars(transform = schemas::needs_images)]
 pub struct BulkRequest {
+    /// The images, 1 to 100; each needs `image_url` or `image_base64`.
+    #[schemars(with = "Vec<BulkImage>", length(min = 1, max = MAX_BATCH_ITEMS))]
     pub images: Option<Vec<BulkImage>>,
+    #[schemars(schema_with = "schemas::mode")]
     pub mode: Option<String>,
+    #[schemars(schema_with = "schemas::language")]
     pub language: Option<String>,
+    #[schemars(schema_with = "schemas::keywords")]
     pub keywords: Option<Vec<String>>,
+    #[schemars(schema_with = "schemas::fields")]
     pub fields: Option<Vec<String>>,
+    /// Where to POST the signed `batch.completed` event when the batch finishes.
+    #[schemars(schema_with = "schemas::url")]
     pub webhook_url: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// One image of a batch (`image_url` or `image_base64`) and its context.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[schemars(transform = schemas::needs_an_image)]
 pub struct BulkImage {
+    #[schemars(schema_with = "schemas::image_url")]
     pub image_url: Option<String>,
+    #[schemars(schema_with = "schemas::image_base64")]
     pub image_base64: Option<String>,
+    #[schemars(schema_with = "schemas::url")]
     pub page_url: Option<String>,
+    #[schemars(schema_with = "schemas::context")]
     pub page_context: Option<String>,
+    #[schemars(schema_with = "schemas::product_text")]
     pub product_name: Option<String>,
+    #[schemars(schema_with = "schemas::product_text")]
     pub product_sku: Option<String>,
+    #[schemars(schema_with = "schemas::product_attributes")]
     pub product_attributes: Option<BTreeMap<String, String>>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct BulkResponse {
     pub batch_id: String,
     pub total_images: usize,

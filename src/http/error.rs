@@ -2,12 +2,18 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::json;
 
 use altframe_domain::generation::Invalid;
 
 use crate::service::bulk::BulkError;
 use crate::service::generate::GenerateError;
+
+/// The body of every error answer.
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+pub struct ErrorBody {
+    /// What is wrong, naming the field when a field is at fault.
+    pub error: String,
+}
 
 #[derive(Debug)]
 pub struct ApiError {
@@ -43,7 +49,13 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, Json(json!({ "error": self.message }))).into_response()
+        (
+            self.status,
+            Json(ErrorBody {
+                error: self.message,
+            }),
+        )
+            .into_response()
     }
 }
 

@@ -3,6 +3,7 @@ use std::collections::BTreeMap;
 
 use axum::extract::State;
 use axum::Json;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use altframe_domain::generation::{
@@ -15,36 +16,57 @@ use super::error::ApiError;
 use super::fields::{bounded_text, common_options, image_source, present};
 use super::json::ApiJson;
 use crate::app::App;
+use crate::openapi::schemas;
 use crate::service::generate::{generate, GenerateInput, GenerateOutcome};
 
-/// The request body, as the contract documents it. Every field is optional at this level so
-/// that a missing one gets our own message, not serde's.
-#[derive(Debug, Default, Deserialize)]
+// Every field is optional at this level so that a missing one gets our own message, not
+// serde's.
+/// One image (`image_url` or `image_base64`) and how to describe it.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[schemars(transform = schemas::needs_an_image)]
 pub struct GenerateRequest {
+    #[schemars(schema_with = "schemas::image_url")]
     pub image_url: Option<String>,
+    #[schemars(schema_with = "schemas::image_base64")]
     pub image_base64: Option<String>,
+    #[schemars(schema_with = "schemas::mode")]
     pub mode: Option<String>,
+    #[schemars(schema_with = "schemas::language")]
     pub language: Option<String>,
+    #[schemars(schema_with = "schemas::keywords")]
     pub keywords: Option<Vec<String>>,
+    #[schemars(schema_with = "schemas::max_length")]
     pub max_length: Option<i64>,
+    /// URL of the page where the image appears.
+    #[schemars(schema_with = "schemas::url")]
     pub page_url: Option<String>,
+    /// Text around the image on its page.
+    #[schemars(schema_with = "schemas::context")]
     pub page_context: Option<String>,
+    #[schemars(schema_with = "schemas::product_text")]
     pub product_name: Option<String>,
+    #[schemars(schema_with = "schemas::product_text")]
     pub product_sku: Option<String>,
+    #[schemars(schema_with = "schemas::product_attributes")]
     pub product_attributes: Option<BTreeMap<String, String>>,
+    #[schemars(schema_with = "schemas::fields")]
     pub fields: Option<Vec<String>>,
+    /// Extra instructions for the model (plans of tier 2 and above).
+    #[schemars(schema_with = "schemas::context")]
     pub custom_prompt: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct GenerateResponse {
+    /// The job's id, as in history.
     pub id: String,
+    #[schemars(schema_with = "crate::openapi::schemas::completed")]
     pub status: &'static str,
     pub results: GeneratedText,
     pub meta: GenerateMeta,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct GenerateMeta {
     pub language: String,
     pub model: String,

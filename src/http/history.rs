@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use axum::extract::{Query, State};
 use axum::Json;
+use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -19,15 +20,16 @@ use crate::subscriber::Subscriber;
 /// How long a read waits for read models to show what the caller has just done.
 const READ_YOUR_WRITES: Duration = Duration::from_secs(2);
 
-const STATUSES: [&str; 4] = ["completed", "failed", "pending", "processing"];
+/// The job statuses history can filter on.
+pub const STATUSES: [&str; 4] = ["completed", "failed", "pending", "processing"];
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct HistoryResponse {
     pub jobs: Vec<HistoryJob>,
     pub pagination: Pagination,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct Pagination {
     pub total: i64,
     pub limit: i64,
@@ -35,15 +37,22 @@ pub struct Pagination {
     pub has_more: bool,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct HistoryJob {
     pub id: String,
+    #[schemars(schema_with = "crate::openapi::schemas::job_status")]
     pub status: String,
     pub image_url: Option<String>,
+    #[schemars(with = "altframe_domain::generation::GeneratedText")]
     pub results: Value,
+    #[schemars(
+        schema_with = "crate::openapi::schemas::mode",
+        transform = crate::openapi::schemas::no_default
+    )]
     pub mode: String,
     pub language: String,
     pub meta: HistoryMeta,
+    #[schemars(schema_with = "crate::openapi::schemas::source")]
     pub source: String,
     pub batch_id: Option<String>,
     pub error: Option<String>,
@@ -51,7 +60,7 @@ pub struct HistoryJob {
     pub completed_at: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct HistoryMeta {
     pub model: Option<String>,
     pub tokens: Tokens,
@@ -59,7 +68,8 @@ pub struct HistoryMeta {
     pub cost_usd: f64,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(rename = "HistoryTokens")]
 pub struct Tokens {
     pub input: i64,
     pub output: i64,
@@ -155,14 +165,14 @@ pub async fn get_history(
     }))
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct UsageResponse {
     pub plan: String,
     pub credits: UsageCredits,
     pub overage: UsageOverage,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct UsageCredits {
     pub monthly_allocation: i64,
     pub remaining: i64,
@@ -171,7 +181,7 @@ pub struct UsageCredits {
     pub period_resets_at: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct UsageOverage {
     pub enabled: bool,
     pub rate: f64,

@@ -13,6 +13,7 @@ mod idempotency;
 mod json;
 mod observe;
 mod rate_limit;
+mod spec;
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -31,9 +32,13 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use crate::app::App;
 use crate::rate_limit::Endpoint;
 
-pub use error::ApiError;
-pub use generate::GenerateRequest;
+pub use batches::{BatchStatusResponse, RedeliveryAccepted, WebhookDeliveries};
+pub use bulk::{BulkRequest, BulkResponse};
+pub use error::{ApiError, ErrorBody};
+pub use generate::{GenerateRequest, GenerateResponse};
 pub use headers::{MAX_HEADERS, MAX_HEADER_BYTES, MAX_HEAD_BUFFER_BYTES};
+pub use history::STATUSES as JOB_STATUSES;
+pub use history::{HistoryResponse, UsageResponse};
 pub use https::HttpsPolicy;
 pub use idempotency::{HEADER as IDEMPOTENCY_KEY, REPLAYED as IDEMPOTENT_REPLAYED};
 
@@ -157,6 +162,8 @@ pub fn router(app: App, config: &HttpConfig) -> Router {
             "/metrics",
             get(observe::get_metrics).with_state((app.clone(), metrics_token)),
         )
+        .route("/openapi.yaml", get(spec::get_openapi))
+        .route("/docs", get(spec::get_docs))
         .merge(api)
         .route_layer(axum::middleware::from_fn(observe::name_route))
         .fallback(not_found)

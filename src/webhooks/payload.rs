@@ -1,33 +1,36 @@
 //! The `batch.completed` payload, and the batch status body it shares its shape with.
 use altframe_projections::batches::BatchRow;
 use altframe_projections::jobs::JobRow;
+use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;
 
 /// One completed item, as in the contract's batch status and webhook.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct ItemResult {
     pub id: String,
     pub image_url: Option<String>,
+    #[schemars(with = "altframe_domain::generation::GeneratedText")]
     pub results: Value,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub meta: Option<ItemMeta>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct ItemMeta {
     pub model: Option<String>,
     pub tokens: Tokens,
     pub processing_ms: Option<i64>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(rename = "ItemTokens")]
 pub struct Tokens {
     pub input: i64,
     pub output: i64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct ItemError {
     pub id: String,
     pub image_url: Option<String>,
@@ -68,10 +71,13 @@ pub fn outcomes(items: &[JobRow], with_meta: bool) -> (Vec<ItemResult>, Vec<Item
     (results, errors)
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// The body of the `batch.completed` webhook.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct BatchCompleted {
+    #[schemars(schema_with = "crate::openapi::schemas::batch_completed_event")]
     pub event: &'static str,
     pub batch_id: String,
+    #[schemars(schema_with = "crate::openapi::schemas::batch_status")]
     pub status: String,
     pub total: i64,
     pub completed: i64,

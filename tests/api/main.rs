@@ -19,6 +19,7 @@ mod idempotency;
 mod intake;
 mod metrics;
 mod openai;
+mod openapi;
 mod rate_limits;
 mod reaper;
 mod rebuild;

@@ -42,6 +42,13 @@ pub enum BatchStatus {
 }
 
 impl BatchStatus {
+    pub const ALL: [BatchStatus; 4] = [
+        BatchStatus::Processing,
+        BatchStatus::Completed,
+        BatchStatus::Partial,
+        BatchStatus::Failed,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             BatchStatus::Processing => "processing",

@@ -17,7 +17,13 @@ pub enum Source {
     Dashboard,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+impl Source {
+    pub const ALL: [Source; 3] = [Source::Api, Source::Bulk, Source::Dashboard];
+}
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct Tokens {
     pub input: u32,
     pub output: u32,

@@ -1,0 +1,245 @@
+//! One example per operation, from a real run of `altframe serve` with the builtin model on
+//! 2026-11-25 (ids, times and texts are that run's). The images were served from a local folder;
+//! their URLs are shown as `https://example.com/images/...`, the webhook receiver's as
+//! `https://yourapp.com/webhooks/altframe`.
+use serde_json::{json, Value};
+
+pub fn generate_request() -> Value {
+    json!({
+        "image_url": "https://example.com/images/photo.jpg",
+        "mode": "ecommerce",
+        "language": "en",
+        "keywords": [
+            "hiking boots",
+            "waterproof"
+        ],
+        "max_length": 125,
+        "product_name": "Trailblazer Hiking Boot",
+        "fields": [
+            "alt_text",
+            "title",
+            "caption",
+            "og_description"
+        ]
+    })
+}
+
+pub fn generate_response() -> Value {
+    json!({
+        "id": "job_fML7gMrluyyCsTVqbeEbK24i",
+        "status": "completed",
+        "results": {
+            "alt_text": "Trailblazer Hiking Boot: an evenly lit graphic in green, teal and orange tones",
+            "title": "Trailblazer Hiking Boot",
+            "caption": "Trailblazer Hiking Boot. Landscape image, 800×600 pixels, with flat areas of colour like an illustration or graphic, mostly green, teal and orange.",
+            "og_description": "Trailblazer Hiking Boot: an evenly lit graphic in green, teal and orange tones. Topics: hiking boots, waterproof."
+        },
+        "meta": {
+            "language": "en",
+            "model": "builtin",
+            "tokens": {
+                "input": 0,
+                "output": 0
+            },
+            "processing_ms": 203,
+            "credits_used": 1,
+            "credits_remaining": 4999
+        }
+    })
+}
+
+pub fn bulk_request() -> Value {
+    json!({
+        "images": [
+            {
+                "image_url": "https://example.com/images/product-1.png",
+                "product_name": "Linen Shirt"
+            },
+            {
+                "image_url": "https://example.com/images/missing.jpg"
+            }
+        ],
+        "mode": "ecommerce",
+        "fields": [
+            "alt_text",
+            "title"
+        ],
+        "webhook_url": "https://yourapp.com/webhooks/altframe"
+    })
+}
+
+pub fn bulk_response() -> Value {
+    json!({
+        "batch_id": "9513b74e-e58f-4745-9c7f-c0cfc1e97390",
+        "total_images": 2,
+        "credits_reserved": 2,
+        "estimated_seconds": 1,
+        "status_url": "/api/v1/batches/9513b74e-e58f-4745-9c7f-c0cfc1e97390"
+    })
+}
+
+pub fn batch_response() -> Value {
+    json!({
+        "batch_id": "9513b74e-e58f-4745-9c7f-c0cfc1e97390",
+        "status": "partial",
+        "total": 2,
+        "completed": 1,
+        "failed": 1,
+        "results": [
+            {
+                "id": "job_aaqc1zC43RxodWlOyZc3msA4",
+                "image_url": "https://example.com/images/product-1.png",
+                "results": {
+                    "alt_text": "Linen Shirt: an evenly lit graphic in green, teal and orange tones",
+                    "title": "Linen Shirt"
+                },
+                "meta": {
+                    "model": "builtin",
+                    "tokens": {
+                        "input": 0,
+                        "output": 0
+                    },
+                    "processing_ms": 207
+                }
+            }
+        ],
+        "errors": [
+            {
+                "id": "job_SUE8LBMQ2HpdXalR2ryKWK0w",
+                "image_url": "https://example.com/images/missing.jpg",
+                "error": "image_url: https://example.com/images/missing.jpg answered HTTP 404"
+            }
+        ]
+    })
+}
+
+pub fn webhook_deliveries() -> Value {
+    json!({
+        "batch_id": "9513b74e-e58f-4745-9c7f-c0cfc1e97390",
+        "webhook_url": "https://yourapp.com/webhooks/altframe",
+        "webhook_id": "msg_9513b74ee58f47459c7fc0cfc1e97390",
+        "attempts": [
+            {
+                "attempt": 1,
+                "at": "2026-11-25T15:25:39.062Z",
+                "status": 200,
+                "error": null,
+                "delivered": true,
+                "next_attempt_at": null
+            }
+        ]
+    })
+}
+
+pub fn redelivery() -> Value {
+    json!({
+        "batch_id": "9513b74e-e58f-4745-9c7f-c0cfc1e97390",
+        "webhook_id": "msg_9513b74ee58f47459c7fc0cfc1e97390",
+        "status": "queued"
+    })
+}
+
+pub fn history_response() -> Value {
+    json!({
+        "jobs": [
+            {
+                "id": "job_aaqc1zC43RxodWlOyZc3msA4",
+                "status": "completed",
+                "image_url": "https://example.com/images/product-1.png",
+                "results": {
+                    "alt_text": "Linen Shirt: an evenly lit graphic in green, teal and orange tones",
+                    "title": "Linen Shirt"
+                },
+                "mode": "ecommerce",
+                "language": "en",
+                "meta": {
+                    "model": "builtin",
+                    "tokens": {
+                        "input": 0,
+                        "output": 0
+                    },
+                    "processing_ms": 207,
+                    "cost_usd": 0.0
+                },
+                "source": "bulk",
+                "batch_id": "9513b74e-e58f-4745-9c7f-c0cfc1e97390",
+                "error": null,
+                "created_at": "2026-11-25T15:25:38.818Z",
+                "completed_at": "2026-11-25T15:25:39.044Z"
+            },
+            {
+                "id": "job_SUE8LBMQ2HpdXalR2ryKWK0w",
+                "status": "failed",
+                "image_url": "https://example.com/images/missing.jpg",
+                "results": {},
+                "mode": "ecommerce",
+                "language": "en",
+                "meta": {
+                    "model": null,
+                    "tokens": {
+                        "input": 0,
+                        "output": 0
+                    },
+                    "processing_ms": null,
+                    "cost_usd": 0.0
+                },
+                "source": "bulk",
+                "batch_id": "9513b74e-e58f-4745-9c7f-c0cfc1e97390",
+                "error": "image_url: https://example.com/images/missing.jpg answered HTTP 404",
+                "created_at": "2026-11-25T15:25:38.818Z",
+                "completed_at": "2026-11-25T15:25:38.837Z"
+            }
+        ],
+        "pagination": {
+            "total": 3,
+            "limit": 2,
+            "offset": 0,
+            "has_more": true
+        }
+    })
+}
+
+pub fn usage_response() -> Value {
+    json!({
+        "plan": "pro",
+        "credits": {
+            "monthly_allocation": 5000,
+            "remaining": 4998,
+            "rollover": 0,
+            "used_this_period": 2,
+            "period_resets_at": "2026-12-01T00:00:00.000Z"
+        },
+        "overage": {
+            "enabled": true,
+            "rate": 0.03
+        }
+    })
+}
+
+pub fn webhook_payload() -> Value {
+    json!({
+        "event": "batch.completed",
+        "batch_id": "9513b74e-e58f-4745-9c7f-c0cfc1e97390",
+        "status": "partial",
+        "total": 2,
+        "completed": 1,
+        "failed": 1,
+        "results": [
+            {
+                "id": "job_aaqc1zC43RxodWlOyZc3msA4",
+                "image_url": "https://example.com/images/product-1.png",
+                "results": {
+                    "alt_text": "Linen Shirt: an evenly lit graphic in green, teal and orange tones",
+                    "title": "Linen Shirt"
+                }
+            }
+        ],
+        "errors": [
+            {
+                "id": "job_SUE8LBMQ2HpdXalR2ryKWK0w",
+                "image_url": "https://example.com/images/missing.jpg",
+                "error": "image_url: https://example.com/images/missing.jpg answered HTTP 404"
+            }
+        ]
+    })
+}
