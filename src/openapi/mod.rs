@@ -246,7 +246,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Operation> {
             access: Access::Open,
             parameters: vec![],
             request: None,
-            success: (200, "The spec.", "application/yaml", json!({ "type": "string" })),
+            success: (200, "The spec.", "application/yaml", json!({ "type": "object" })),
             errors: &[],
             idempotent: false,
             example_request: None,

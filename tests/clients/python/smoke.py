@@ -1,0 +1,72 @@
+"""A short run of the Python client generated from openapi.yaml, against a live server:
+one image, a small batch polled to its end, history and usage.
+
+    python smoke.py BASE_URL API_KEY
+"""
+import base64
+import pathlib
+import sys
+import time
+
+from alt_frame_api_client import AuthenticatedClient
+from alt_frame_api_client.api.account import get_usage, list_history
+from alt_frame_api_client.api.batches import get_batch
+from alt_frame_api_client.api.generation import generate, generate_bulk
+from alt_frame_api_client.models import (
+    BatchStatusResponse,
+    BulkImage,
+    BulkRequest,
+    BulkResponse,
+    GenerateRequest,
+    GenerateRequestFieldsItem,
+    GenerateResponse,
+    HistoryResponse,
+    UsageResponse,
+)
+
+FIXTURE = pathlib.Path(__file__).resolve().parents[2] / "fixtures" / "tiny-1x1.png"
+
+
+def main(base_url: str, key: str) -> None:
+    image = base64.b64encode(FIXTURE.read_bytes()).decode()
+    # The key as a bearer token for one client, in x-api-key for the other.
+    bearer = AuthenticatedClient(base_url=base_url, token=key)
+    header = AuthenticatedClient(base_url=base_url, token=key, auth_header_name="x-api-key", prefix="")
+
+    done = generate.sync(
+        client=bearer,
+        body=GenerateRequest(image_base64=image, fields=[GenerateRequestFieldsItem.ALT_TEXT]),
+    )
+    assert isinstance(done, GenerateResponse), done
+    assert done.status == "completed" and done.results.alt_text, done
+    print(f"generate: {done.id} '{done.results.alt_text}' ({done.meta.credits_used} credit)")
+
+    accepted = generate_bulk.sync(
+        client=header,
+        body=BulkRequest(images=[BulkImage(image_base64=image), BulkImage(image_base64=image)]),
+    )
+    assert isinstance(accepted, BulkResponse), accepted
+    deadline = time.monotonic() + 60
+    while True:
+        batch = get_batch.sync(client=header, batch_id=accepted.batch_id)
+        assert isinstance(batch, BatchStatusResponse), batch
+        if batch.status != "processing":
+            break
+        assert time.monotonic() < deadline, "the batch did not finish"
+        time.sleep(0.1)
+    assert batch.status == "completed" and batch.completed == 2, batch
+    print(f"bulk: {batch.batch_id} {batch.status}, {batch.completed} of {batch.total}")
+
+    history = list_history.sync(client=header, limit=10)
+    assert isinstance(history, HistoryResponse), history
+    assert history.pagination.total >= 3, history
+    print(f"history: {history.pagination.total} jobs, newest {history.jobs[0].id}")
+
+    usage = get_usage.sync(client=bearer)
+    assert isinstance(usage, UsageResponse), usage
+    assert usage.credits_.used_this_period >= 3, usage
+    print(f"usage: {usage.plan}, {usage.credits_.remaining} credits left")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2])

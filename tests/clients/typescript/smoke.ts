@@ -1,0 +1,53 @@
+// A short run of a client typed from openapi.yaml (openapi-typescript + openapi-fetch) against
+// a live server: one image, a small batch polled to its end, history and usage.
+//
+//     node dist/smoke.js BASE_URL API_KEY
+import { readFileSync } from "node:fs";
+import createClient from "openapi-fetch";
+import type { paths } from "./generated/schema.js";
+
+const [baseUrl, key] = process.argv.slice(2);
+if (!baseUrl || !key) {
+  throw new Error("usage: smoke.js BASE_URL API_KEY");
+}
+const image = readFileSync(new URL("../../../fixtures/tiny-1x1.png", import.meta.url)).toString("base64");
+const client = createClient<paths>({ baseUrl, headers: { "x-api-key": key } });
+
+function check(condition: unknown, what: string): asserts condition {
+  if (!condition) {
+    throw new Error(`smoke run failed: ${what}`);
+  }
+}
+
+const generated = await client.POST("/api/v1/generate", {
+  body: { image_base64: image, fields: ["alt_text"] },
+});
+check(generated.data, `generate answered ${generated.response.status}: ${JSON.stringify(generated.error)}`);
+check(generated.data.status === "completed" && generated.data.results.alt_text, "generate completed");
+console.log(`generate: ${generated.data.id} '${generated.data.results.alt_text}' (${generated.data.meta.credits_used} credit)`);
+
+const submitted = await client.POST("/api/v1/generate/bulk", {
+  body: { images: [{ image_base64: image }, { image_base64: image }] },
+});
+check(submitted.data, `bulk answered ${submitted.response.status}: ${JSON.stringify(submitted.error)}`);
+const batchId = submitted.data.batch_id;
+const deadline = Date.now() + 60_000;
+let batch;
+for (;;) {
+  const polled = await client.GET("/api/v1/batches/{batch_id}", { params: { path: { batch_id: batchId } } });
+  check(polled.data, `batch answered ${polled.response.status}`);
+  batch = polled.data;
+  if (batch.status !== "processing") break;
+  check(Date.now() < deadline, "the batch finished in time");
+  await new Promise((resolve) => setTimeout(resolve, 100));
+}
+check(batch.status === "completed" && batch.completed === 2, `batch completed: ${JSON.stringify(batch)}`);
+console.log(`bulk: ${batch.batch_id} ${batch.status}, ${batch.completed} of ${batch.total}`);
+
+const history = await client.GET("/api/v1/history", { params: { query: { limit: 10, status: "completed" } } });
+check(history.data && history.data.pagination.total >= 3, "history lists the jobs");
+console.log(`history: ${history.data.pagination.total} completed jobs, newest ${history.data.jobs[0]?.id}`);
+
+const usage = await client.GET("/api/v1/usage");
+check(usage.data && usage.data.credits.used_this_period >= 3, "usage counts the credits");
+console.log(`usage: ${usage.data.plan}, ${usage.data.credits.remaining} credits left`);
