@@ -243,3 +243,13 @@ pub fn webhook_payload() -> Value {
         ]
     })
 }
+
+pub fn metrics() -> Value {
+    json!(concat!(
+        "altframe_credits{movement=\"captured\"} 2\n",
+        "altframe_credits{movement=\"released\"} 0\n",
+        "altframe_credits{movement=\"reserved\"} 2\n",
+        "altframe_http_requests_total{method=\"POST\",route=\"/api/v1/generate\",status=\"200\"} 2\n",
+        "altframe_http_requests_total{method=\"POST\",route=\"/api/v1/generate\",status=\"429\"} 2\n",
+    ))
+}

@@ -234,7 +234,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Operation> {
             errors: &[401],
             idempotent: false,
             example_request: None,
-            example_response: None,
+            example_response: Some(examples::metrics()),
         },
         Operation {
             method: "get",
@@ -250,7 +250,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Operation> {
             errors: &[],
             idempotent: false,
             example_request: None,
-            example_response: None,
+            example_response: Some(json!({ "openapi": "3.1.0", "info": { "title": "AltFrame API" } })),
         },
         Operation {
             method: "get",
@@ -266,7 +266,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Operation> {
             errors: &[],
             idempotent: false,
             example_request: None,
-            example_response: None,
+            example_response: Some(json!("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>AltFrame API</title>…")),
         },
     ]
 }
