@@ -84,20 +84,28 @@ pub async fn serve(config: ServeConfig, store: Store) -> anyhow::Result<()> {
         .catch_up()
         .await
         .context("bringing read models up to date")?;
-    let background = Background::start(&app, &config);
     let http = config.http().map_err(anyhow::Error::msg)?;
+    let tls = match (&config.tls_cert, &config.tls_key) {
+        (Some(cert), Some(key)) => Some(
+            tls_config(cert, key)
+                .await
+                .with_context(|| format!("reading the TLS certificate {}", cert.display()))?,
+        ),
+        _ => None,
+    };
     let router = crate::http::router(app.clone(), &http)
         .into_make_service_with_connect_info::<std::net::SocketAddr>();
-
     let listener = std::net::TcpListener::bind(config.listen)
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     listener.set_nonblocking(true)?;
     let address = listener.local_addr().unwrap_or(config.listen);
+
+    let background = Background::start(&app, &config);
     let handle = axum_server::Handle::new();
     let grace = Duration::from_secs(config.shutdown_grace_secs);
-    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let stop = Arc::new(tokio::sync::watch::Sender::new(false));
     tokio::spawn({
-        let handle = handle.clone();
+        let (handle, stop) = (handle.clone(), Arc::clone(&stop));
         async move {
             shutdown_signal().await;
             // Stop accepting; connections get `grace` to finish what they are doing.
@@ -107,34 +115,49 @@ pub async fn serve(config: ServeConfig, store: Store) -> anyhow::Result<()> {
     });
     tracing::info!(
         address = %address,
-        tls = config.tls_cert.is_some(),
+        tls = tls.is_some(),
         model = app.vision.model(),
         "AltFrame is listening"
     );
+    let mut stopped = stop.subscribe();
+    let serve_http = async {
+        let served = serve_connections(listener, tls, handle, router).await;
+        // However the server ended, the background work ends with it.
+        stop.send_replace(true);
+        served
+    };
     let drain_background = async move {
-        let mut stopped = stopped;
         let _ = stopped.wait_for(|stop| *stop).await;
         background.stop(grace).await;
-    };
-    let serve_http = async {
-        match (&config.tls_cert, &config.tls_key) {
-            (Some(cert), Some(key)) => {
-                let tls = tls_config(cert, key).await?;
-                let mut server = axum_server::from_tcp_rustls(listener, tls)?;
-                tune_http(server.http_builder());
-                server.handle(handle).serve(router).await
-            }
-            _ => {
-                let mut server = axum_server::from_tcp(listener)?;
-                tune_http(server.http_builder());
-                server.handle(handle).serve(router).await
-            }
-        }
     };
     let (served, ()) = tokio::join!(serve_http, drain_background);
     served?;
     tracing::info!("stopped");
     Ok(())
+}
+
+type MakeService =
+    axum::extract::connect_info::IntoMakeServiceWithConnectInfo<axum::Router, std::net::SocketAddr>;
+
+/// Serves HTTP, or HTTPS when given a TLS configuration, until `handle` says stop.
+async fn serve_connections(
+    listener: std::net::TcpListener,
+    tls: Option<axum_server::tls_rustls::RustlsConfig>,
+    handle: axum_server::Handle<std::net::SocketAddr>,
+    router: MakeService,
+) -> std::io::Result<()> {
+    match tls {
+        Some(tls) => {
+            let mut server = axum_server::from_tcp_rustls(listener, tls)?;
+            tune_http(server.http_builder());
+            server.handle(handle).serve(router).await
+        }
+        None => {
+            let mut server = axum_server::from_tcp(listener)?;
+            tune_http(server.http_builder());
+            server.handle(handle).serve(router).await
+        }
+    }
 }
 
 async fn tls_config(

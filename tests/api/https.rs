@@ -125,3 +125,29 @@ async fn plain_http_is_refused_unless_a_trusted_proxy_says_https(backend: Backen
     let spoofed = post(&direct, Some("https")).await.unwrap();
     assert_eq!(error_of(spoofed, 403).await, "HTTPS is required");
 }
+
+/// A certificate that cannot be read stops `serve` at start, with the reason, instead of
+/// leaving a process that serves nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreadable_certificate_stops_serve_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("store.db").display().to_string();
+    let missing = dir.path().join("missing.pem").display().to_string();
+    let run = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_altframe"))
+            .arg("serve")
+            .env("DATABASE_URL", database)
+            .env("ALTFRAME_LISTEN", "127.0.0.1:0")
+            .env("ALTFRAME_TLS_CERT", &missing)
+            .env("ALTFRAME_TLS_KEY", &missing)
+            .output()
+            .expect("run altframe")
+    });
+    let out = tokio::time::timeout(std::time::Duration::from_secs(60), run)
+        .await
+        .expect("serve exits")
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("TLS certificate"), "{stderr}");
+}
