@@ -1,0 +1,251 @@
+#!/usr/bin/env python3
+"""AltFrame's benchmarks, each measured beside its reference in the same run.
+
+    scripts/bench [--seconds N] [--markdown]
+
+Prints one table (Markdown with --markdown, for BENCHMARKS.md). Needs the release build, wrk
+and pgbench (Debian), and Pillow (PyPI, in target/bench/venv); `scripts/bench` installs what is
+missing. Figures are ratios of work done on this machine in this run: compare ratios, not
+absolute times, across machines.
+"""
+import argparse
+import base64
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "fixtures"
+RELEASE = ROOT / "target" / "release"
+VENV = ROOT / "target" / "bench" / "venv"
+PG_ADMIN = os.environ.get("ALTFRAME_BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
+
+
+def run(cmd, **kw):
+    done = subprocess.run(cmd, text=True, capture_output=True, **kw)
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(map(str, cmd))[:200]} failed:\n{done.stderr}{done.stdout}")
+    return done.stdout
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def rss_mb(pid):
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+# ---------------------------------------------------------------- image intake (point 4)
+# The 12 MP JPEG fixture, and the same picture converted by Pillow to the other formats (the
+# TIFF JPEG-compressed: uncompressed, 12 MP is 36 MB, over the 20 MB intake limit).
+
+PILLOW_SCRIPT = r"""
+import io, json, sys, time
+from PIL import Image
+try:
+    import pillow_heif
+    pillow_heif.register_heif_opener()
+except ImportError:
+    pass
+runs = int(sys.argv[1])
+for path in sys.argv[2:]:
+    data = open(path, 'rb').read()
+    def once():
+        im = Image.open(io.BytesIO(data))
+        im.draft('RGB', (1024, 1024))   # JPEG only: decode at a reduced DCT scale
+        im = im.convert('RGB')
+        im.thumbnail((1024, 1024))
+        out = io.BytesIO()
+        im.save(out, 'JPEG', quality=85)
+    once()
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter(); once(); times.append((time.perf_counter() - t) * 1000)
+    times.sort()
+    print(json.dumps({"file": path, "median_ms": times[len(times) // 2]}))
+"""
+
+CONVERT_SCRIPT = r"""
+import sys
+from PIL import Image
+import pillow_heif
+pillow_heif.register_heif_opener()
+source, out_dir = sys.argv[1], sys.argv[2]
+im = Image.open(source).convert('RGB')
+for ext, fmt, opts in [('png', 'PNG', {}), ('webp', 'WEBP', {'quality': 85}), ('tiff', 'TIFF', {'compression': 'jpeg'}),
+                       ('avif', 'AVIF', {'quality': 70}), ('heic', 'HEIF', {'quality': 70})]:
+    im.save(f'{out_dir}/large-4000x3000.{ext}', fmt, **opts)
+"""
+
+
+def intake(runs):
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        python = str(VENV / "bin" / "python")
+        run([python, "-c", CONVERT_SCRIPT, str(FIXTURES / "large-4000x3000.jpg"), tmp])
+        files = [str(FIXTURES / "large-4000x3000.jpg")] + [
+            f"{tmp}/large-4000x3000.{ext}" for ext in ("png", "webp", "tiff", "avif", "heic")
+        ]
+        ours = [json.loads(l) for l in run([str(RELEASE / "examples" / "bench_intake"), *files, "--runs", str(runs)]).splitlines()]
+        pillow = [json.loads(l) for l in run([python, "-c", PILLOW_SCRIPT, str(runs), *files]).splitlines()]
+    for o, p in zip(ours, pillow):
+        fmt = Path(o["file"]).suffix.lstrip(".").upper()
+        target = "≤ 0.50" if fmt == "JPG" else ""
+        rows.append((f"intake {fmt} 4000×3000 → 1024 px", f"{o['median_ms']:.1f} ms",
+                     f"Pillow {p['median_ms']:.1f} ms", f"{o['median_ms'] / p['median_ms']:.2f}×", target))
+    return rows
+
+
+# ---------------------------------------------------------------- serve, wrk, pgbench (1, 7, 8)
+
+@contextmanager
+def database(backend):
+    if backend == "sqlite":
+        with tempfile.TemporaryDirectory() as tmp:
+            yield f"{tmp}/bench.db"
+        return
+    name = f"altframe_bench_{os.getpid()}"
+    run(["psql", f"{PG_ADMIN}/postgres", "-qc", f"CREATE DATABASE {name}"])
+    try:
+        yield f"{PG_ADMIN}/{name}"
+    finally:
+        run(["psql", f"{PG_ADMIN}/postgres", "-qc", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"])
+
+
+@contextmanager
+def serve(url, extra_env=None):
+    port = free_port()
+    env = dict(os.environ,
+               DATABASE_URL=url,
+               ALTFRAME_LISTEN=f"127.0.0.1:{port}",
+               ALTFRAME_VISION="builtin",
+               ALTFRAME_DEFAULT_PLAN="business",
+               ALTFRAME_RATE_LIMITS="generate=100000000,bulk=100000000,batches=100000000,history=100000000,usage=100000000",
+               RUST_LOG="warn",
+               **(extra_env or {}))
+    out = tempfile.NamedTemporaryFile("w+")
+    started = time.perf_counter()
+    proc = subprocess.Popen([str(RELEASE / "altframe"), "serve"], env=env, stdout=out,
+                            stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    ready_s = None
+    try:
+        for _ in range(600):
+            try:
+                with urllib.request.urlopen(f"{base}/readyz", timeout=1) as r:
+                    if r.status == 200:
+                        ready_s = time.perf_counter() - started
+                        break
+            except OSError:
+                time.sleep(0.005)
+        out.seek(0)
+        key = re.search(r"af_live_[A-Za-z0-9]+", out.read())
+        yield {"base": base, "key": key.group(0) if key else None, "pid": proc.pid,
+               "ready_s": ready_s}
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)
+        out.close()
+
+
+def wrk(base, key, connections, seconds):
+    body = json.dumps({"image_base64": base64.b64encode((FIXTURES / "tiny-1x1.png").read_bytes()).decode(),
+                       "fields": ["alt_text"]})
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
+        script.write(f'wrk.method = "POST"\nwrk.body = {json.dumps(body)}\n'
+                     f'wrk.headers["Content-Type"] = "application/json"\nwrk.headers["x-api-key"] = "{key}"\n')
+        script.flush()
+        threads = min(connections, 2)
+        text = run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency",
+                    "-s", script.name, f"{base}/api/v1/generate"])
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+    def pct(p):
+        m = re.search(rf"^\s+{p}%\s+([\d.]+)(us|ms|s)", text, re.M)
+        value, unit = float(m.group(1)), m.group(2)
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+    socket_errors = re.search(r"Socket errors: (.*)", text)
+    return {"rps": rps, "p50": pct(50), "p99": pct(99),
+            "errors": int(errors.group(1)) if errors else 0,
+            "socket_errors": socket_errors.group(1) if socket_errors else ""}
+
+
+def pgbench(url, clients, seconds):
+    run(["psql", url, "-qc",
+         "INSERT INTO snapshots (aggregate_type, aggregate_id, last_sequence, current_snapshot, payload) "
+         "VALUES ('Account', 'acct_pgbench', 0, 0, '{}') ON CONFLICT DO NOTHING"])
+    text = run(["pgbench", "-n", "-c", str(clients), "-j", str(min(clients, 2)), "-T", str(seconds),
+                "-f", str(ROOT / "bench" / "generate_writes.sql"), url])
+    return float(re.search(r"tps = ([\d.]+)", text).group(1))
+
+
+def generate_overhead(seconds):
+    rows = []
+    for backend in ("postgres", "sqlite"):
+        with database(backend) as url:
+            with serve(url) as s:
+                time.sleep(1)
+                idle = rss_mb(s["pid"])
+                rows.append((f"start-up, empty {backend} store (readyz 200)", f"{s['ready_s'] * 1000:.0f} ms",
+                             "", "", "< 1000 ms (on 1M events)"))
+                rows.append((f"idle RSS, {backend}", f"{idle:.0f} MB", "", "", "< 50 MB"))
+                for c in (1, 8, 32):
+                    r = wrk(s["base"], s["key"], c, seconds)
+                    ref = pgbench(url, c, seconds) if backend == "postgres" else None
+                    rows.append((f"generate, {backend}, {c} client{'s' if c > 1 else ''}",
+                                 f"{r['rps']:.0f} req/s (p50 {r['p50']:.1f} ms, p99 {r['p99']:.1f} ms, "
+                                 f"{r['errors']} errors)",
+                                 f"pgbench {ref:.0f} tps" if ref else "pgbench (Postgres only)",
+                                 f"{r['rps'] / ref:.2f}×" if ref else "", "≥ 0.50" if ref else ""))
+                rows.append((f"RSS after load, {backend}", f"{rss_mb(s['pid']):.0f} MB", "", "", ""))
+    return rows
+
+
+def machine():
+    cpu = next((l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines()
+                if l.startswith("model name")), platform.processor())
+    mem = next((int(l.split()[1]) // 1024 // 1024 for l in Path("/proc/meminfo").read_text().splitlines()
+                if l.startswith("MemTotal")), 0)
+    pg = run(["psql", f"{PG_ADMIN}/postgres", "-Atc", "SHOW server_version"]).strip()
+    return f"{os.cpu_count()} × {cpu}, {mem} GiB, Linux {platform.release()}, PostgreSQL {pg}"
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=int, default=10, help="length of each load run")
+    parser.add_argument("--runs", type=int, default=10, help="runs of each intake measurement")
+    parser.add_argument("--markdown", action="store_true")
+    args = parser.parse_args()
+    rows = intake(args.runs) + generate_overhead(args.seconds)
+    header = ("measure", "AltFrame", "reference", "ratio", "target")
+    print(f"machine: {machine()}")
+    if args.markdown:
+        print("| " + " | ".join(header) + " |")
+        print("|" + " --- |" * len(header))
+        for r in rows:
+            print("| " + " | ".join(r) + " |")
+    else:
+        widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header))]
+        for r in [header] + rows:
+            print("  ".join(str(c).ljust(w) for c, w in zip(r, widths)))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
