@@ -13,6 +13,7 @@ use altframe_domain::job::{Generation, JobCommand, JobState, Source};
 use altframe_projections::work::{self, ClaimedItem, QueuedItem};
 use rand::Rng;
 use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
 
 use crate::app::App;
 use crate::image::{prepare_bytes, ImageSource, PreparedImage};
@@ -33,10 +34,10 @@ pub struct BulkWorker {
     config: WorkerConfig,
     /// This process's name on the leases it holds.
     id: String,
-    /// One permit per item that may run at once; an item holds one while it runs.
-    slots: Arc<Semaphore>,
     /// Set when the process stops: take no more items.
     stopping: tokio::sync::watch::Sender<bool>,
+    /// The items this worker is running, so that stopping can wait for them or end them.
+    running: tokio::sync::Mutex<JoinSet<()>>,
 }
 
 fn now_ms() -> i64 {
@@ -46,23 +47,32 @@ fn now_ms() -> i64 {
 impl BulkWorker {
     pub fn new(app: App, config: WorkerConfig) -> Arc<BulkWorker> {
         Arc::new(BulkWorker {
-            slots: Arc::new(Semaphore::new(config.concurrency.max(1))),
             app,
             config,
             id: format!("worker-{}", uuid::Uuid::new_v4()),
             stopping: tokio::sync::watch::Sender::new(false),
+            running: tokio::sync::Mutex::new(JoinSet::new()),
         })
     }
 
-    /// Stops taking items and waits, at most `grace`, for the running ones to finish. Returns
-    /// whether they all did; the caller hands back whatever is still held.
+    /// Stops taking items and waits, at most `grace`, for the running ones to finish; ends
+    /// those still running after that. Returns whether they all finished. Afterwards nothing
+    /// of this worker runs, so the caller can hand back every item it still holds.
     pub async fn drain(&self, grace: Duration) -> bool {
         self.stopping.send_replace(true);
-        let all = u32::try_from(self.config.concurrency.max(1)).unwrap_or(u32::MAX);
-        matches!(
-            tokio::time::timeout(grace, self.slots.acquire_many(all)).await,
-            Ok(Ok(_))
-        )
+        // The run loop checks `stopping` under this lock before starting an item, so no item
+        // starts after this point.
+        let mut running = self.running.lock().await;
+        let finished = tokio::time::timeout(grace, async {
+            while running.join_next().await.is_some() {}
+        })
+        .await
+        .is_ok();
+        if !finished {
+            running.abort_all();
+            while running.join_next().await.is_some() {}
+        }
+        finished
     }
 
     /// Hands back every item this worker holds (its tasks must have stopped).
@@ -76,7 +86,7 @@ impl BulkWorker {
     }
 
     async fn run(self: Arc<Self>) {
-        let slots = Arc::clone(&self.slots);
+        let slots = Arc::new(Semaphore::new(self.config.concurrency.max(1)));
         let mut stopping = self.stopping.subscribe();
         loop {
             // Wait for a free slot, then take as many items as there are free slots.
@@ -120,13 +130,22 @@ impl BulkWorker {
             for item in claimed {
                 let slot = match permit.take() {
                     Some(p) => p,
-                    None => match Arc::clone(&slots).acquire_owned().await {
-                        Ok(p) => p,
-                        Err(_) => return,
+                    None => tokio::select! {
+                        slot = Arc::clone(&slots).acquire_owned() => match slot {
+                            Ok(p) => p,
+                            Err(_) => return,
+                        },
+                        _ = stopping.wait_for(|stop| *stop) => return,
                     },
                 };
+                let mut running = self.running.lock().await;
+                if *stopping.borrow() {
+                    // Stopping: the items claimed but not started are handed back.
+                    return;
+                }
+                while running.try_join_next().is_some() {}
                 let this = Arc::clone(&self);
-                tokio::spawn(async move {
+                running.spawn(async move {
                     this.run_with_lease(item).await;
                     drop(slot);
                 });

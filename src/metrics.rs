@@ -148,36 +148,43 @@ impl Metrics {
 
     /// Reads the store's figures and renders everything in Prometheus' text format.
     pub async fn render(&self, store: &Store) -> anyhow::Result<String> {
+        // Everything is read before any gauge is set, so that two scrapes at once never see
+        // a gauge half updated.
         let db = &store.db;
-        for movement in ["reserved", "captured", "released"] {
-            self.credits.with_label_values(&[movement]).set(0);
-        }
-        for (movement, credits) in usage::credit_totals(db).await? {
-            self.credits.with_label_values(&[&movement]).set(credits);
-        }
+        let credits = usage::credit_totals(db).await?;
         let depths = work::queue_depths(db, chrono::Utc::now().timestamp_millis()).await?;
-        self.queue_depth
-            .with_label_values(&["bulk_waiting"])
-            .set(depths.bulk_waiting);
-        self.queue_depth
-            .with_label_values(&["bulk_running"])
-            .set(depths.bulk_running);
-        self.queue_depth
-            .with_label_values(&["webhooks_pending"])
-            .set(depths.webhooks_pending);
         let (delivered, failed) = batches::webhook_attempt_counts(db).await?;
+        let mut lags = Vec::new();
+        let subscribers = Projection::ALL
+            .iter()
+            .map(|p| p.name())
+            .chain([crate::process_manager::NAME]);
+        for name in subscribers {
+            lags.push((name, feed::count_events_after(db, name).await?));
+        }
+
+        for movement in ["reserved", "captured", "released"] {
+            let total = credits
+                .iter()
+                .find(|(m, _)| m == movement)
+                .map_or(0, |(_, c)| *c);
+            self.credits.with_label_values(&[movement]).set(total);
+        }
+        for (queue, depth) in [
+            ("bulk_waiting", depths.bulk_waiting),
+            ("bulk_running", depths.bulk_running),
+            ("bulk_retry_wait", depths.bulk_retry_wait),
+            ("webhooks_pending", depths.webhooks_pending),
+        ] {
+            self.queue_depth.with_label_values(&[queue]).set(depth);
+        }
         self.webhook_attempts
             .with_label_values(&["delivered"])
             .set(delivered);
         self.webhook_attempts
             .with_label_values(&["failed"])
             .set(failed);
-        let subscribers = Projection::ALL
-            .iter()
-            .map(|p| p.name())
-            .chain([crate::process_manager::NAME]);
-        for name in subscribers {
-            let lag = feed::count_events_after(db, name).await?;
+        for (name, lag) in lags {
             self.projection_lag.with_label_values(&[name]).set(lag);
         }
         let mut text = Vec::new();

@@ -191,7 +191,9 @@ impl RateLimiter {
                 let mut counts = counts
                     .lock()
                     .unwrap_or_else(|poisoned| poisoned.into_inner());
-                if counts.window_start != window_start {
+                // Windows only move forward: a request that read the clock just before another
+                // opened the next window counts in the newer one rather than resetting it.
+                if window_start > counts.window_start {
                     counts.window_start = window_start;
                     counts.hits.clear();
                 }

@@ -348,10 +348,12 @@ pub async fn stale_reservations(
 /// How much work waits in the shared queues, for GET /metrics.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, sqlx::FromRow)]
 pub struct QueueDepths {
-    /// Bulk items waiting for a worker.
+    /// Bulk items a worker may take now.
     pub bulk_waiting: i64,
     /// Bulk items a worker holds.
     pub bulk_running: i64,
+    /// Bulk items waiting out a retry delay after a transient failure.
+    pub bulk_retry_wait: i64,
     /// Webhooks scheduled for a first try or a retry (a delivered or abandoned one has no
     /// next attempt).
     pub webhooks_pending: i64,
@@ -360,7 +362,10 @@ pub struct QueueDepths {
 pub async fn queue_depths(db: &Db, now_ms: i64) -> Result<QueueDepths, sqlx::Error> {
     let sql = "SELECT
           (SELECT COUNT(*) FROM bulk_queue WHERE lease_until <= $1) AS bulk_waiting,
-          (SELECT COUNT(*) FROM bulk_queue WHERE lease_until > $1) AS bulk_running,
+          (SELECT COUNT(*) FROM bulk_queue
+            WHERE lease_until > $1 AND leased_by IS NOT NULL) AS bulk_running,
+          (SELECT COUNT(*) FROM bulk_queue
+            WHERE lease_until > $1 AND leased_by IS NULL) AS bulk_retry_wait,
           (SELECT COUNT(*) FROM webhook_queue WHERE next_attempt_at IS NOT NULL) AS webhooks_pending";
     on_db!(db, pool => sqlx::query_as::<_, QueueDepths>(sql).bind(now_ms).fetch_one(pool).await)
 }

@@ -45,12 +45,16 @@ impl HttpsPolicy {
             .get::<ConnectInfo<SocketAddr>>()
             .map(|ConnectInfo(addr)| addr.ip());
         let trusted = peer.is_some_and(|ip| self.trusted_proxies.iter().any(|n| n.contains(&ip)));
+        // The last value is the one our proxy wrote; earlier ones (a proxy that appends rather
+        // than replaces) may be the client's own.
         trusted
             && request
                 .headers()
-                .get("x-forwarded-proto")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.split(',').next())
+                .get_all("x-forwarded-proto")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .last()
                 .is_some_and(|proto| proto.trim().eq_ignore_ascii_case("https"))
     }
 }

@@ -2,8 +2,9 @@
 //! and runs nothing; the same key with another body is refused; a retry while the first
 //! request still runs is told to wait (409), so a request never runs twice.
 //!
-//! Only successful answers are kept. A request that failed charged nothing, so its key is let
-//! go and a retry with it runs again.
+//! Every answer is kept, except those that prove nothing was charged (a refused or invalid
+//! request, or a model failure whose credits were released): then the key is let go and a
+//! retry with it runs again.
 use axum::body::{to_bytes, Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
@@ -88,12 +89,23 @@ pub async fn idempotent(
     }
 }
 
-/// Keeps a successful answer, or lets the key go.
+/// Statuses our handlers answer only before anything was committed (a refused or invalid
+/// request), or after the work failed and its credits were released (502). A retry with the
+/// same key may run again: it cannot charge twice.
+fn nothing_was_charged(status: StatusCode) -> bool {
+    matches!(
+        status.as_u16(),
+        400 | 401 | 402 | 403 | 404 | 413 | 422 | 429 | 502
+    )
+}
+
+/// Keeps the answer for retries, unless it proves nothing was charged: then lets the key go.
+/// Any other answer is kept, errors too (a 500 may come after a charge was committed), so a
+/// key never runs its request twice.
 async fn finish(mut guard: ClaimGuard, response: Response) -> Response {
-    guard.armed = false;
-    let store = &guard.store;
-    if !response.status().is_success() {
-        if let Err(e) = store.release(&guard.account_id, &guard.key).await {
+    if nothing_was_charged(response.status()) {
+        guard.armed = false;
+        if let Err(e) = guard.store.release(&guard.account_id, &guard.key).await {
             tracing::error!(error = %e, "could not release an idempotency key");
         }
         return response;
@@ -107,11 +119,35 @@ async fn finish(mut guard: ClaimGuard, response: Response) -> Response {
         status: parts.status.as_u16(),
         body: String::from_utf8_lossy(&bytes).into_owned(),
     };
-    if let Err(e) = store.complete(&guard.account_id, &guard.key, &stored).await {
-        // The work is done and charged; the client gets its answer even if we cannot keep it.
-        tracing::error!(error = %e, "could not keep an idempotent answer");
-    }
+    // Kept by a task of its own, so that a client hanging up now cannot stop it halfway.
+    guard.armed = false;
+    keep_answer(
+        guard.store.clone(),
+        guard.account_id.clone(),
+        guard.key.clone(),
+        stored,
+    );
     Response::from_parts(parts, Body::from(bytes))
+}
+
+/// Stores an answer for a claimed key, trying a few times: until it is stored, retries of the
+/// key get 409, and after the hold expires one of them would run the request again.
+fn keep_answer(store: IdempotencyStore, account_id: String, key: String, answer: StoredResponse) {
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        return;
+    };
+    runtime.spawn(async move {
+        for attempt in 1..=3u32 {
+            match store.complete(&account_id, &key, &answer).await {
+                Ok(()) => return,
+                Err(e) => {
+                    tracing::error!(error = %e, attempt, "could not keep an idempotent answer");
+                    tokio::time::sleep(std::time::Duration::from_millis(200 * u64::from(attempt)))
+                        .await;
+                }
+            }
+        }
+    });
 }
 
 fn replay(stored: StoredResponse) -> Response {
@@ -153,8 +189,9 @@ fn fingerprint(method: &Method, path: &str, body: &Bytes) -> String {
     hex::encode(hasher.finalize())
 }
 
-/// Lets go of the key if the request is abandoned midway (the client hung up, or the request
-/// timed out), so that a retry can run.
+/// Answers for the key if its request is abandoned midway (the client hung up, or the request
+/// timed out): whether the work was committed is unknown, so the key must not run it again.
+/// Its retries get a 500 saying so; the client checks history and uses a new key.
 struct ClaimGuard {
     store: IdempotencyStore,
     account_id: String,
@@ -167,19 +204,19 @@ impl Drop for ClaimGuard {
         if !self.armed {
             return;
         }
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-            return;
+        let answer = StoredResponse {
+            status: StatusCode::INTERNAL_SERVER_ERROR.as_u16(),
+            body: serde_json::json!({
+                "error": "The first request with this Idempotency-Key was interrupted before it answered, so its outcome is unknown. Check GET /api/v1/history, then retry with a new key if it did not complete."
+            })
+            .to_string(),
         };
-        let (store, account_id, key) = (
+        keep_answer(
             self.store.clone(),
             std::mem::take(&mut self.account_id),
             std::mem::take(&mut self.key),
+            answer,
         );
-        runtime.spawn(async move {
-            if let Err(e) = store.release(&account_id, &key).await {
-                tracing::error!(error = %e, "could not release an abandoned idempotency key");
-            }
-        });
     }
 }
 

@@ -6,7 +6,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -20,18 +20,29 @@ struct RouteSlot(Arc<OnceLock<String>>);
 /// Outer layer: times the request and counts its answer.
 pub async fn track(State(app): State<App>, mut request: Request, next: Next) -> Response {
     let started = Instant::now();
-    let method = request.method().to_string();
+    let method = method_label(request.method());
     let slot = RouteSlot::default();
     request.extensions_mut().insert(slot.clone());
     let response = next.run(request).await;
     let route = slot.0.get().map_or("unmatched", String::as_str);
-    app.metrics.observe_request(
-        &method,
-        route,
-        response.status().as_u16(),
-        started.elapsed(),
-    );
+    app.metrics
+        .observe_request(method, route, response.status().as_u16(), started.elapsed());
     response
+}
+
+/// The method as a label: the standard ones by name, anything else as `OTHER`, so that a
+/// client inventing methods cannot create series without end.
+fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => "OTHER",
+    }
 }
 
 /// Inner layer (on matched routes only): names the route.

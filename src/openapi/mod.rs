@@ -36,7 +36,8 @@ struct Operation {
     request: Option<Value>,
     /// The success status, its description, content type and schema.
     success: (u16, &'static str, &'static str, Value),
-    /// Error statuses beyond those every keyed operation has (401, 403, 429, 500).
+    /// Error statuses beyond those every operation has (431, 500, 504, and for a keyed one
+    /// 401, 403 and 429).
     errors: &'static [u16],
     /// Accepts an `Idempotency-Key`.
     idempotent: bool,
@@ -83,7 +84,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Operation> {
             parameters: vec![json!({ "$ref": "#/components/parameters/IdempotencyKey" })],
             request: Some(schema_ref::<crate::http::GenerateRequest>(g)),
             success: (200, "The generated text.", "application/json", schema_ref::<crate::http::GenerateResponse>(g)),
-            errors: &[400, 402, 409, 413, 422, 431, 502, 504],
+            errors: &[400, 402, 409, 413, 422, 502],
             idempotent: true,
             example_request: Some(examples::generate_request()),
             example_response: Some(examples::generate_response()),
@@ -99,7 +100,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Operation> {
             parameters: vec![json!({ "$ref": "#/components/parameters/IdempotencyKey" })],
             request: Some(schema_ref::<crate::http::BulkRequest>(g)),
             success: (202, "The batch was accepted.", "application/json", schema_ref::<crate::http::BulkResponse>(g)),
-            errors: &[400, 402, 409, 413, 422, 431, 504],
+            errors: &[400, 402, 409, 413, 422],
             idempotent: true,
             example_request: Some(examples::bulk_request()),
             example_response: Some(examples::bulk_response()),
@@ -147,7 +148,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Operation> {
             parameters: vec![batch_id],
             request: None,
             success: (202, "The redelivery is scheduled.", "application/json", schema_ref::<crate::http::RedeliveryAccepted>(g)),
-            errors: &[404, 409],
+            errors: &[400, 404, 409],
             idempotent: false,
             example_request: None,
             example_response: Some(examples::redelivery()),
@@ -303,9 +304,14 @@ fn operation_object(op: &Operation) -> Value {
             "content": { *content_type: success_content },
         }),
     );
+    // Any request can meet the header bound, the deadline or a failure of ours; every one but
+    // the health probes can be refused as plain HTTP when HTTPS is required.
     let mut errors: Vec<u16> = op.errors.to_vec();
+    errors.extend([431, 500, 504]);
     if op.access == Access::Keyed {
-        errors.extend([401, 403, 429, 500]);
+        errors.extend([401, 403, 429]);
+    } else if !matches!(op.path, "/healthz" | "/readyz") {
+        errors.push(403);
     }
     errors.sort_unstable();
     errors.dedup();

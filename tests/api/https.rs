@@ -111,6 +111,11 @@ async fn plain_http_is_refused_unless_a_trusted_proxy_says_https(backend: Backen
     );
     let forwarded_https = post(&behind_proxy, Some("https")).await.unwrap();
     assert_eq!(forwarded_https.status(), 200);
+    // A proxy that appends: its own value is the last one, a client's comes before it.
+    let appended = post(&behind_proxy, Some("https, http")).await.unwrap();
+    assert_eq!(error_of(appended, 403).await, "HTTPS is required");
+    let appended = post(&behind_proxy, Some("http, https")).await.unwrap();
+    assert_eq!(appended.status(), 200);
     // Health probes come from inside the deployment, over plain HTTP.
     let probe = behind_proxy
         .http

@@ -21,6 +21,7 @@ on_both_backends!(
     concurrent_duplicates_run_once,
     a_failed_request_lets_its_key_go,
     a_key_is_kept_for_a_day,
+    an_interrupted_request_never_runs_again,
 );
 
 async fn post(app: &TestApp, path: &str, key: &str, body: &Value) -> reqwest::Response {
@@ -215,4 +216,51 @@ async fn kept_records(app: &TestApp) -> i64 {
         .fetch_one(pool)
         .await
         .unwrap())
+}
+
+/// A request cut off by its deadline may or may not have been charged: its key must not run
+/// it again. Retries say so instead of running.
+async fn an_interrupted_request_never_runs_again(backend: Backend) {
+    let fake = FakeOpenAi::start_gated(
+        Behaviour::Answer {
+            alt_text: "never sent in time".into(),
+        },
+        0,
+    )
+    .await;
+    let options = Options {
+        http: altframe::http::HttpConfig {
+            request_timeout: std::time::Duration::from_secs(1),
+            ..altframe::http::HttpConfig::default()
+        },
+        ..Options::default()
+    };
+    let app = spawn_with_model(backend, &fake, options).await;
+    error_of(
+        post(&app, "/api/v1/generate", "cut-off", &tiny_image()).await,
+        504,
+    )
+    .await;
+    fake.gate.add_permits(100);
+    // The interrupted request's answer is being kept; until it is, retries hear 409.
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    let retry = loop {
+        let retry = post(&app, "/api/v1/generate", "cut-off", &tiny_image()).await;
+        if retry.status() != 409 {
+            break retry;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the key stayed in progress"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    assert_eq!(retry.headers()["idempotent-replayed"], "true");
+    let message = error_of(retry, 500).await;
+    assert!(message.contains("interrupted"), "{message}");
+    assert_eq!(
+        fake.calls.load(Ordering::SeqCst),
+        1,
+        "the model was called once"
+    );
 }
