@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """AltFrame's benchmarks, each measured beside its reference in the same run.
 
-    scripts/bench [--seconds N] [--markdown]
+    scripts/bench [--seconds N] [--runs N] [--only intake|generate] [--markdown]
 
 Prints one table (Markdown with --markdown, for BENCHMARKS.md). Needs the release build, wrk
 and pgbench (Debian), and Pillow (PyPI, in target/bench/venv); `scripts/bench` installs what is
@@ -187,6 +187,21 @@ def wrk(base, key, connections, seconds):
             "socket_errors": socket_errors.group(1) if socket_errors else ""}
 
 
+@contextmanager
+def reference_database():
+    """A database of its own for pgbench, with the service's schema: the script's rows must not
+    land in the store the service reads (its projector would have to work through them)."""
+    name = f"altframe_bench_ref_{os.getpid()}"
+    run(["psql", f"{PG_ADMIN}/postgres", "-qc", f"CREATE DATABASE {name}"])
+    url = f"{PG_ADMIN}/{name}"
+    try:
+        for migration in sorted((ROOT / "migrations" / "postgres").glob("*.sql")):
+            run(["psql", url, "-q", "-v", "ON_ERROR_STOP=1", "-f", str(migration)])
+        yield url
+    finally:
+        run(["psql", f"{PG_ADMIN}/postgres", "-qc", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"])
+
+
 def pgbench(url, clients, seconds):
     run(["psql", url, "-qc",
          "INSERT INTO snapshots (aggregate_type, aggregate_id, last_sequence, current_snapshot, payload) "
@@ -208,7 +223,10 @@ def generate_overhead(seconds):
                 rows.append((f"idle RSS, {backend}", f"{idle:.0f} MB", "", "", "< 50 MB"))
                 for c in (1, 8, 32):
                     r = wrk(s["base"], s["key"], c, seconds)
-                    ref = pgbench(url, c, seconds) if backend == "postgres" else None
+                    ref = None
+                    if backend == "postgres":
+                        with reference_database() as ref_url:
+                            ref = pgbench(ref_url, c, seconds)
                     rows.append((f"generate, {backend}, {c} client{'s' if c > 1 else ''}",
                                  f"{r['rps']:.0f} req/s (p50 {r['p50']:.1f} ms, p99 {r['p99']:.1f} ms, "
                                  f"{r['errors']} errors)",
@@ -232,8 +250,13 @@ def main():
     parser.add_argument("--seconds", type=int, default=10, help="length of each load run")
     parser.add_argument("--runs", type=int, default=10, help="runs of each intake measurement")
     parser.add_argument("--markdown", action="store_true")
+    parser.add_argument("--only", choices=["intake", "generate"], help="run one part")
     args = parser.parse_args()
-    rows = intake(args.runs) + generate_overhead(args.seconds)
+    rows = []
+    if args.only in (None, "intake"):
+        rows += intake(args.runs)
+    if args.only in (None, "generate"):
+        rows += generate_overhead(args.seconds)
     header = ("measure", "AltFrame", "reference", "ratio", "target")
     print(f"machine: {machine()}")
     if args.markdown:

@@ -40,7 +40,11 @@ pub trait Subscriber: Send + Sync + 'static {
     }
 }
 
-/// Runs `subscriber` in the background: whenever woken, and at least every `poll`.
+/// How long a woken subscriber waits for more commits before catching up.
+const COALESCE: Duration = Duration::from_millis(20);
+
+/// Runs `subscriber` in the background: whenever woken (after `COALESCE`), and at least every
+/// `poll`.
 pub fn spawn<S: Subscriber>(subscriber: Arc<S>, poll: Duration) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
@@ -48,7 +52,12 @@ pub fn spawn<S: Subscriber>(subscriber: Arc<S>, poll: Duration) -> tokio::task::
                 tracing::error!(subscriber = subscriber.name(), error = %e, "catching up failed; retrying");
             }
             tokio::select! {
-                _ = subscriber.wake_signal().notified() => {}
+                _ = subscriber.wake_signal().notified() => {
+                    // Let the commits of concurrent requests gather, and apply them in one
+                    // round: under load a round per request would cost more than the
+                    // requests. Reads do not wait for this: they catch up themselves.
+                    tokio::time::sleep(COALESCE).await;
+                }
                 _ = tokio::time::sleep(poll) => {}
             }
         }

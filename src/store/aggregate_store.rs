@@ -14,9 +14,45 @@ use sqlite_es::SqliteEventRepository;
 /// Enough for hundreds of concurrent writers on one account; each retry waits a little longer.
 const MAX_ATTEMPTS: u32 = 200;
 
-pub enum AggregateStore<A: Aggregate> {
+pub struct AggregateStore<A: Aggregate> {
+    backend: Backend<A>,
+    /// Commands on one aggregate wait their turn here, within this process, instead of
+    /// loading the same state, conflicting at commit and retrying: a hot account's requests
+    /// queue rather than spin. Striped (the aggregate id picks one of a fixed set of locks),
+    /// so memory stays bounded; two aggregates on one stripe only wait for each other.
+    /// Other processes are still met by the conflict check and retry below.
+    stripes: Vec<tokio::sync::Mutex<()>>,
+}
+
+enum Backend<A: Aggregate> {
     Postgres(PersistedEventStore<PostgresEventRepository, A>),
     Sqlite(PersistedEventStore<SqliteEventRepository, A>),
+}
+
+const STRIPES: usize = 256;
+
+impl<A: Aggregate> AggregateStore<A> {
+    pub fn postgres(store: PersistedEventStore<PostgresEventRepository, A>) -> Self {
+        Self::with_backend(Backend::Postgres(store))
+    }
+
+    pub fn sqlite(store: PersistedEventStore<SqliteEventRepository, A>) -> Self {
+        Self::with_backend(Backend::Sqlite(store))
+    }
+
+    fn with_backend(backend: Backend<A>) -> Self {
+        AggregateStore {
+            backend,
+            stripes: (0..STRIPES).map(|_| tokio::sync::Mutex::new(())).collect(),
+        }
+    }
+
+    fn stripe(&self, aggregate_id: &str) -> &tokio::sync::Mutex<()> {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        aggregate_id.hash(&mut hasher);
+        &self.stripes[(hasher.finish() as usize) % STRIPES]
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -43,6 +79,7 @@ where
         aggregate_id: &str,
         command: A::Command,
     ) -> Result<Vec<A::Event>, CommandError<A::Error>> {
+        let _turn = self.stripe(aggregate_id).lock().await;
         for attempt in 0..MAX_ATTEMPTS {
             match self.try_execute(aggregate_id, command.clone()).await {
                 Ok(events) => return Ok(events),
@@ -59,9 +96,9 @@ where
 
     /// The aggregate's current state.
     pub async fn load(&self, aggregate_id: &str) -> Result<A, CommandError<A::Error>> {
-        let context = match self {
-            AggregateStore::Postgres(s) => s.load_aggregate(aggregate_id).await,
-            AggregateStore::Sqlite(s) => s.load_aggregate(aggregate_id).await,
+        let context = match &self.backend {
+            Backend::Postgres(s) => s.load_aggregate(aggregate_id).await,
+            Backend::Sqlite(s) => s.load_aggregate(aggregate_id).await,
         }
         .map_err(|e| CommandError::Store(Box::new(e)))?;
         Ok(context.aggregate)
@@ -72,9 +109,9 @@ where
         aggregate_id: &str,
         command: A::Command,
     ) -> Result<Vec<A::Event>, AggregateError<A::Error>> {
-        match self {
-            AggregateStore::Postgres(s) => run(s, aggregate_id, command).await,
-            AggregateStore::Sqlite(s) => run(s, aggregate_id, command).await,
+        match &self.backend {
+            Backend::Postgres(s) => run(s, aggregate_id, command).await,
+            Backend::Sqlite(s) => run(s, aggregate_id, command).await,
         }
     }
 }

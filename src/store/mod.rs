@@ -92,17 +92,17 @@ impl Store {
                 sqlx::migrate!("./migrations/postgres").run(&pool).await?;
                 let repo = || PostgresEventRepository::new(pool.clone());
                 Ok(Store {
-                    accounts: AggregateStore::Postgres(PersistedEventStore::new_aggregate_store(
+                    accounts: AggregateStore::postgres(PersistedEventStore::new_aggregate_store(
                         repo(),
                     )),
-                    api_keys: AggregateStore::Postgres(
+                    api_keys: AggregateStore::postgres(
                         PersistedEventStore::new_event_store(repo()),
                     ),
-                    jobs: AggregateStore::Postgres(
+                    jobs: AggregateStore::postgres(
                         PersistedEventStore::new_event_store(repo())
                             .with_upcasters(upcasters::all()),
                     ),
-                    batches: AggregateStore::Postgres(PersistedEventStore::new_aggregate_store(
+                    batches: AggregateStore::postgres(PersistedEventStore::new_aggregate_store(
                         repo(),
                     )),
                     db: Db::Postgres(pool),
@@ -126,15 +126,15 @@ impl Store {
                 sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
                 let repo = || SqliteEventRepository::new(pool.clone());
                 Ok(Store {
-                    accounts: AggregateStore::Sqlite(PersistedEventStore::new_aggregate_store(
+                    accounts: AggregateStore::sqlite(PersistedEventStore::new_aggregate_store(
                         repo(),
                     )),
-                    api_keys: AggregateStore::Sqlite(PersistedEventStore::new_event_store(repo())),
-                    jobs: AggregateStore::Sqlite(
+                    api_keys: AggregateStore::sqlite(PersistedEventStore::new_event_store(repo())),
+                    jobs: AggregateStore::sqlite(
                         PersistedEventStore::new_event_store(repo())
                             .with_upcasters(upcasters::all()),
                     ),
-                    batches: AggregateStore::Sqlite(PersistedEventStore::new_aggregate_store(
+                    batches: AggregateStore::sqlite(PersistedEventStore::new_aggregate_store(
                         repo(),
                     )),
                     db: Db::Sqlite(pool),
