@@ -119,24 +119,30 @@ async fn finish(mut guard: ClaimGuard, response: Response) -> Response {
         status: parts.status.as_u16(),
         body: String::from_utf8_lossy(&bytes).into_owned(),
     };
-    // Kept by a task of its own, so that a client hanging up now cannot stop it halfway.
+    // Kept by a task of its own, so that a client hanging up now cannot stop it halfway; the
+    // answer waits for it, so that a retry sent after the answer finds it kept.
     guard.armed = false;
-    keep_answer(
+    if let Some(keeping) = keep_answer(
         guard.store.clone(),
         guard.account_id.clone(),
         guard.key.clone(),
         stored,
-    );
+    ) {
+        let _ = keeping.await;
+    }
     Response::from_parts(parts, Body::from(bytes))
 }
 
 /// Stores an answer for a claimed key, trying a few times: until it is stored, retries of the
 /// key get 409, and after the hold expires one of them would run the request again.
-fn keep_answer(store: IdempotencyStore, account_id: String, key: String, answer: StoredResponse) {
-    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-        return;
-    };
-    runtime.spawn(async move {
+fn keep_answer(
+    store: IdempotencyStore,
+    account_id: String,
+    key: String,
+    answer: StoredResponse,
+) -> Option<tokio::task::JoinHandle<()>> {
+    let runtime = tokio::runtime::Handle::try_current().ok()?;
+    Some(runtime.spawn(async move {
         for attempt in 1..=3u32 {
             match store.complete(&account_id, &key, &answer).await {
                 Ok(()) => return,
@@ -147,7 +153,7 @@ fn keep_answer(store: IdempotencyStore, account_id: String, key: String, answer:
                 }
             }
         }
-    });
+    }))
 }
 
 fn replay(stored: StoredResponse) -> Response {
