@@ -165,12 +165,20 @@ def serve(url, extra_env=None):
         out.close()
 
 
-def wrk(base, key, connections, seconds):
+def wrk(base, keys, connections, seconds):
+    """POST /generate under wrk. With several keys, each request picks one at random."""
+    keys = [keys] if isinstance(keys, str) else keys
     body = json.dumps({"image_base64": base64.b64encode((FIXTURES / "tiny-1x1.png").read_bytes()).decode(),
                        "fields": ["alt_text"]})
+    lua_keys = ", ".join(json.dumps(k) for k in keys)
     with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
         script.write(f'wrk.method = "POST"\nwrk.body = {json.dumps(body)}\n'
-                     f'wrk.headers["Content-Type"] = "application/json"\nwrk.headers["x-api-key"] = "{key}"\n')
+                     f'wrk.headers["Content-Type"] = "application/json"\n'
+                     f'local keys = {{{lua_keys}}}\n'
+                     'request = function()\n'
+                     '  wrk.headers["x-api-key"] = keys[math.random(#keys)]\n'
+                     '  return wrk.format()\n'
+                     'end\n')
         script.flush()
         threads = min(connections, 2)
         text = run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency",
@@ -211,6 +219,24 @@ def pgbench(url, clients, seconds):
     return float(re.search(r"tps = ([\d.]+)", text).group(1))
 
 
+def altframe_cli(url, *args):
+    return json.loads(run([str(RELEASE / "altframe"), "--database-url", url, *args, "--json"]))
+
+
+def hot_account(url, s, seconds):
+    """Point 3: 32 clients on the one account against 32 clients spread over 32 accounts."""
+    keys = []
+    for i in range(32):
+        account = altframe_cli(url, "accounts", "create", "--name", f"bench {i}", "--plan", "business")
+        keys.append(altframe_cli(url, "keys", "create", "--account", account["id"])["key"])
+    hot = wrk(s["base"], s["key"], 32, seconds)
+    spread = wrk(s["base"], keys, 32, seconds)
+    return [("generate, postgres, 32 clients on 1 account",
+             f"{hot['rps']:.0f} req/s ({hot['errors']} errors {hot['socket_errors']})",
+             f"32 accounts: {spread['rps']:.0f} req/s ({spread['errors']} errors)",
+             f"{hot['rps'] / spread['rps']:.2f}×", "≥ 0.50, 0 errors")]
+
+
 def generate_overhead(seconds):
     rows = []
     for backend in ("postgres", "sqlite"):
@@ -232,6 +258,8 @@ def generate_overhead(seconds):
                                  f"{r['errors']} errors)",
                                  f"pgbench {ref:.0f} tps" if ref else "pgbench (Postgres only)",
                                  f"{r['rps'] / ref:.2f}×" if ref else "", "≥ 0.50" if ref else ""))
+                if backend == "postgres":
+                    rows += hot_account(url, s, seconds)
                 rows.append((f"RSS after load, {backend}", f"{rss_mb(s['pid']):.0f} MB", "", "", ""))
     return rows
 
