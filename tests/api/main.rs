@@ -20,6 +20,7 @@ mod intake;
 mod metrics;
 mod openai;
 mod openapi;
+mod projections;
 mod rate_limits;
 mod reaper;
 mod rebuild;
