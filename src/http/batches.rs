@@ -13,19 +13,7 @@ use super::auth::Caller;
 use super::error::ApiError;
 use crate::app::App;
 use crate::store::CommandError;
-use crate::webhooks::payload::{outcomes, ItemError, ItemResult};
-
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct BatchStatusResponse {
-    pub batch_id: String,
-    #[schemars(schema_with = "crate::openapi::schemas::batch_status")]
-    pub status: String,
-    pub total: i64,
-    pub completed: i64,
-    pub failed: i64,
-    pub results: Vec<ItemResult>,
-    pub errors: Vec<ItemError>,
-}
+use crate::webhooks::payload::{outcomes, BatchReport};
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct WebhookDeliveries {
@@ -75,7 +63,7 @@ pub async fn get_batch(
     State(app): State<App>,
     caller: Caller,
     Path(batch_id): Path<String>,
-) -> Result<Json<BatchStatusResponse>, ApiError> {
+) -> Result<Json<BatchReport>, ApiError> {
     let batch = own_batch(&app, &caller, &batch_id).await?;
     let items = jobs::for_batch(&app.store.db, &batch_id)
         .await
@@ -90,7 +78,7 @@ pub async fn get_batch(
         Some(finished) if all_in && finished != BatchStatus::Processing => finished,
         _ => BatchStatus::Processing,
     };
-    Ok(Json(BatchStatusResponse {
+    Ok(Json(BatchReport {
         batch_id: batch.id,
         status: status.as_str().to_string(),
         total: batch.total,

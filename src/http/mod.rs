@@ -32,7 +32,7 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use crate::app::App;
 use crate::rate_limit::Endpoint;
 
-pub use batches::{BatchStatusResponse, RedeliveryAccepted, WebhookDeliveries};
+pub use batches::{RedeliveryAccepted, WebhookDeliveries};
 pub use bulk::{BulkRequest, BulkResponse};
 pub use error::{ApiError, ErrorBody};
 pub use generate::{GenerateRequest, GenerateResponse};
@@ -40,7 +40,7 @@ pub use headers::{MAX_HEADERS, MAX_HEADER_BYTES, MAX_HEAD_BUFFER_BYTES};
 pub use history::STATUSES as JOB_STATUSES;
 pub use history::{HistoryResponse, UsageResponse};
 pub use https::HttpsPolicy;
-pub use idempotency::{HEADER as IDEMPOTENCY_KEY, REPLAYED as IDEMPOTENT_REPLAYED};
+pub use idempotency::REPLAYED as IDEMPOTENT_REPLAYED;
 
 /// What the HTTP layer needs to know beyond the app itself.
 #[derive(Debug, Clone)]

@@ -15,7 +15,7 @@ use crate::app::App;
 
 /// Filled in with the route template once the router has matched the request.
 #[derive(Clone, Default)]
-struct RouteSlot(Arc<OnceLock<String>>);
+struct RouteSlot(Arc<OnceLock<MatchedPath>>);
 
 /// Outer layer: times the request and counts its answer.
 pub async fn track(State(app): State<App>, mut request: Request, next: Next) -> Response {
@@ -24,7 +24,7 @@ pub async fn track(State(app): State<App>, mut request: Request, next: Next) -> 
     let slot = RouteSlot::default();
     request.extensions_mut().insert(slot.clone());
     let response = next.run(request).await;
-    let route = slot.0.get().map_or("unmatched", String::as_str);
+    let route = slot.0.get().map_or("unmatched", MatchedPath::as_str);
     app.metrics
         .observe_request(method, route, response.status().as_u16(), started.elapsed());
     response
@@ -48,7 +48,7 @@ fn method_label(method: &Method) -> &'static str {
 /// Inner layer (on matched routes only): names the route.
 pub async fn name_route(matched: MatchedPath, request: Request, next: Next) -> Response {
     if let Some(slot) = request.extensions().get::<RouteSlot>() {
-        let _ = slot.0.set(matched.as_str().to_string());
+        let _ = slot.0.set(matched);
     }
     next.run(request).await
 }

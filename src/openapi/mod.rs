@@ -115,7 +115,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Operation> {
             access: Access::Keyed,
             parameters: vec![batch_id.clone()],
             request: None,
-            success: (200, "The batch.", "application/json", schema_ref::<crate::http::BatchStatusResponse>(g)),
+            success: (200, "The batch.", "application/json", schema_ref::<crate::webhooks::payload::BatchReport>(g)),
             errors: &[404],
             idempotent: false,
             example_request: None,

@@ -71,11 +71,11 @@ pub fn outcomes(items: &[JobRow], with_meta: bool) -> (Vec<ItemResult>, Vec<Item
     (results, errors)
 }
 
-/// The body of the `batch.completed` webhook.
+/// A batch and its items' outcomes: the body of GET /api/v1/batches/{id}, and of the webhook
+/// after its `event` field.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct BatchCompleted {
-    #[schemars(schema_with = "crate::openapi::schemas::batch_completed_event")]
-    pub event: &'static str,
+#[schemars(rename = "BatchStatusResponse")]
+pub struct BatchReport {
     pub batch_id: String,
     #[schemars(schema_with = "crate::openapi::schemas::batch_status")]
     pub status: String,
@@ -86,16 +86,27 @@ pub struct BatchCompleted {
     pub errors: Vec<ItemError>,
 }
 
+/// The body of the `batch.completed` webhook.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct BatchCompleted {
+    #[schemars(schema_with = "crate::openapi::schemas::batch_completed_event")]
+    pub event: &'static str,
+    #[serde(flatten)]
+    pub batch: BatchReport,
+}
+
 pub fn batch_completed(batch: &BatchRow, items: &[JobRow]) -> BatchCompleted {
     let (results, errors) = outcomes(items, false);
     BatchCompleted {
         event: "batch.completed",
-        batch_id: batch.id.clone(),
-        status: batch.status.clone(),
-        total: batch.total,
-        completed: batch.completed,
-        failed: batch.failed,
-        results,
-        errors,
+        batch: BatchReport {
+            batch_id: batch.id.clone(),
+            status: batch.status.clone(),
+            total: batch.total,
+            completed: batch.completed,
+            failed: batch.failed,
+            results,
+            errors,
+        },
     }
 }
