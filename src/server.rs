@@ -66,6 +66,8 @@ pub fn build_app(
 pub async fn serve(config: ServeConfig, store: Store) -> anyhow::Result<()> {
     let store = Arc::new(store);
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    // Configuration first: a mistake in it must not leave a half-started store behind.
+    let http = config.http().map_err(anyhow::Error::msg)?;
     let plan = Plan::parse(&config.default_plan).with_context(|| {
         format!(
             "ALTFRAME_DEFAULT_PLAN: unknown plan {}",
@@ -84,7 +86,6 @@ pub async fn serve(config: ServeConfig, store: Store) -> anyhow::Result<()> {
         .catch_up()
         .await
         .context("bringing read models up to date")?;
-    let http = config.http().map_err(anyhow::Error::msg)?;
     let tls = match (&config.tls_cert, &config.tls_key) {
         (Some(cert), Some(key)) => Some(
             tls_config(cert, key)
