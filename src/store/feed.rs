@@ -8,13 +8,16 @@ use altframe_projections::{Db, StoredEvent, Tx};
 use cqrs_es::persist::SerializedEvent;
 use serde_json::Value;
 
+// ORDER BY names the table's columns: the output column `transaction_id` is text, and text
+// order puts transaction 10 before transaction 9, which once made a batch end (and its
+// checkpoint land) before events it had already applied.
 const POSTGRES: &str = "
-SELECT position, transaction_id::text AS transaction_id, aggregate_type, aggregate_id, sequence,
-       event_type, event_version, payload
-  FROM events
- WHERE (transaction_id, position) > ($1::text::xid8, $2)
-   AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
- ORDER BY transaction_id, position
+SELECT e.position, e.transaction_id::text AS transaction_id, e.aggregate_type, e.aggregate_id,
+       e.sequence, e.event_type, e.event_version, e.payload
+  FROM events e
+ WHERE (e.transaction_id, e.position) > ($1::text::xid8, $2)
+   AND e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+ ORDER BY e.transaction_id, e.position
  LIMIT $3";
 
 const SQLITE: &str = "
@@ -123,6 +126,30 @@ pub async fn has_events_after(db: &Db, projection: &str) -> Result<bool, sqlx::E
             .bind(projection)
             .fetch_one(pool)
             .await
+        }
+    }
+}
+
+/// Whether a committed event lies beyond `checkpoint` (see [`has_events_after`]).
+pub async fn has_events_after_checkpoint(
+    db: &Db,
+    checkpoint: &Checkpoint,
+) -> Result<bool, sqlx::Error> {
+    match db {
+        Db::Postgres(pool) => {
+            sqlx::query_scalar(
+                "SELECT EXISTS (SELECT 1 FROM events WHERE (transaction_id, position) > ($1::text::xid8, $2))",
+            )
+            .bind(&checkpoint.transaction_id)
+            .bind(checkpoint.position)
+            .fetch_one(pool)
+            .await
+        }
+        Db::Sqlite(pool) => {
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM events WHERE rowid > $1)")
+                .bind(checkpoint.position)
+                .fetch_one(pool)
+                .await
         }
     }
 }

@@ -72,3 +72,38 @@ async fn two_projectors_under_load_apply_each_event_once() {
         .unwrap();
     assert_eq!((jobs, open, used), (240, 0, 240));
 }
+
+/// Transaction ids must be compared as numbers, not as the text they are read as: text puts
+/// "10" before "9", so a batch could end, and its checkpoint land, before events it applied.
+#[tokio::test]
+async fn the_feed_orders_transactions_as_numbers() {
+    let db = crate::support::db::TestDb::new(Backend::Postgres).await;
+    let store = db.open().await;
+    let altframe_projections::Db::Postgres(pool) = &store.db else {
+        unreachable!()
+    };
+    // Transactions 9 and 10 ended long before any running one, so the feed may read both.
+    for (transaction, id) in [(10, "later"), (9, "earlier")] {
+        sqlx::query(
+            "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type,
+                                 event_version, payload, metadata, transaction_id)
+             VALUES ('Elsewhere', $1, 1, 'Something', '1.0', '{}', '{}', $2::text::xid8)",
+        )
+        .bind(id)
+        .bind(transaction.to_string())
+        .execute(pool)
+        .await
+        .unwrap();
+    }
+    let mut tx = store.db.begin().await.unwrap();
+    let start = altframe_projections::checkpoint::Checkpoint::start();
+    let first = altframe::store::feed::after(&mut tx, &start, 1)
+        .await
+        .unwrap();
+    assert_eq!(first[0].aggregate_id, "earlier");
+    let next = altframe::store::feed::after(&mut tx, &first[0].checkpoint(), 10)
+        .await
+        .unwrap();
+    let ids: Vec<&str> = next.iter().map(|e| e.aggregate_id.as_str()).collect();
+    assert_eq!(ids, ["later"]);
+}
