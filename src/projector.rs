@@ -4,7 +4,7 @@
 //! its transaction, and only for this process's own commits. Instead every projection reads
 //! the global order from its checkpoint. Commands wake the projector; a poll covers commits
 //! made by other processes and anything a crash interrupted.
-use altframe_projections::{checkpoint, Db, Projection, ProjectionError};
+use altframe_projections::{checkpoint, Db, Projection, ProjectionError, Round};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{Mutex, Notify};
@@ -12,7 +12,9 @@ use tokio::sync::{Mutex, Notify};
 use crate::store::feed;
 use crate::subscriber::Subscriber;
 
-const BATCH: i64 = 500;
+/// Events read per round. Large enough that a rebuild makes few rounds; the process
+/// manager and workers wait for the round's commit.
+const BATCH: i64 = 2000;
 
 pub struct Projector {
     db: Db,
@@ -48,35 +50,53 @@ impl Projector {
         Ok(applied)
     }
 
-    async fn catch_up_one(&self, projection: Projection) -> Result<usize, ProjectionError> {
-        let mut applied = 0;
-        loop {
-            // A cheap read first: most calls (every history or usage read) find nothing new,
-            // and should not take a write lock to learn it.
-            if !feed::has_events_after(&self.db, projection.name()).await? {
-                return Ok(applied);
-            }
-            let mut tx = self.db.begin().await?;
-            let at = checkpoint::lock(&mut tx, projection.name()).await?;
-            let events = feed::after(&mut tx, &at, BATCH).await?;
-            let Some(last) = events.last() else {
-                tx.commit().await?;
-                return Ok(applied);
-            };
-            let next = checkpoint::Checkpoint {
-                transaction_id: last.transaction_id.clone(),
-                position: last.position,
-            };
-            for event in &events {
-                projection.apply(&mut tx, event).await?;
-            }
-            checkpoint::save(&mut tx, projection.name(), &next).await?;
+    /// One round: in one transaction, locks every projection's checkpoint, reads the events
+    /// after the earliest once, decodes each once, and gives every projection the events
+    /// beyond its own checkpoint. Returns the events read and the applications made.
+    async fn round(&self) -> Result<(usize, usize), ProjectionError> {
+        let names = Projection::NAMES;
+        let mut tx = self.db.begin().await?;
+        let since = checkpoint::lock_all(&mut tx, &names).await?;
+        let from = since
+            .iter()
+            .min_by_key(|c| c.order())
+            .cloned()
+            .unwrap_or_else(checkpoint::Checkpoint::start);
+        let events = feed::after(&mut tx, &from, BATCH).await?;
+        let Some(last) = events.last() else {
             tx.commit().await?;
-            applied += events.len();
-            if (events.len() as i64) < BATCH {
-                return Ok(applied);
+            return Ok((0, 0));
+        };
+        let end = last.checkpoint();
+        let read = events.len();
+        let events = events
+            .into_iter()
+            .map(|event| event.decode().map(|decoded| (event, decoded)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut round = Round::default();
+        round.prefetch(&mut tx, &events).await?;
+        let mut applied = 0;
+        for (event, decoded) in &events {
+            let at = event.checkpoint().order();
+            for (projection, since) in Projection::ALL.iter().zip(&since) {
+                if at > since.order() {
+                    projection
+                        .apply(&mut tx, &mut round, event, decoded)
+                        .await?;
+                    applied += 1;
+                }
             }
         }
+        round.finish(&mut tx).await?;
+        let moved: Vec<&str> = names
+            .iter()
+            .zip(&since)
+            .filter(|(_, since)| end.order() > since.order())
+            .map(|(name, _)| *name)
+            .collect();
+        checkpoint::save_all(&mut tx, &moved, &end).await?;
+        tx.commit().await?;
+        Ok((read, applied))
     }
 }
 
@@ -97,8 +117,14 @@ impl Subscriber for Projector {
     async fn catch_up(&self) -> Result<usize, ProjectionError> {
         let _one_at_a_time = self.running.lock().await;
         let mut applied = 0;
-        for projection in Projection::ALL {
-            applied += self.catch_up_one(projection).await?;
+        // A cheap read first: most calls (every history or usage read) find nothing new,
+        // and should not take a write lock to learn it.
+        while self.has_pending().await? {
+            let (read, applications) = self.round().await?;
+            applied += applications;
+            if (read as i64) < BATCH {
+                break;
+            }
         }
         if applied > 0 {
             self.applied.notify_waiters();
@@ -107,11 +133,7 @@ impl Subscriber for Projector {
     }
 
     async fn has_pending(&self) -> Result<bool, ProjectionError> {
-        for projection in Projection::ALL {
-            if feed::has_events_after(&self.db, projection.name()).await? {
-                return Ok(true);
-            }
-        }
-        Ok(false)
+        let earliest = checkpoint::earliest(&self.db, &Projection::NAMES).await?;
+        Ok(feed::has_events_after_checkpoint(&self.db, &earliest).await?)
     }
 }

@@ -1,4 +1,5 @@
 //! Where each projection stands in the global event order.
+use crate::staged::placeholders;
 use crate::{Arg, Tx};
 
 /// A position in the global order: Postgres orders by (transaction id, position), SQLite by
@@ -16,38 +17,107 @@ impl Checkpoint {
             position: 0,
         }
     }
+
+    /// Where this checkpoint falls in the global order, for comparing two of them.
+    pub fn order(&self) -> (u64, i64) {
+        (self.transaction_id.parse().unwrap_or(0), self.position)
+    }
 }
 
-/// Reads the projection's checkpoint and holds its row locked until the transaction ends, so
-/// that two processes never apply the same events. The no-op UPDATE takes the row lock on
-/// Postgres and the write lock on SQLite before anything is read.
-pub async fn lock(tx: &mut Tx, name: &str) -> Result<Checkpoint, sqlx::Error> {
+/// Reads the checkpoints of `names`, in their order, and holds their rows locked until the
+/// transaction ends, so that two processes never apply the same events. The no-op UPDATE
+/// takes the row locks on Postgres and the write lock on SQLite before anything is read. A
+/// projection that never ran starts at the beginning.
+pub async fn lock_all(tx: &mut Tx, names: &[&str]) -> Result<Vec<Checkpoint>, sqlx::Error> {
+    let args = || names.iter().map(|&n| Arg::from(n)).collect::<Vec<_>>();
+    let rows = names
+        .iter()
+        .enumerate()
+        .map(|(i, _)| format!("(${}, '0', 0)", i + 1))
+        .collect::<Vec<_>>()
+        .join(", ");
     tx.execute(
-        "INSERT INTO projection_checkpoints (name, transaction_id, position) VALUES ($1, '0', 0)
-         ON CONFLICT (name) DO NOTHING",
-        vec![name.into()],
+        &format!(
+            "INSERT INTO projection_checkpoints (name, transaction_id, position) VALUES {rows}
+             ON CONFLICT (name) DO NOTHING"
+        ),
+        args(),
     )
     .await?;
+    let list = placeholders(1, names.len());
     tx.execute(
-        "UPDATE projection_checkpoints SET position = position WHERE name = $1",
-        vec![name.into()],
+        &format!("UPDATE projection_checkpoints SET position = position WHERE name IN ({list})"),
+        args(),
     )
     .await?;
-    let sql = "SELECT transaction_id, position FROM projection_checkpoints WHERE name = $1";
-    crate::on_tx!(tx, conn => sqlx::query_as::<_, Checkpoint>(sql).bind(name).fetch_one(conn).await)
+    let sql = format!(
+        "SELECT name, transaction_id, position FROM projection_checkpoints WHERE name IN ({list})"
+    );
+    let found: Vec<(String, String, i64)> = crate::on_tx!(tx, conn => {
+        let mut q = sqlx::query_as(&sql);
+        for name in names {
+            q = q.bind(*name);
+        }
+        q.fetch_all(conn).await?
+    });
+    Ok(names
+        .iter()
+        .map(|name| {
+            found.iter().find(|(n, _, _)| n == name).map_or_else(
+                Checkpoint::start,
+                |(_, transaction_id, position)| Checkpoint {
+                    transaction_id: transaction_id.clone(),
+                    position: *position,
+                },
+            )
+        })
+        .collect())
 }
 
-pub async fn save(tx: &mut Tx, name: &str, at: &Checkpoint) -> Result<(), sqlx::Error> {
+/// Moves the checkpoints of `names` to `at`, in the transaction that locked them.
+pub async fn save_all(tx: &mut Tx, names: &[&str], at: &Checkpoint) -> Result<(), sqlx::Error> {
+    if names.is_empty() {
+        return Ok(());
+    }
+    let mut args = vec![Arg::Text(at.transaction_id.clone()), Arg::Int(at.position)];
+    args.extend(names.iter().map(|&n| Arg::from(n)));
     tx.execute(
-        "UPDATE projection_checkpoints SET transaction_id = $1, position = $2 WHERE name = $3",
-        vec![
-            Arg::Text(at.transaction_id.clone()),
-            Arg::Int(at.position),
-            name.into(),
-        ],
+        &format!(
+            "UPDATE projection_checkpoints SET transaction_id = $1, position = $2
+              WHERE name IN ({})",
+            placeholders(3, names.len())
+        ),
+        args,
     )
     .await?;
     Ok(())
+}
+
+/// The earliest of the checkpoints of `names`, read without a lock: where the first of them
+/// will read next. A projection that never ran starts at the beginning.
+pub async fn earliest(db: &crate::Db, names: &[&str]) -> Result<Checkpoint, sqlx::Error> {
+    let sql = format!(
+        "SELECT name, transaction_id, position FROM projection_checkpoints WHERE name IN ({})",
+        placeholders(1, names.len())
+    );
+    let found: Vec<(String, String, i64)> = crate::on_db!(db, pool => {
+        let mut q = sqlx::query_as(&sql);
+        for name in names {
+            q = q.bind(*name);
+        }
+        q.fetch_all(pool).await?
+    });
+    if found.len() < names.len() {
+        return Ok(Checkpoint::start());
+    }
+    Ok(found
+        .into_iter()
+        .map(|(_, transaction_id, position)| Checkpoint {
+            transaction_id,
+            position,
+        })
+        .min_by_key(Checkpoint::order)
+        .unwrap_or_else(Checkpoint::start))
 }
 
 /// Reads a checkpoint without locking it, for subscribers whose effects are idempotent.

@@ -34,6 +34,14 @@ pub enum DecodedEvent {
 }
 
 impl StoredEvent {
+    /// The checkpoint of a projection that has applied this event and all before it.
+    pub fn checkpoint(&self) -> crate::checkpoint::Checkpoint {
+        crate::checkpoint::Checkpoint {
+            transaction_id: self.transaction_id.clone(),
+            position: self.position,
+        }
+    }
+
     pub fn decode(&self) -> Result<DecodedEvent, ProjectionError> {
         let err = |source| ProjectionError::Decode {
             position: self.position,

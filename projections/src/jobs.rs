@@ -3,7 +3,8 @@ use altframe_domain::batch::BatchEvent;
 use altframe_domain::job::{JobEvent, Source};
 use serde::Serialize;
 
-use crate::{on_db, timestamp, Arg, Db, Tx};
+use crate::staged::StagedRow;
+use crate::{on_db, timestamp, Arg, Db, Round, Tx};
 
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
 pub struct JobRow {
@@ -37,7 +38,65 @@ pub fn source_name(s: Source) -> &'static str {
     }
 }
 
-pub(crate) async fn apply_job(tx: &mut Tx, id: &str, event: &JobEvent) -> Result<(), sqlx::Error> {
+impl StagedRow for JobRow {
+    const TABLE: &'static str = "jobs";
+    const COLUMNS: &'static [&'static str] = &[
+        "id",
+        "account_id",
+        "status",
+        "image_url",
+        "results",
+        "mode",
+        "language",
+        "model",
+        "tokens_input",
+        "tokens_output",
+        "processing_ms",
+        "cost_micros",
+        "credits",
+        "source",
+        "batch_id",
+        "batch_index",
+        "error",
+        "created_at",
+        "completed_at",
+    ];
+
+    fn key(&self) -> &str {
+        &self.id
+    }
+
+    fn values(&self) -> Vec<Arg> {
+        vec![
+            self.id.clone().into(),
+            self.account_id.clone().into(),
+            self.status.clone().into(),
+            self.image_url.clone().into(),
+            self.results.clone().into(),
+            self.mode.clone().into(),
+            self.language.clone().into(),
+            self.model.clone().into(),
+            Arg::OptInt(self.tokens_input),
+            Arg::OptInt(self.tokens_output),
+            Arg::OptInt(self.processing_ms),
+            Arg::OptInt(self.cost_micros),
+            self.credits.into(),
+            self.source.clone().into(),
+            self.batch_id.clone().into(),
+            Arg::OptInt(self.batch_index),
+            self.error.clone().into(),
+            self.created_at.clone().into(),
+            self.completed_at.clone().into(),
+        ]
+    }
+}
+
+pub(crate) async fn apply_job(
+    tx: &mut Tx,
+    round: &mut Round,
+    id: &str,
+    event: &JobEvent,
+) -> Result<(), sqlx::Error> {
     match event {
         JobEvent::JobRequested {
             account_id,
@@ -49,64 +108,72 @@ pub(crate) async fn apply_job(tx: &mut Tx, id: &str, event: &JobEvent) -> Result
             at,
             ..
         } => {
+            let language = options.language.as_str().to_string();
             // A bulk item already has its row (pending since submission): it starts now.
-            let updated = tx
-                .execute(
-                    "UPDATE jobs SET status = 'processing', credits = $1, language = $2 WHERE id = $3",
-                    vec![Arg::Int(i64::from(*credits)), options.language.as_str().into(), id.into()],
-                )
+            let started = round
+                .jobs
+                .update(tx, id, |row| {
+                    row.status = "processing".into();
+                    row.credits = i64::from(*credits);
+                    row.language = language.clone();
+                })
                 .await?;
-            if updated == 0 {
-                tx.execute(
-                    "INSERT INTO jobs (id, account_id, status, image_url, mode, language, credits,
-                                       source, batch_id, created_at)
-                     VALUES ($1, $2, 'processing', $3, $4, $5, $6, $7, $8, $9)",
-                    vec![
-                        id.into(),
-                        account_id.clone().into(),
-                        image.url.clone().into(),
-                        options.mode.as_str().into(),
-                        options.language.as_str().into(),
-                        Arg::Int(i64::from(*credits)),
-                        source_name(*source).into(),
-                        batch_id.clone().into(),
-                        timestamp(*at).into(),
-                    ],
-                )
-                .await?;
+            if !started {
+                round.jobs.put(JobRow {
+                    id: id.to_string(),
+                    account_id: account_id.clone(),
+                    status: "processing".into(),
+                    image_url: image.url.clone(),
+                    results: None,
+                    mode: options.mode.as_str().to_string(),
+                    language,
+                    model: None,
+                    tokens_input: None,
+                    tokens_output: None,
+                    processing_ms: None,
+                    cost_micros: None,
+                    credits: i64::from(*credits),
+                    source: source_name(*source).to_string(),
+                    batch_id: batch_id.clone(),
+                    batch_index: None,
+                    error: None,
+                    created_at: timestamp(*at),
+                    completed_at: None,
+                });
             }
         }
         JobEvent::JobCompleted { generation, at, .. } => {
             let results = serde_json::to_string(&generation.results).unwrap_or_default();
-            tx.execute(
-                "UPDATE jobs SET status = 'completed', results = $1, model = $2, tokens_input = $3,
-                        tokens_output = $4, processing_ms = $5, cost_micros = $6, completed_at = $7
-                  WHERE id = $8",
-                vec![
-                    results.into(),
-                    generation.model.clone().into(),
-                    Arg::Int(i64::from(generation.tokens.input)),
-                    Arg::Int(i64::from(generation.tokens.output)),
-                    Arg::Int(i64::try_from(generation.processing_ms).unwrap_or(i64::MAX)),
-                    Arg::Int(generation.cost.0),
-                    timestamp(*at).into(),
-                    id.into(),
-                ],
-            )
-            .await?;
+            round
+                .jobs
+                .update(tx, id, |row| {
+                    row.status = "completed".into();
+                    row.results = Some(results);
+                    row.model = Some(generation.model.clone());
+                    row.tokens_input = Some(i64::from(generation.tokens.input));
+                    row.tokens_output = Some(i64::from(generation.tokens.output));
+                    row.processing_ms =
+                        Some(i64::try_from(generation.processing_ms).unwrap_or(i64::MAX));
+                    row.cost_micros = Some(generation.cost.0);
+                    row.completed_at = Some(timestamp(*at));
+                })
+                .await?;
         }
         JobEvent::JobFailed { error, at, .. } => {
-            tx.execute(
-                "UPDATE jobs SET status = 'failed', error = $1, completed_at = $2 WHERE id = $3",
-                vec![error.clone().into(), timestamp(*at).into(), id.into()],
-            )
-            .await?;
+            round
+                .jobs
+                .update(tx, id, |row| {
+                    row.status = "failed".into();
+                    row.error = Some(error.clone());
+                    row.completed_at = Some(timestamp(*at));
+                })
+                .await?;
         }
     }
     Ok(())
 }
 
-pub(crate) async fn apply_batch(tx: &mut Tx, event: &BatchEvent) -> Result<(), sqlx::Error> {
+pub(crate) fn apply_batch(round: &mut Round, event: &BatchEvent) {
     if let BatchEvent::BatchSubmitted {
         batch_id,
         account_id,
@@ -117,26 +184,29 @@ pub(crate) async fn apply_batch(tx: &mut Tx, event: &BatchEvent) -> Result<(), s
     } = event
     {
         for (index, item) in items.iter().enumerate() {
-            tx.execute(
-                "INSERT INTO jobs (id, account_id, status, image_url, mode, language, credits, source,
-                                   batch_id, batch_index, created_at)
-                 VALUES ($1, $2, 'pending', $3, $4, $5, $6, 'bulk', $7, $8, $9)",
-                vec![
-                    item.job_id.clone().into(),
-                    account_id.clone().into(),
-                    item.image_url.clone().into(),
-                    options.mode.as_str().into(),
-                    options.language.as_str().into(),
-                    Arg::Int(i64::from(item.credits)),
-                    batch_id.clone().into(),
-                    Arg::Int(index as i64),
-                    timestamp(*at).into(),
-                ],
-            )
-            .await?;
+            round.jobs.put(JobRow {
+                id: item.job_id.clone(),
+                account_id: account_id.clone(),
+                status: "pending".into(),
+                image_url: item.image_url.clone(),
+                results: None,
+                mode: options.mode.as_str().to_string(),
+                language: options.language.as_str().to_string(),
+                model: None,
+                tokens_input: None,
+                tokens_output: None,
+                processing_ms: None,
+                cost_micros: None,
+                credits: i64::from(item.credits),
+                source: "bulk".into(),
+                batch_id: Some(batch_id.clone()),
+                batch_index: Some(index as i64),
+                error: None,
+                created_at: timestamp(*at),
+                completed_at: None,
+            });
         }
     }
-    Ok(())
 }
 
 const COLUMNS: &str = "id, account_id, status, image_url, results, mode, language, model, tokens_input, \

@@ -11,12 +11,13 @@ pub mod db;
 mod event;
 pub mod jobs;
 mod projection;
+pub mod staged;
 pub mod usage;
 pub mod work;
 
 pub use db::{Arg, Db, Tx};
 pub use event::{timestamp, DecodedEvent, StoredEvent};
-pub use projection::Projection;
+pub use projection::{Projection, Round};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProjectionError {

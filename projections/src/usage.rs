@@ -2,7 +2,8 @@
 use altframe_domain::account::AccountEvent;
 use serde::Serialize;
 
-use crate::{on_db, timestamp, Arg, Db, Tx};
+use crate::staged::StagedRow;
+use crate::{on_db, timestamp, Arg, Db, Round, Tx};
 
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
 pub struct UsageRow {
@@ -20,115 +21,148 @@ pub struct UsageRow {
     pub period_end: String,
 }
 
-pub(crate) async fn apply(tx: &mut Tx, id: &str, event: &AccountEvent) -> Result<(), sqlx::Error> {
-    add_to_totals(tx, event).await?;
-    let remaining = |r: u32| Arg::Int(i64::from(r));
-    match event {
-        AccountEvent::AccountOpened {
-            plan,
-            overage_enabled,
-            period,
-            allocation,
-            ..
-        } => {
-            tx.execute(
-                "INSERT INTO usage (account_id, plan, monthly_allocation, remaining, rollover,
-                                    used_this_period, overage_credits, overage_cost_micros,
-                                    overage_enabled, overage_rate_micros, period_start, period_end)
-                 VALUES ($1, $2, $3, $3, 0, 0, 0, 0, $4, $5, $6, $7)",
-                vec![
-                    id.into(),
-                    plan.as_str().into(),
-                    Arg::Int(i64::from(*allocation)),
-                    (*overage_enabled).into(),
-                    Arg::Int(plan.overage_rate().map_or(0, |r| r.0)),
-                    timestamp(period.start).into(),
-                    timestamp(period.end).into(),
-                ],
-            )
-            .await?;
-        }
-        AccountEvent::BillingPeriodStarted {
-            period,
-            allocation,
-            rollover,
-            remaining: r,
-            ..
-        } => {
-            tx.execute(
-                "UPDATE usage SET monthly_allocation = $1, rollover = $2, remaining = $3,
-                        used_this_period = 0, overage_credits = 0, overage_cost_micros = 0,
-                        period_start = $4, period_end = $5
-                  WHERE account_id = $6",
-                vec![
-                    Arg::Int(i64::from(*allocation)),
-                    Arg::Int(i64::from(*rollover)),
-                    remaining(*r),
-                    timestamp(period.start).into(),
-                    timestamp(period.end).into(),
-                    id.into(),
-                ],
-            )
-            .await?;
-        }
-        AccountEvent::CreditsReserved { remaining: r, .. }
-        | AccountEvent::ReservationIncreased { remaining: r, .. }
-        | AccountEvent::CreditsReleased { remaining: r, .. } => {
-            tx.execute(
-                "UPDATE usage SET remaining = $1 WHERE account_id = $2",
-                vec![remaining(*r), id.into()],
-            )
-            .await?;
-        }
-        AccountEvent::CreditsCaptured {
-            credits,
-            overage,
-            overage_cost,
-            remaining: r,
-            ..
-        } => {
-            tx.execute(
-                "UPDATE usage SET remaining = $1, used_this_period = used_this_period + $2,
-                        overage_credits = overage_credits + $3,
-                        overage_cost_micros = overage_cost_micros + $4
-                  WHERE account_id = $5",
-                vec![
-                    remaining(*r),
-                    Arg::Int(i64::from(*credits)),
-                    Arg::Int(i64::from(*overage)),
-                    Arg::Int(overage_cost.0),
-                    id.into(),
-                ],
-            )
-            .await?;
-        }
-        AccountEvent::OverageChanged { enabled, .. } => {
-            tx.execute(
-                "UPDATE usage SET overage_enabled = $1 WHERE account_id = $2",
-                vec![(*enabled).into(), id.into()],
-            )
-            .await?;
-        }
-        AccountEvent::WebhookSecretRotated { .. } => {}
+impl StagedRow for UsageRow {
+    const TABLE: &'static str = "usage";
+    const COLUMNS: &'static [&'static str] = &[
+        "account_id",
+        "plan",
+        "monthly_allocation",
+        "remaining",
+        "rollover",
+        "used_this_period",
+        "overage_credits",
+        "overage_cost_micros",
+        "overage_enabled",
+        "overage_rate_micros",
+        "period_start",
+        "period_end",
+    ];
+
+    fn key(&self) -> &str {
+        &self.account_id
     }
+
+    fn values(&self) -> Vec<Arg> {
+        vec![
+            self.account_id.clone().into(),
+            self.plan.clone().into(),
+            self.monthly_allocation.into(),
+            self.remaining.into(),
+            self.rollover.into(),
+            self.used_this_period.into(),
+            self.overage_credits.into(),
+            self.overage_cost_micros.into(),
+            self.overage_enabled.into(),
+            self.overage_rate_micros.into(),
+            self.period_start.clone().into(),
+            self.period_end.clone().into(),
+        ]
+    }
+}
+
+pub(crate) async fn apply(
+    tx: &mut Tx,
+    round: &mut Round,
+    id: &str,
+    event: &AccountEvent,
+) -> Result<(), sqlx::Error> {
+    add_to_totals(round, event);
+    if let AccountEvent::AccountOpened {
+        plan,
+        overage_enabled,
+        period,
+        allocation,
+        ..
+    } = event
+    {
+        round.usage.put(UsageRow {
+            account_id: id.to_string(),
+            plan: plan.as_str().to_string(),
+            monthly_allocation: i64::from(*allocation),
+            remaining: i64::from(*allocation),
+            rollover: 0,
+            used_this_period: 0,
+            overage_credits: 0,
+            overage_cost_micros: 0,
+            overage_enabled: *overage_enabled,
+            overage_rate_micros: plan.overage_rate().map_or(0, |r| r.0),
+            period_start: timestamp(period.start),
+            period_end: timestamp(period.end),
+        });
+        return Ok(());
+    }
+    round.usage.update(tx, id, |row| row.apply(event)).await?;
     Ok(())
 }
 
-/// Keeps the system-wide `credit_totals`.
-async fn add_to_totals(tx: &mut Tx, event: &AccountEvent) -> Result<(), sqlx::Error> {
+impl UsageRow {
+    /// What an event after the account's opening does to its row.
+    fn apply(&mut self, event: &AccountEvent) {
+        match event {
+            AccountEvent::AccountOpened { .. } | AccountEvent::WebhookSecretRotated { .. } => {}
+            AccountEvent::BillingPeriodStarted {
+                period,
+                allocation,
+                rollover,
+                remaining,
+                ..
+            } => {
+                self.monthly_allocation = i64::from(*allocation);
+                self.rollover = i64::from(*rollover);
+                self.remaining = i64::from(*remaining);
+                self.used_this_period = 0;
+                self.overage_credits = 0;
+                self.overage_cost_micros = 0;
+                self.period_start = timestamp(period.start);
+                self.period_end = timestamp(period.end);
+            }
+            AccountEvent::CreditsReserved { remaining, .. }
+            | AccountEvent::ReservationIncreased { remaining, .. }
+            | AccountEvent::CreditsReleased { remaining, .. } => {
+                self.remaining = i64::from(*remaining);
+            }
+            AccountEvent::CreditsCaptured {
+                credits,
+                overage,
+                overage_cost,
+                remaining,
+                ..
+            } => {
+                self.remaining = i64::from(*remaining);
+                self.used_this_period += i64::from(*credits);
+                self.overage_credits += i64::from(*overage);
+                self.overage_cost_micros += overage_cost.0;
+            }
+            AccountEvent::OverageChanged { enabled, .. } => self.overage_enabled = *enabled,
+        }
+    }
+}
+
+/// Adds the event's credits to the round's share of the system-wide `credit_totals`.
+fn add_to_totals(round: &mut Round, event: &AccountEvent) {
     let (movement, credits) = match event {
         AccountEvent::CreditsReserved { credits, .. }
         | AccountEvent::ReservationIncreased { credits, .. } => ("reserved", credits),
         AccountEvent::CreditsCaptured { credits, .. } => ("captured", credits),
         AccountEvent::CreditsReleased { credits, .. } => ("released", credits),
-        _ => return Ok(()),
+        _ => return,
     };
-    tx.execute(
-        "INSERT INTO credit_totals (movement, credits) VALUES ($1, $2)
-         ON CONFLICT (movement) DO UPDATE SET credits = credit_totals.credits + excluded.credits",
-        vec![movement.into(), Arg::Int(i64::from(*credits))],
-    )
-    .await?;
+    *round.credit_totals.entry(movement).or_default() += i64::from(*credits);
+}
+
+/// Writes the round's additions to `credit_totals`.
+pub(crate) async fn add_totals(
+    tx: &mut Tx,
+    totals: &std::collections::BTreeMap<&'static str, i64>,
+) -> Result<(), sqlx::Error> {
+    for (movement, credits) in totals {
+        tx.execute(
+            "INSERT INTO credit_totals (movement, credits) VALUES ($1, $2)
+             ON CONFLICT (movement) DO UPDATE SET credits = credit_totals.credits + excluded.credits",
+            vec![(*movement).into(), Arg::Int(*credits)],
+        )
+        .await?;
+    }
     Ok(())
 }
 

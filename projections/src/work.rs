@@ -8,7 +8,8 @@ use altframe_domain::job::JobEvent;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::{on_db, timestamp, Arg, Db, Tx};
+use crate::staged::StagedRow;
+use crate::{on_db, timestamp, Arg, Db, Round, Tx};
 
 /// What a worker needs to run one bulk item, stored with its queue row.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -123,8 +124,44 @@ pub(crate) async fn apply_job(tx: &mut Tx, id: &str, event: &JobEvent) -> Result
     Ok(())
 }
 
+/// A reservation not yet captured or released, as the table holds it.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub(crate) struct ReservationRow {
+    reservation_id: String,
+    account_id: String,
+    purpose: String,
+    credits: i64,
+    reserved_at: String,
+}
+
+impl StagedRow for ReservationRow {
+    const TABLE: &'static str = "open_reservations";
+    const COLUMNS: &'static [&'static str] = &[
+        "reservation_id",
+        "account_id",
+        "purpose",
+        "credits",
+        "reserved_at",
+    ];
+
+    fn key(&self) -> &str {
+        &self.reservation_id
+    }
+
+    fn values(&self) -> Vec<Arg> {
+        vec![
+            self.reservation_id.clone().into(),
+            self.account_id.clone().into(),
+            self.purpose.clone().into(),
+            self.credits.into(),
+            self.reserved_at.clone().into(),
+        ]
+    }
+}
+
 pub(crate) async fn apply_account(
     tx: &mut Tx,
+    round: &mut Round,
     account_id: &str,
     event: &AccountEvent,
 ) -> Result<(), sqlx::Error> {
@@ -135,38 +172,26 @@ pub(crate) async fn apply_account(
             credits,
             at,
             ..
-        } => {
-            tx.execute(
-                "INSERT INTO open_reservations (reservation_id, account_id, purpose, credits, reserved_at)
-                 VALUES ($1, $2, $3, $4, $5)",
-                vec![
-                    reservation_id.clone().into(),
-                    account_id.into(),
-                    purpose.clone().into(),
-                    Arg::Int(i64::from(*credits)),
-                    timestamp(*at).into(),
-                ],
-            )
-            .await?;
-        }
+        } => round.reservations.put(ReservationRow {
+            reservation_id: reservation_id.clone(),
+            account_id: account_id.to_string(),
+            purpose: purpose.clone(),
+            credits: i64::from(*credits),
+            reserved_at: timestamp(*at),
+        }),
         AccountEvent::ReservationIncreased {
             reservation_id,
             credits,
             ..
         } => {
-            tx.execute(
-                "UPDATE open_reservations SET credits = credits + $1 WHERE reservation_id = $2",
-                vec![Arg::Int(i64::from(*credits)), reservation_id.clone().into()],
-            )
-            .await?;
+            round
+                .reservations
+                .update(tx, reservation_id, |r| r.credits += i64::from(*credits))
+                .await?;
         }
         AccountEvent::CreditsCaptured { reservation_id, .. }
         | AccountEvent::CreditsReleased { reservation_id, .. } => {
-            tx.execute(
-                "DELETE FROM open_reservations WHERE reservation_id = $1",
-                vec![reservation_id.clone().into()],
-            )
-            .await?;
+            round.reservations.delete(reservation_id)
         }
         _ => {}
     }

@@ -1,0 +1,174 @@
+//! Rows of a read model that a round of events changes in memory and writes once at its end.
+//!
+//! A round applies up to thousands of events in one transaction. Writing each event's change
+//! as its own statement made a rebuild cost a database round trip per event and a request
+//! cost several; here a round loads the rows it will touch in one statement, each event
+//! changes them in memory (the projection's logic is a plain function on the row), and the
+//! changed rows go back in a few multi-row statements. Every write to a staged table must go
+//! through its `Staged`, or the final write would overwrite it.
+use std::collections::HashMap;
+
+use sqlx::postgres::PgRow;
+use sqlx::sqlite::SqliteRow;
+
+use crate::{Arg, Tx};
+
+/// A read-model row keyed by one text column.
+pub trait StagedRow: Clone + Send + Unpin
+where
+    Self: for<'r> sqlx::FromRow<'r, PgRow> + for<'r> sqlx::FromRow<'r, SqliteRow>,
+{
+    const TABLE: &'static str;
+    /// Every column, the key first.
+    const COLUMNS: &'static [&'static str];
+    fn key(&self) -> &str;
+    /// The values of `COLUMNS`, in their order.
+    fn values(&self) -> Vec<Arg>;
+}
+
+enum Slot<R> {
+    /// As the table holds it (or absent from it).
+    Unchanged(Option<R>),
+    Changed(R),
+    Deleted,
+}
+
+pub struct Staged<R> {
+    slots: HashMap<String, Slot<R>>,
+}
+
+impl<R> Default for Staged<R> {
+    fn default() -> Self {
+        Staged {
+            slots: HashMap::new(),
+        }
+    }
+}
+
+/// Rows per statement stay under both backends' limit on bound values (SQLite: 32 766).
+const MAX_VALUES: usize = 30_000;
+
+impl<R: StagedRow> Staged<R> {
+    /// Loads the rows of `keys` not loaded yet, in as few statements as the limits allow.
+    pub async fn prefetch(&mut self, tx: &mut Tx, keys: &[&str]) -> Result<(), sqlx::Error> {
+        let mut missing: Vec<&str> = keys
+            .iter()
+            .copied()
+            .filter(|k| !self.slots.contains_key(*k))
+            .collect();
+        missing.sort_unstable();
+        missing.dedup();
+        for chunk in missing.chunks(MAX_VALUES) {
+            let sql = format!(
+                "SELECT {} FROM {} WHERE {} IN ({})",
+                R::COLUMNS.join(", "),
+                R::TABLE,
+                R::COLUMNS[0],
+                placeholders(1, chunk.len())
+            );
+            let found: Vec<R> = crate::on_tx!(tx, conn => {
+                let mut query = sqlx::query_as::<_, R>(&sql);
+                for key in chunk {
+                    query = query.bind(*key);
+                }
+                query.fetch_all(conn).await?
+            });
+            for key in chunk {
+                self.slots.insert(key.to_string(), Slot::Unchanged(None));
+            }
+            for row in found {
+                self.slots
+                    .insert(row.key().to_string(), Slot::Unchanged(Some(row)));
+            }
+        }
+        Ok(())
+    }
+
+    /// The row as this round last left it; `None` if it does not exist.
+    pub async fn get(&mut self, tx: &mut Tx, key: &str) -> Result<Option<&R>, sqlx::Error> {
+        if !self.slots.contains_key(key) {
+            self.prefetch(tx, &[key]).await?;
+        }
+        Ok(match self.slots.get(key) {
+            Some(Slot::Unchanged(Some(row)) | Slot::Changed(row)) => Some(row),
+            _ => None,
+        })
+    }
+
+    /// Changes the row in memory, if it exists. Returns whether it did.
+    pub async fn update(
+        &mut self,
+        tx: &mut Tx,
+        key: &str,
+        change: impl FnOnce(&mut R),
+    ) -> Result<bool, sqlx::Error> {
+        let Some(row) = self.get(tx, key).await? else {
+            return Ok(false);
+        };
+        let mut row = row.clone();
+        change(&mut row);
+        self.put(row);
+        Ok(true)
+    }
+
+    /// Inserts or replaces the row.
+    pub fn put(&mut self, row: R) {
+        self.slots.insert(row.key().to_string(), Slot::Changed(row));
+    }
+
+    pub fn delete(&mut self, key: &str) {
+        self.slots.insert(key.to_string(), Slot::Deleted);
+    }
+
+    /// Writes what changed: deletions, then the changed rows as multi-row upserts.
+    pub async fn flush(self, tx: &mut Tx) -> Result<(), sqlx::Error> {
+        let mut deleted = Vec::new();
+        let mut changed = Vec::new();
+        for (key, slot) in self.slots {
+            match slot {
+                Slot::Deleted => deleted.push(key),
+                Slot::Changed(row) => changed.push(row),
+                Slot::Unchanged(_) => {}
+            }
+        }
+        for chunk in deleted.chunks(MAX_VALUES) {
+            let sql = format!(
+                "DELETE FROM {} WHERE {} IN ({})",
+                R::TABLE,
+                R::COLUMNS[0],
+                placeholders(1, chunk.len())
+            );
+            tx.execute(&sql, chunk.iter().map(|k| Arg::from(k.as_str())).collect())
+                .await?;
+        }
+        let width = R::COLUMNS.len();
+        let updates = R::COLUMNS[1..]
+            .iter()
+            .map(|c| format!("{c} = excluded.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        for chunk in changed.chunks(MAX_VALUES / width) {
+            let rows = (0..chunk.len())
+                .map(|i| format!("({})", placeholders(i * width + 1, width)))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!(
+                "INSERT INTO {} ({}) VALUES {rows} ON CONFLICT ({}) DO UPDATE SET {updates}",
+                R::TABLE,
+                R::COLUMNS.join(", "),
+                R::COLUMNS[0],
+            );
+            tx.execute(&sql, chunk.iter().flat_map(R::values).collect())
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+/// `$from, $from+1, …` for `n` values.
+pub(crate) fn placeholders(from: usize, n: usize) -> String {
+    (from..from + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
