@@ -1,11 +1,17 @@
 //! Runs a command against one aggregate: load, decide, commit, and on a write conflict (another
 //! request committed to the same aggregate first) load again and decide again. A conflict
 //! never reaches the client. That is safe because `handle()` has no outside effect.
+//!
+//! The state a command leaves is kept for the next command on the same aggregate, which then
+//! skips the load: a request makes several commands on its account and job. Keeping it is
+//! safe for the same reason retrying is: a commit made on a state that another process has
+//! since changed is refused by the store (the sequence is taken), and the command is retried
+//! on a fresh load.
 use std::collections::HashMap;
 use std::time::Duration;
 
 use cqrs_es::event_sink::EventSink;
-use cqrs_es::persist::PersistedEventStore;
+use cqrs_es::persist::{EventStoreAggregateContext, PersistedEventStore};
 use cqrs_es::{Aggregate, AggregateError, EventStore};
 use postgres_es::PostgresEventRepository;
 use rand::Rng;
@@ -20,8 +26,12 @@ pub struct AggregateStore<A: Aggregate> {
     /// loading the same state, conflicting at commit and retrying: a hot account's requests
     /// queue rather than spin. Striped (the aggregate id picks one of a fixed set of locks),
     /// so memory stays bounded; two aggregates on one stripe only wait for each other.
-    /// Other processes are still met by the conflict check and retry below.
-    stripes: Vec<tokio::sync::Mutex<()>>,
+    /// Other processes are still met by the conflict check and retry below. Each stripe
+    /// keeps the state its last command left, for the next command on that aggregate.
+    stripes: Vec<tokio::sync::Mutex<Option<EventStoreAggregateContext<A>>>>,
+    /// Whether every commit also writes the aggregate's state row (cqrs-es's "aggregate
+    /// store"), which numbers the row's versions.
+    writes_state: bool,
 }
 
 enum Backend<A: Aggregate> {
@@ -32,22 +42,35 @@ enum Backend<A: Aggregate> {
 const STRIPES: usize = 256;
 
 impl<A: Aggregate> AggregateStore<A> {
-    pub fn postgres(store: PersistedEventStore<PostgresEventRepository, A>) -> Self {
-        Self::with_backend(Backend::Postgres(store))
+    /// `writes_state`: the store was made with `new_aggregate_store`.
+    pub fn postgres(
+        store: PersistedEventStore<PostgresEventRepository, A>,
+        writes_state: bool,
+    ) -> Self {
+        Self::with_backend(Backend::Postgres(store), writes_state)
     }
 
-    pub fn sqlite(store: PersistedEventStore<SqliteEventRepository, A>) -> Self {
-        Self::with_backend(Backend::Sqlite(store))
+    pub fn sqlite(
+        store: PersistedEventStore<SqliteEventRepository, A>,
+        writes_state: bool,
+    ) -> Self {
+        Self::with_backend(Backend::Sqlite(store), writes_state)
     }
 
-    fn with_backend(backend: Backend<A>) -> Self {
+    fn with_backend(backend: Backend<A>, writes_state: bool) -> Self {
         AggregateStore {
             backend,
-            stripes: (0..STRIPES).map(|_| tokio::sync::Mutex::new(())).collect(),
+            stripes: (0..STRIPES)
+                .map(|_| tokio::sync::Mutex::new(None))
+                .collect(),
+            writes_state,
         }
     }
 
-    fn stripe(&self, aggregate_id: &str) -> &tokio::sync::Mutex<()> {
+    fn stripe(
+        &self,
+        aggregate_id: &str,
+    ) -> &tokio::sync::Mutex<Option<EventStoreAggregateContext<A>>> {
         use std::hash::{Hash, Hasher};
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
         aggregate_id.hash(&mut hasher);
@@ -79,68 +102,125 @@ where
         aggregate_id: &str,
         command: A::Command,
     ) -> Result<Vec<A::Event>, CommandError<A::Error>> {
-        let _turn = self.stripe(aggregate_id).lock().await;
+        let mut kept = self.stripe(aggregate_id).lock().await;
         for attempt in 0..MAX_ATTEMPTS {
-            match self.try_execute(aggregate_id, command.clone()).await {
-                Ok(events) => return Ok(events),
-                Err(AggregateError::UserError(e)) => return Err(CommandError::Rejected(e)),
-                Err(e) if is_retryable(&e) => {
+            let (context, fresh) = match kept.take() {
+                Some(context) if context.aggregate_id == aggregate_id => (context, false),
+                _ => {
+                    let loaded = self
+                        .load_context(aggregate_id)
+                        .await
+                        .map_err(|e| CommandError::Store(Box::new(e)))?;
+                    (loaded, true)
+                }
+            };
+            match self.try_execute(context, command.clone()).await {
+                // A decision to commit nothing is never checked by the store, so it stands
+                // only if made on state just read: a kept state may be behind another
+                // process's commits.
+                Ok((events, _)) if events.is_empty() && !fresh => continue,
+                Err((AggregateError::UserError(_), _)) if !fresh => continue,
+                Ok((events, after)) => {
+                    *kept = Some(after);
+                    return Ok(events);
+                }
+                Err((AggregateError::UserError(e), before)) => {
+                    *kept = Some(before);
+                    return Err(CommandError::Rejected(e));
+                }
+                Err((e, _)) if is_retryable(&e) => {
                     tracing::debug!(attempt, "write conflict, retrying");
                     tokio::time::sleep(backoff(attempt)).await;
                 }
-                Err(e) => return Err(CommandError::Store(Box::new(e))),
+                Err((e, _)) => return Err(CommandError::Store(Box::new(e))),
             }
         }
         Err(CommandError::Contention)
     }
 
-    /// The aggregate's current state.
+    /// The aggregate's current state, read from the store (not the state kept for commands,
+    /// which another process may have moved on from).
     pub async fn load(&self, aggregate_id: &str) -> Result<A, CommandError<A::Error>> {
-        let context = match &self.backend {
+        let context = self
+            .load_context(aggregate_id)
+            .await
+            .map_err(|e| CommandError::Store(Box::new(e)))?;
+        Ok(context.aggregate)
+    }
+
+    async fn load_context(
+        &self,
+        aggregate_id: &str,
+    ) -> Result<EventStoreAggregateContext<A>, AggregateError<A::Error>> {
+        match &self.backend {
             Backend::Postgres(s) => s.load_aggregate(aggregate_id).await,
             Backend::Sqlite(s) => s.load_aggregate(aggregate_id).await,
         }
-        .map_err(|e| CommandError::Store(Box::new(e)))?;
-        Ok(context.aggregate)
     }
 
     async fn try_execute(
         &self,
-        aggregate_id: &str,
+        context: EventStoreAggregateContext<A>,
         command: A::Command,
-    ) -> Result<Vec<A::Event>, AggregateError<A::Error>> {
+    ) -> Result<Committed<A>, Failed<A>> {
         match &self.backend {
-            Backend::Postgres(s) => run(s, aggregate_id, command).await,
-            Backend::Sqlite(s) => run(s, aggregate_id, command).await,
+            Backend::Postgres(s) => run(s, context, command, self.writes_state).await,
+            Backend::Sqlite(s) => run(s, context, command, self.writes_state).await,
         }
     }
 }
 
+/// The events a command committed and the state after them.
+type Committed<A> = (Vec<<A as Aggregate>::Event>, EventStoreAggregateContext<A>);
+/// Why a command failed, and the state it was decided on (still current if it was refused).
+type Failed<A> = (
+    AggregateError<<A as Aggregate>::Error>,
+    EventStoreAggregateContext<A>,
+);
+
 async fn run<A, ES>(
     store: &ES,
-    aggregate_id: &str,
+    context: EventStoreAggregateContext<A>,
     command: A::Command,
-) -> Result<Vec<A::Event>, AggregateError<A::Error>>
+    writes_state: bool,
+) -> Result<Committed<A>, Failed<A>>
 where
     A: Aggregate<Services = ()> + Clone,
-    ES: EventStore<A, AC = cqrs_es::persist::EventStoreAggregateContext<A>>,
+    ES: EventStore<A, AC = EventStoreAggregateContext<A>>,
 {
-    let context = store.load_aggregate(aggregate_id).await?;
     // `handle` applies its events to the aggregate it is given (through the sink), and a
     // snapshot store applies them again to the context's aggregate when it writes a snapshot.
     // Deciding on a copy keeps the context as loaded, so each event is applied once.
     let mut deciding = context.aggregate.clone();
     let sink = EventSink::default();
-    deciding
-        .handle(command, &(), &sink)
-        .await
-        .map_err(AggregateError::UserError)?;
+    if let Err(e) = deciding.handle(command, &(), &sink).await {
+        return Err((AggregateError::UserError(e), context));
+    }
     let events = sink.collect().await;
     if events.is_empty() {
-        return Ok(vec![]);
+        return Ok((vec![], context));
     }
-    let committed = store.commit(events, context, HashMap::new()).await?;
-    Ok(committed.into_iter().map(|e| e.payload).collect())
+    // What a load right after the commit would read.
+    let after = EventStoreAggregateContext {
+        aggregate_id: context.aggregate_id.clone(),
+        aggregate: deciding,
+        current_sequence: context.current_sequence + events.len(),
+        current_snapshot: if writes_state {
+            Some(context.current_snapshot.map_or(1, |n| n + 1))
+        } else {
+            context.current_snapshot
+        },
+    };
+    let before = EventStoreAggregateContext {
+        aggregate_id: context.aggregate_id.clone(),
+        aggregate: context.aggregate.clone(),
+        current_sequence: context.current_sequence,
+        current_snapshot: context.current_snapshot,
+    };
+    match store.commit(events, context, HashMap::new()).await {
+        Ok(committed) => Ok((committed.into_iter().map(|e| e.payload).collect(), after)),
+        Err(e) => Err((e, before)),
+    }
 }
 
 /// A conflict, or SQLite's write lock still held after the busy timeout.

@@ -92,19 +92,23 @@ impl Store {
                 sqlx::migrate!("./migrations/postgres").run(&pool).await?;
                 let repo = || PostgresEventRepository::new(pool.clone());
                 Ok(Store {
-                    accounts: AggregateStore::postgres(PersistedEventStore::new_aggregate_store(
-                        repo(),
-                    )),
+                    accounts: AggregateStore::postgres(
+                        PersistedEventStore::new_aggregate_store(repo()),
+                        true,
+                    ),
                     api_keys: AggregateStore::postgres(
                         PersistedEventStore::new_event_store(repo()),
+                        false,
                     ),
                     jobs: AggregateStore::postgres(
                         PersistedEventStore::new_event_store(repo())
                             .with_upcasters(upcasters::all()),
+                        false,
                     ),
-                    batches: AggregateStore::postgres(PersistedEventStore::new_aggregate_store(
-                        repo(),
-                    )),
+                    batches: AggregateStore::postgres(
+                        PersistedEventStore::new_aggregate_store(repo()),
+                        true,
+                    ),
                     db: Db::Postgres(pool),
                 })
             }
@@ -126,17 +130,23 @@ impl Store {
                 sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
                 let repo = || SqliteEventRepository::new(pool.clone());
                 Ok(Store {
-                    accounts: AggregateStore::sqlite(PersistedEventStore::new_aggregate_store(
-                        repo(),
-                    )),
-                    api_keys: AggregateStore::sqlite(PersistedEventStore::new_event_store(repo())),
+                    accounts: AggregateStore::sqlite(
+                        PersistedEventStore::new_aggregate_store(repo()),
+                        true,
+                    ),
+                    api_keys: AggregateStore::sqlite(
+                        PersistedEventStore::new_event_store(repo()),
+                        false,
+                    ),
                     jobs: AggregateStore::sqlite(
                         PersistedEventStore::new_event_store(repo())
                             .with_upcasters(upcasters::all()),
+                        false,
                     ),
-                    batches: AggregateStore::sqlite(PersistedEventStore::new_aggregate_store(
-                        repo(),
-                    )),
+                    batches: AggregateStore::sqlite(
+                        PersistedEventStore::new_aggregate_store(repo()),
+                        true,
+                    ),
                     db: Db::Sqlite(pool),
                 })
             }

@@ -8,7 +8,8 @@ use crate::support::{spawn_with, Backend, Options};
 
 on_both_backends!(
     account_loads_start_from_a_snapshot,
-    a_commit_of_many_events_is_whole_in_the_snapshot
+    a_commit_of_many_events_is_whole_in_the_snapshot,
+    kept_state_gives_way_to_another_processs_commits
 );
 
 async fn account_loads_start_from_a_snapshot(backend: Backend) {
@@ -112,4 +113,56 @@ async fn a_commit_of_many_events_is_whole_in_the_snapshot(backend: Backend) {
     let account = app.app.store.accounts.load(&app.account_id).await.unwrap();
     assert_eq!(account.reservations().count(), 210);
     assert_eq!(account.remaining(), 25_000 - 210);
+}
+
+/// A process keeps the state its last command left and decides the next command on it. When
+/// another process has committed since, that state is behind: a commit is refused by the
+/// store and retried, and a refusal is decided again on the store's state.
+async fn kept_state_gives_way_to_another_processs_commits(backend: Backend) {
+    let app = spawn_with(
+        backend,
+        Options {
+            plan: Plan::Business,
+            ..Options::default()
+        },
+    )
+    .await;
+    let reserve = |id: &str| AccountCommand::ReserveCredits {
+        reservation_id: id.into(),
+        purpose: format!("job_{id}"),
+        credits: 1,
+        at: chrono::Utc::now(),
+    };
+    let capture = |id: &str| AccountCommand::CaptureCredits {
+        reservation_id: id.into(),
+        at: chrono::Utc::now(),
+    };
+    let here = &app.app.store.accounts;
+    let other_process = app.db.open().await;
+    let there = &other_process.accounts;
+
+    here.execute(&app.account_id, reserve("res_here"))
+        .await
+        .unwrap();
+    there
+        .execute(&app.account_id, reserve("res_there"))
+        .await
+        .unwrap();
+    // Decided on the kept state, this reservation is unknown: the refusal must not stand.
+    here.execute(&app.account_id, capture("res_there"))
+        .await
+        .unwrap();
+    // Decided on the kept state, this commit takes a sequence already used: retried.
+    there
+        .execute(&app.account_id, capture("res_here"))
+        .await
+        .unwrap();
+    here.execute(&app.account_id, reserve("res_last"))
+        .await
+        .unwrap();
+
+    let account = here.load(&app.account_id).await.unwrap();
+    let open: Vec<&str> = account.reservations().map(|(id, _)| id).collect();
+    assert_eq!(open, ["res_last"]);
+    assert_eq!(account.remaining(), 25_000 - 3);
 }
