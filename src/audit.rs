@@ -10,7 +10,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::store::{upcasters, Store};
-use cqrs_es::persist::SerializedEvent;
+use cqrs_es::persist::{EventUpcaster, SerializedEvent};
+use futures_util::TryStreamExt;
 
 /// One ledger line: an event and what it did to the balance.
 #[derive(Debug, Clone, Serialize)]
@@ -78,44 +79,33 @@ pub async fn audit(
     from: Option<DateTime<Utc>>,
     to: Option<DateTime<Utc>>,
 ) -> Result<AuditReport, AuditError> {
-    let sql = "SELECT sequence, event_type, event_version, payload FROM events
+    // Read as a stream and decoded straight from the text: an account's history can hold
+    // millions of events, and none of them need be in memory at once.
+    let sql = "SELECT sequence, event_type, event_version, CAST(payload AS TEXT) FROM events
                 WHERE aggregate_type = 'Account' AND aggregate_id = $1 ORDER BY sequence";
-    let rows: Vec<(i64, String, String, Value)> =
-        on_db!(&store.db, pool => sqlx::query_as(sql).bind(account_id).fetch_all(pool).await?);
     let upcasters = upcasters::all();
-    let stored: Vec<(i64, Value)> = rows
-        .into_iter()
-        .map(|(sequence, event_type, version, payload)| {
-            let event = SerializedEvent::new(
-                account_id.to_string(),
-                usize::try_from(sequence).unwrap_or_default(),
-                "Account".into(),
-                event_type,
-                version,
-                payload,
-                Value::Null,
-            );
-            (sequence, upcasters::upcast(&upcasters, event).payload)
-        })
-        .collect();
-    if stored.is_empty() {
-        return Err(AuditError::NoSuchAccount(account_id.to_string()));
-    }
     let mut replay = Replay::default();
     let mut checks = Vec::new();
-    // Completeness: sequences run 1..=n with no gap, so nothing was skipped.
-    let last = stored.last().map_or(0, |(s, _)| *s);
-    checks.push(check("event sequence has no gap", last, stored.len()));
     let mut rows = Vec::new();
-    for (sequence, payload) in stored.iter().cloned() {
-        let event: AccountEvent = serde_json::from_value(payload)
-            .map_err(|source| AuditError::Decode { sequence, source })?;
-        let row = replay.apply(sequence, &event, &mut checks);
-        let at: DateTime<Utc> = row.at.parse().unwrap_or_default();
-        if from.is_none_or(|f| at >= f) && to.is_none_or(|t| at <= t) {
-            rows.push(row);
+    let (mut events, mut last) = (0usize, 0i64);
+    on_db!(&store.db, pool => {
+        let mut stored = sqlx::query_as::<_, (i64, String, String, String)>(sql)
+            .bind(account_id)
+            .fetch(pool);
+        while let Some((sequence, event_type, version, payload)) = stored.try_next().await? {
+            let event = decode(&upcasters, account_id, sequence, event_type, version, &payload)?;
+            let (row, at) = replay.apply(sequence, &event, &mut checks);
+            if from.is_none_or(|f| at >= f) && to.is_none_or(|t| at <= t) {
+                rows.push(row);
+            }
+            (events, last) = (events + 1, sequence);
         }
+    });
+    if events == 0 {
+        return Err(AuditError::NoSuchAccount(account_id.to_string()));
     }
+    // Completeness: sequences run 1..=n with no gap, so nothing was skipped.
+    checks.insert(0, check("event sequence has no gap", last, events));
 
     match usage::find(&store.db, account_id).await? {
         Some(u) => {
@@ -158,11 +148,40 @@ pub async fn audit(
     let ok = checks.iter().all(|c| c.ok);
     Ok(AuditReport {
         account_id: account_id.to_string(),
-        events: stored.len(),
+        events,
         rows,
         checks,
         ok,
     })
+}
+
+/// An account event as this version reads it: through the upcasters when one applies to its
+/// type and version, else decoded directly.
+fn decode(
+    upcasters: &[Box<dyn EventUpcaster>],
+    account_id: &str,
+    sequence: i64,
+    event_type: String,
+    version: String,
+    payload: &str,
+) -> Result<AccountEvent, AuditError> {
+    let err = |source| AuditError::Decode { sequence, source };
+    if !upcasters
+        .iter()
+        .any(|u| u.can_upcast(&event_type, &version))
+    {
+        return serde_json::from_str(payload).map_err(err);
+    }
+    let event = SerializedEvent::new(
+        account_id.to_string(),
+        usize::try_from(sequence).unwrap_or_default(),
+        "Account".into(),
+        event_type,
+        version,
+        serde_json::from_str(payload).map_err(err)?,
+        Value::Null,
+    );
+    serde_json::from_value(upcasters::upcast(upcasters, event).payload).map_err(err)
 }
 
 async fn history_totals(store: &Store, account_id: &str) -> Result<(i64, i64), sqlx::Error> {
@@ -185,7 +204,13 @@ struct Replay {
 }
 
 impl Replay {
-    fn apply(&mut self, sequence: i64, event: &AccountEvent, checks: &mut Vec<Check>) -> LedgerRow {
+    /// The event's ledger row, and when it happened.
+    fn apply(
+        &mut self,
+        sequence: i64,
+        event: &AccountEvent,
+        checks: &mut Vec<Check>,
+    ) -> (LedgerRow, DateTime<Utc>) {
         let before = self.balance;
         let mut reference = None;
         let (mut overage_credits, mut overage_cost, mut charged) = (0i64, 0i64, 0i64);
@@ -314,7 +339,7 @@ impl Replay {
                 ));
             }
         }
-        LedgerRow {
+        let row = LedgerRow {
             sequence,
             at: timestamp(at),
             event: name.to_string(),
@@ -324,7 +349,8 @@ impl Replay {
             charged,
             overage_credits,
             overage_cost_usd: altframe_domain::Micros(overage_cost).as_dollars(),
-        }
+        };
+        (row, at)
     }
 }
 

@@ -212,7 +212,7 @@ async fn on_store(command: Command, store: Store) -> anyhow::Result<()> {
             let report = crate::audit::audit(&store, &account, from, to).await?;
             match if json { AuditFormat::Json } else { format } {
                 AuditFormat::Text => print!("{}", crate::audit::to_text(&report)),
-                AuditFormat::Json => print_json(&json!(report))?,
+                AuditFormat::Json => print_json(&report)?,
                 AuditFormat::Csv => print!("{}", crate::audit::to_csv(&report)),
             }
             if !report.ok {
@@ -248,8 +248,12 @@ async fn up_to_date(store: &Store) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn print_json(value: &serde_json::Value) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
+fn print_json<T: serde::Serialize + ?Sized>(value: &T) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    serde_json::to_writer_pretty(&mut out, value)?;
+    writeln!(out)?;
+    out.flush()?;
     Ok(())
 }
 
