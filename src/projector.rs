@@ -14,7 +14,7 @@ use crate::subscriber::Subscriber;
 
 /// Events read per round. Large enough that a rebuild makes few rounds; the process
 /// manager and workers wait for the round's commit.
-const BATCH: i64 = 2000;
+const BATCH: i64 = 5000;
 
 pub struct Projector {
     db: Db,

@@ -47,6 +47,32 @@ pub enum Arg {
     Bool(bool),
 }
 
+impl Arg {
+    /// The value as a nullable text, for a column written as an array (other kinds: NULL).
+    pub fn as_text(&self) -> Option<String> {
+        match self {
+            Arg::Text(s) => Some(s.clone()),
+            Arg::OptText(s) => s.clone(),
+            _ => None,
+        }
+    }
+
+    pub fn as_int(&self) -> Option<i64> {
+        match self {
+            Arg::Int(n) => Some(*n),
+            Arg::OptInt(n) => *n,
+            _ => None,
+        }
+    }
+
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            Arg::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+}
+
 impl From<&str> for Arg {
     fn from(s: &str) -> Self {
         Arg::Text(s.to_string())

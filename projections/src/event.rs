@@ -1,5 +1,4 @@
 use chrono::{DateTime, SecondsFormat, Utc};
-use serde_json::Value;
 
 use altframe_domain::account::AccountEvent;
 use altframe_domain::api_key::ApiKeyEvent;
@@ -19,7 +18,8 @@ pub struct StoredEvent {
     pub sequence: i64,
     pub event_type: String,
     pub event_version: String,
-    pub payload: Value,
+    /// The event's JSON, as stored (after any upcasting).
+    pub payload: String,
 }
 
 /// A stored event decoded into its aggregate's event type.
@@ -48,12 +48,12 @@ impl StoredEvent {
             event_type: self.event_type.clone(),
             source,
         };
-        let payload = self.payload.clone();
+        let payload = self.payload.as_str();
         Ok(match self.aggregate_type.as_str() {
-            "Account" => DecodedEvent::Account(serde_json::from_value(payload).map_err(err)?),
-            "ApiKey" => DecodedEvent::ApiKey(serde_json::from_value(payload).map_err(err)?),
-            "Job" => DecodedEvent::Job(serde_json::from_value(payload).map_err(err)?),
-            "Batch" => DecodedEvent::Batch(serde_json::from_value(payload).map_err(err)?),
+            "Account" => DecodedEvent::Account(serde_json::from_str(payload).map_err(err)?),
+            "ApiKey" => DecodedEvent::ApiKey(serde_json::from_str(payload).map_err(err)?),
+            "Job" => DecodedEvent::Job(serde_json::from_str(payload).map_err(err)?),
+            "Batch" => DecodedEvent::Batch(serde_json::from_str(payload).map_err(err)?),
             _ => DecodedEvent::Other,
         })
     }
@@ -85,7 +85,7 @@ mod tests {
             sequence: 1,
             event_type: "Something".into(),
             event_version: "1.0".into(),
-            payload: serde_json::json!({}),
+            payload: "{}".into(),
         };
         assert_eq!(e.decode().unwrap(), DecodedEvent::Other);
         e.aggregate_type = "Account".into();

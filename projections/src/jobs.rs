@@ -61,6 +61,10 @@ impl StagedRow for JobRow {
         "created_at",
         "completed_at",
     ];
+    const TYPES: &'static [&'static str] = &[
+        "text", "text", "text", "text", "text", "text", "text", "text", "bigint", "bigint",
+        "bigint", "bigint", "bigint", "text", "text", "bigint", "text", "text", "text",
+    ];
 
     fn key(&self) -> &str {
         &self.id

@@ -21,6 +21,8 @@ where
     const TABLE: &'static str;
     /// Every column, the key first.
     const COLUMNS: &'static [&'static str];
+    /// Each column's Postgres type (`text`, `bigint` or `boolean`), for bulk writes as arrays.
+    const TYPES: &'static [&'static str];
     fn key(&self) -> &str;
     /// The values of `COLUMNS`, in their order.
     fn values(&self) -> Vec<Arg>;
@@ -59,20 +61,25 @@ impl<R: StagedRow> Staged<R> {
         missing.sort_unstable();
         missing.dedup();
         for chunk in missing.chunks(MAX_VALUES) {
-            let sql = format!(
-                "SELECT {} FROM {} WHERE {} IN ({})",
-                R::COLUMNS.join(", "),
-                R::TABLE,
-                R::COLUMNS[0],
-                placeholders(1, chunk.len())
-            );
-            let found: Vec<R> = crate::on_tx!(tx, conn => {
-                let mut query = sqlx::query_as::<_, R>(&sql);
-                for key in chunk {
-                    query = query.bind(*key);
+            let select = format!("SELECT {} FROM {}", R::COLUMNS.join(", "), R::TABLE);
+            let found: Vec<R> = match tx {
+                Tx::Postgres(t) => {
+                    let sql = format!("{select} WHERE {} = ANY($1)", R::COLUMNS[0]);
+                    sqlx::query_as::<_, R>(&sql)
+                        .bind(chunk)
+                        .fetch_all(&mut **t)
+                        .await?
                 }
-                query.fetch_all(conn).await?
-            });
+                Tx::Sqlite(t) => {
+                    let list = placeholders(1, chunk.len());
+                    let sql = format!("{select} WHERE {} IN ({list})", R::COLUMNS[0]);
+                    let mut query = sqlx::query_as::<_, R>(&sql);
+                    for key in chunk {
+                        query = query.bind(*key);
+                    }
+                    query.fetch_all(&mut **t).await?
+                }
+            };
             for key in chunk {
                 self.slots.insert(key.to_string(), Slot::Unchanged(None));
             }
@@ -131,6 +138,9 @@ impl<R: StagedRow> Staged<R> {
                 Slot::Unchanged(_) => {}
             }
         }
+        if let Tx::Postgres(t) = tx {
+            return flush_postgres::<R>(t, &deleted, &changed).await;
+        }
         for chunk in deleted.chunks(MAX_VALUES) {
             let sql = format!(
                 "DELETE FROM {} WHERE {} IN ({})",
@@ -142,27 +152,72 @@ impl<R: StagedRow> Staged<R> {
                 .await?;
         }
         let width = R::COLUMNS.len();
-        let updates = R::COLUMNS[1..]
-            .iter()
-            .map(|c| format!("{c} = excluded.{c}"))
-            .collect::<Vec<_>>()
-            .join(", ");
         for chunk in changed.chunks(MAX_VALUES / width) {
             let rows = (0..chunk.len())
                 .map(|i| format!("({})", placeholders(i * width + 1, width)))
                 .collect::<Vec<_>>()
                 .join(", ");
             let sql = format!(
-                "INSERT INTO {} ({}) VALUES {rows} ON CONFLICT ({}) DO UPDATE SET {updates}",
+                "INSERT INTO {} ({}) VALUES {rows} ON CONFLICT ({}) DO UPDATE SET {}",
                 R::TABLE,
                 R::COLUMNS.join(", "),
                 R::COLUMNS[0],
+                set_from_excluded(R::COLUMNS),
             );
             tx.execute(&sql, chunk.iter().flat_map(R::values).collect())
                 .await?;
         }
         Ok(())
     }
+}
+
+/// Postgres takes each column as one array: a statement of fixed text, prepared once, however
+/// many rows it writes.
+async fn flush_postgres<R: StagedRow>(
+    t: &mut sqlx::Transaction<'static, sqlx::Postgres>,
+    deleted: &[String],
+    changed: &[R],
+) -> Result<(), sqlx::Error> {
+    if !deleted.is_empty() {
+        let sql = format!("DELETE FROM {} WHERE {} = ANY($1)", R::TABLE, R::COLUMNS[0]);
+        sqlx::query(&sql).bind(deleted).execute(&mut **t).await?;
+    }
+    if changed.is_empty() {
+        return Ok(());
+    }
+    let arrays = R::TYPES
+        .iter()
+        .enumerate()
+        .map(|(i, ty)| format!("${}::{ty}[]", i + 1))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "INSERT INTO {} ({}) SELECT * FROM UNNEST({arrays}) ON CONFLICT ({}) DO UPDATE SET {}",
+        R::TABLE,
+        R::COLUMNS.join(", "),
+        R::COLUMNS[0],
+        set_from_excluded(R::COLUMNS),
+    );
+    let rows: Vec<Vec<Arg>> = changed.iter().map(R::values).collect();
+    let mut query = sqlx::query(&sql);
+    for (column, ty) in R::TYPES.iter().enumerate() {
+        let values = rows.iter().map(|row| &row[column]);
+        query = match *ty {
+            "bigint" => query.bind(values.map(Arg::as_int).collect::<Vec<_>>()),
+            "boolean" => query.bind(values.map(Arg::as_bool).collect::<Vec<_>>()),
+            _ => query.bind(values.map(Arg::as_text).collect::<Vec<_>>()),
+        };
+    }
+    query.execute(&mut **t).await?;
+    Ok(())
+}
+
+fn set_from_excluded(columns: &[&str]) -> String {
+    columns[1..]
+        .iter()
+        .map(|c| format!("{c} = excluded.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// `$from, $from+1, …` for `n` values.

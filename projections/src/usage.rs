@@ -37,6 +37,10 @@ impl StagedRow for UsageRow {
         "period_start",
         "period_end",
     ];
+    const TYPES: &'static [&'static str] = &[
+        "text", "text", "bigint", "bigint", "bigint", "bigint", "bigint", "bigint", "boolean",
+        "bigint", "text", "text",
+    ];
 
     fn key(&self) -> &str {
         &self.account_id

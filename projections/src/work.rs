@@ -143,6 +143,7 @@ impl StagedRow for ReservationRow {
         "credits",
         "reserved_at",
     ];
+    const TYPES: &'static [&'static str] = &["text", "text", "text", "bigint", "text"];
 
     fn key(&self) -> &str {
         &self.reservation_id

@@ -13,7 +13,7 @@ use serde_json::Value;
 // checkpoint land) before events it had already applied.
 const POSTGRES: &str = "
 SELECT e.position, e.transaction_id::text AS transaction_id, e.aggregate_type, e.aggregate_id,
-       e.sequence, e.event_type, e.event_version, e.payload
+       e.sequence, e.event_type, e.event_version, CAST(e.payload AS TEXT) AS payload
   FROM events e
  WHERE (e.transaction_id, e.position) > ($1::text::xid8, $2)
    AND e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
@@ -22,7 +22,7 @@ SELECT e.position, e.transaction_id::text AS transaction_id, e.aggregate_type, e
 
 const SQLITE: &str = "
 SELECT rowid AS position, '0' AS transaction_id, aggregate_type, aggregate_id, sequence,
-       event_type, event_version, payload
+       event_type, event_version, CAST(payload AS TEXT) AS payload
   FROM events
  WHERE rowid > $1
  ORDER BY rowid
@@ -37,7 +37,8 @@ struct Row {
     sequence: i64,
     event_type: String,
     event_version: String,
-    payload: Value,
+    /// The JSON as stored: parsed once, by the reader, into its event type.
+    payload: String,
 }
 
 /// Up to `limit` events after `checkpoint`, in global order.
@@ -80,15 +81,26 @@ pub async fn after(
         .collect())
 }
 
-/// Passes a row through the upcasters, as cqrs-es does for aggregate loads.
+/// Passes a row through the upcasters, as cqrs-es does for aggregate loads. Most events are
+/// current and pass untouched, without being parsed here.
 fn upcast(upcasters: &[Box<dyn cqrs_es::persist::EventUpcaster>], r: Row) -> Row {
+    if !upcasters
+        .iter()
+        .any(|u| u.can_upcast(&r.event_type, &r.event_version))
+    {
+        return r;
+    }
+    // A payload that does not parse is passed on as it is, for the reader to report.
+    let Ok(payload) = serde_json::from_str::<Value>(&r.payload) else {
+        return r;
+    };
     let event = SerializedEvent::new(
         r.aggregate_id,
         usize::try_from(r.sequence).unwrap_or_default(),
         r.aggregate_type,
         r.event_type,
         r.event_version,
-        r.payload,
+        payload,
         Value::Null,
     );
     let event = super::upcasters::upcast(upcasters, event);
@@ -100,7 +112,7 @@ fn upcast(upcasters: &[Box<dyn cqrs_es::persist::EventUpcaster>], r: Row) -> Row
         sequence: r.sequence,
         event_type: event.event_type,
         event_version: event.event_version,
-        payload: event.payload,
+        payload: event.payload.to_string(),
     }
 }
 
