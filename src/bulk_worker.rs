@@ -100,6 +100,10 @@ impl BulkWorker {
             if *stopping.borrow() {
                 return;
             }
+            // Listening before looking: a notification sent while claiming is not lost.
+            let notified = self.app.work_available.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
             let free = slots.available_permits() + 1;
             let lease_until = now_ms() + self.config.lease.as_millis() as i64;
             let claimed = match work::claim_items(
@@ -120,7 +124,7 @@ impl BulkWorker {
             if claimed.is_empty() {
                 drop(first);
                 tokio::select! {
-                    _ = self.app.work_available.notified() => {}
+                    _ = notified => {}
                     _ = tokio::time::sleep(self.config.poll) => {}
                     _ = stopping.wait_for(|stop| *stop) => return,
                 }

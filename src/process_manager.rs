@@ -17,6 +17,7 @@ use altframe_projections::{DecodedEvent, StoredEvent};
 use tokio::sync::{Mutex, Notify};
 
 use crate::clock::Clock;
+use crate::projector::Projector;
 use crate::store::{feed, CommandError, Store};
 use crate::subscriber::Subscriber;
 
@@ -26,6 +27,9 @@ const BATCH: i64 = 200;
 pub struct ProcessManager {
     store: Arc<Store>,
     clock: Arc<dyn Clock>,
+    /// Woken after reactions: they commit events (a batch's last outcome finishes it, which
+    /// schedules its webhook) that read models should show without waiting for a poll.
+    projector: Arc<Projector>,
     running: Mutex<()>,
     wake: Notify,
 }
@@ -41,10 +45,15 @@ pub enum ProcessManagerError {
 }
 
 impl ProcessManager {
-    pub fn new(store: Arc<Store>, clock: Arc<dyn Clock>) -> Arc<ProcessManager> {
+    pub fn new(
+        store: Arc<Store>,
+        clock: Arc<dyn Clock>,
+        projector: Arc<Projector>,
+    ) -> Arc<ProcessManager> {
         Arc::new(ProcessManager {
             store,
             clock,
+            projector,
             running: Mutex::new(()),
             wake: Notify::new(),
         })
@@ -143,6 +152,7 @@ impl Subscriber for ProcessManager {
                 self.react(event).await?;
             }
             checkpoint::advance(&self.store.db, NAME, &from, &to).await?;
+            self.projector.wake();
             read += events.len();
             if (events.len() as i64) < BATCH {
                 return Ok(read);

@@ -55,8 +55,12 @@ pub fn build_app(
         idempotency: IdempotencyStore::new(store.db.clone(), config.idempotency_hold()),
         work_available: Arc::clone(&projector.applied),
         bulk_concurrency: config.bulk_concurrency,
+        process_manager: ProcessManager::new(
+            Arc::clone(&store),
+            Arc::clone(&clock),
+            Arc::clone(&projector),
+        ),
         projector,
-        process_manager: ProcessManager::new(Arc::clone(&store), Arc::clone(&clock)),
         store,
         intake: Arc::new(Intake::new(config.intake(), outbound)),
         clock,

@@ -47,10 +47,14 @@ impl WebhookDispatcher {
         let this = Arc::clone(self);
         tokio::spawn(async move {
             loop {
+                // Listening before looking: a notification sent while looking is not lost.
+                let notified = this.app.work_available.notified();
+                tokio::pin!(notified);
+                notified.as_mut().enable();
                 match this.deliver_due().await {
                     Ok(0) | Err(_) => {
                         tokio::select! {
-                            _ = this.app.work_available.notified() => {}
+                            _ = notified => {}
                             _ = tokio::time::sleep(this.poll) => {}
                         }
                     }

@@ -107,8 +107,12 @@ pub async fn spawn_with(backend: Backend, options: Options) -> TestApp {
         idempotency: IdempotencyStore::new(store.db.clone(), Duration::from_secs(120)),
         work_available: Arc::clone(&projector.applied),
         bulk_concurrency: 8,
+        process_manager: ProcessManager::new(
+            Arc::clone(&store),
+            Arc::clone(&options.clock),
+            Arc::clone(&projector),
+        ),
         projector,
-        process_manager: ProcessManager::new(Arc::clone(&store), Arc::clone(&options.clock)),
         store,
         intake: Arc::new(Intake::new(options.intake, outbound)),
         clock: options.clock,
