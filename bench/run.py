@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """AltFrame's benchmarks, each measured beside its reference in the same run.
 
-    scripts/bench [--seconds N] [--runs N] [--only intake|generate] [--markdown]
+    scripts/bench [--seconds N] [--runs N] [--only intake|generate|bulk|history] [--history-requests N] [--markdown]
 
 Prints one table (Markdown with --markdown, for BENCHMARKS.md). Needs the release build, wrk
 and pgbench (Debian), and Pillow (PyPI, in target/bench/venv); `scripts/bench` installs what is
@@ -10,6 +10,9 @@ absolute times, across machines.
 """
 import argparse
 import base64
+import hashlib
+import hmac
+import http.server
 import json
 import os
 import platform
@@ -20,6 +23,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from contextlib import contextmanager
@@ -138,8 +142,8 @@ def serve(url, extra_env=None):
                ALTFRAME_VISION="builtin",
                ALTFRAME_DEFAULT_PLAN="business",
                ALTFRAME_RATE_LIMITS="generate=100000000,bulk=100000000,batches=100000000,history=100000000,usage=100000000",
-               RUST_LOG="warn",
-               **(extra_env or {}))
+               RUST_LOG="warn")
+    env.update(extra_env or {})
     out = tempfile.NamedTemporaryFile("w+")
     started = time.perf_counter()
     proc = subprocess.Popen([str(RELEASE / "altframe"), "serve"], env=env, stdout=out,
@@ -264,6 +268,164 @@ def generate_overhead(seconds):
     return rows
 
 
+# ---------------------------------------------------------------- bulk against its ideal (5)
+
+class FakeModel(http.server.BaseHTTPRequestHandler):
+    """An OpenAI-compatible chat completions endpoint that answers after DELAY seconds, with
+    text for exactly the fields the request's JSON schema asks for."""
+    DELAY = 0.5
+
+    def do_POST(self):
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        time.sleep(self.DELAY)
+        fields = body["response_format"]["json_schema"]["schema"]["properties"]
+        content = json.dumps({f: "A test pattern of coloured squares" for f in fields})
+        answer = json.dumps({"id": "chatcmpl-bench", "object": "chat.completion", "model": body["model"],
+                             "choices": [{"index": 0, "finish_reason": "stop",
+                                          "message": {"role": "assistant", "content": content}}],
+                             "usage": {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120}})
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer.encode())
+
+    def log_message(self, *args):
+        pass
+
+
+class WebhookReceiver(http.server.BaseHTTPRequestHandler):
+    """Records when each signed webhook arrives; `secret` is set before the batch is sent."""
+    secret = None
+    arrivals = []
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        arrived = time.perf_counter()
+        key = base64.b64decode(self.secret.removeprefix("whsec_"))
+        signed = f"{self.headers['webhook-id']}.{self.headers['webhook-timestamp']}.".encode() + body
+        expected = "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+        WebhookReceiver.arrivals.append((arrived, expected == self.headers["webhook-signature"],
+                                         json.loads(body)))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@contextmanager
+def http_server(handler):
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+
+
+def api(base, key, method, path, body=None):
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(f"{base}{path}", data=data, method=method,
+                                     headers={"x-api-key": key, "Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=600) as r:
+        return json.loads(r.read())
+
+
+def bulk_latency(images=100):
+    """Point 5: submit to signed webhook, 100 images, a model that takes 0.5 s, default
+    concurrency. The ideal is ceil(images / concurrency) model calls back to back."""
+    concurrency = 8
+    ideal = -(-images // concurrency) * FakeModel.DELAY
+    image = base64.b64encode((FIXTURES / "sample.jpg").read_bytes()).decode()
+    with http_server(FakeModel) as model, http_server(WebhookReceiver) as hook, \
+            database("postgres") as url:
+        env = {"ALTFRAME_VISION": "openai", "OPENAI_API_KEY": "sk-bench",
+               "ALTFRAME_OPENAI_BASE_URL": f"{model}/v1", "ALTFRAME_ALLOW_PRIVATE_NETWORKS": "true"}
+        with serve(url, env) as s:
+            # The first start opens acct_default and prints its key, which `serve` returned.
+            WebhookReceiver.secret = altframe_cli(url, "webhooks", "secret", "--account", "acct_default")["secret"]
+            WebhookReceiver.arrivals = []
+            body = {"images": [{"image_base64": image} for _ in range(images)],
+                    "webhook_url": f"{hook}/altframe"}
+            started = time.perf_counter()
+            batch = api(s["base"], s["key"], "POST", "/api/v1/generate/bulk", body)
+            while not WebhookReceiver.arrivals and time.perf_counter() - started < 120:
+                time.sleep(0.01)
+            if not WebhookReceiver.arrivals:
+                raise SystemExit("bulk: no webhook within 120 s")
+            arrived, signed, payload = WebhookReceiver.arrivals[0]
+            took = arrived - started
+            if not signed or payload.get("batch_id") != batch["batch_id"] or payload.get("completed") != images:
+                raise SystemExit(f"bulk: unexpected webhook (signed: {signed}): {json.dumps(payload)[:300]}")
+    return [(f"bulk of {images}, model 0.5 s, concurrency {concurrency}: submit → signed webhook",
+             f"{took:.2f} s", f"ideal {ideal:.2f} s", f"{took / ideal:.2f}×", "≤ 1.15")]
+
+
+# ---------------------------------------------------------------- a long history (2, 6, 8)
+
+HISTORY_ACCOUNT = "acct_long_history"
+
+
+def timed(cmd, **kw):
+    """Seconds `cmd` takes; with stdout=DEVNULL its output is thrown away as it comes."""
+    started = time.perf_counter()
+    done = subprocess.run(cmd, text=True, stderr=subprocess.PIPE, **kw)
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(map(str, cmd))[:200]} failed:\n{done.stderr}")
+    return time.perf_counter() - started
+
+
+def long_history(seconds, requests):
+    """An account with 2 × `requests` events (a store with twice that): rebuild and audit
+    against psql reading the same rows, start-up, and generate against an empty store."""
+    rows = []
+    altframe = str(RELEASE / "altframe")
+    with database("postgres") as empty_url, serve(empty_url) as s:
+        empty = {c: wrk(s["base"], s["key"], c, seconds) for c in (1, 8)}
+    with database("postgres") as url:
+        seed = json.loads(run([str(RELEASE / "examples" / "bench_seed"), "--database-url", url,
+                               "--account", HISTORY_ACCOUNT, "--requests", str(requests)]))
+        events, account_events = seed["events_in_store"], seed["account_events"]
+        rows.append((f"seed: {account_events:,} account events, {events:,} in the store",
+                     f"{seed['seconds']:.1f} s", "", "", ""))
+
+        rebuild = timed([altframe, "--database-url", url, "projections", "rebuild", "--json"],
+                        stdout=subprocess.DEVNULL)
+        psql_all = timed(["psql", url, "-qAtc",
+                          "SELECT aggregate_type, aggregate_id, sequence, event_type, event_version, payload"
+                          " FROM events ORDER BY transaction_id, position"], stdout=subprocess.DEVNULL)
+        rows.append((f"projections rebuild, {events:,} events", f"{events / rebuild:,.0f} events/s",
+                     f"psql {events / psql_all:,.0f} rows/s", f"{psql_all / rebuild:.2f}×",
+                     "≥ 100,000/s and ≥ 0.30"))
+
+        audit = timed([altframe, "--database-url", url, "audit", "--account", HISTORY_ACCOUNT, "--json"],
+                      stdout=subprocess.DEVNULL)
+        psql_account = timed(["psql", url, "-qAtc",
+                              "SELECT sequence, event_type, event_version, payload FROM events"
+                              f" WHERE aggregate_type = 'Account' AND aggregate_id = '{HISTORY_ACCOUNT}'"
+                              " ORDER BY sequence"], stdout=subprocess.DEVNULL)
+        rows.append((f"audit, account of {account_events:,} events",
+                     f"{account_events / audit:,.0f} events/s",
+                     f"psql {account_events / psql_account:,.0f} rows/s", f"{psql_account / audit:.2f}×",
+                     "≥ 100,000/s and ≥ 0.30"))
+
+        key = altframe_cli(url, "keys", "create", "--account", HISTORY_ACCOUNT)["key"]
+        with serve(url) as s:
+            rows.append((f"start-up, store of {events:,} events (readyz 200)",
+                         f"{s['ready_s'] * 1000:.0f} ms", "", "", "< 1000 ms"))
+            for c, before in empty.items():
+                r = wrk(s["base"], key, c, seconds)
+                rows.append((f"generate, postgres, {c} client{'s' if c > 1 else ''}, account of "
+                             f"{account_events:,} events",
+                             f"{r['rps']:.0f} req/s (p99 {r['p99']:.1f} ms, {r['errors']} errors)",
+                             f"empty store: {before['rps']:.0f} req/s", f"{r['rps'] / before['rps']:.2f}×",
+                             "≥ 0.90"))
+    return rows
+
+
 def machine():
     cpu = next((l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines()
                 if l.startswith("model name")), platform.processor())
@@ -278,13 +440,19 @@ def main():
     parser.add_argument("--seconds", type=int, default=10, help="length of each load run")
     parser.add_argument("--runs", type=int, default=10, help="runs of each intake measurement")
     parser.add_argument("--markdown", action="store_true")
-    parser.add_argument("--only", choices=["intake", "generate"], help="run one part")
+    parser.add_argument("--only", choices=["intake", "generate", "bulk", "history"], help="run one part")
+    parser.add_argument("--history-requests", type=int, default=500_000,
+                        help="requests seeded for points 2, 6 and 8 (each makes 2 account events)")
     args = parser.parse_args()
     rows = []
     if args.only in (None, "intake"):
         rows += intake(args.runs)
     if args.only in (None, "generate"):
         rows += generate_overhead(args.seconds)
+    if args.only in (None, "bulk"):
+        rows += bulk_latency()
+    if args.only in (None, "history"):
+        rows += long_history(args.seconds, args.history_requests)
     header = ("measure", "AltFrame", "reference", "ratio", "target")
     print(f"machine: {machine()}")
     if args.markdown:
