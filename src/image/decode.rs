@@ -6,9 +6,9 @@ use fast_image_resize::images::Image as ResizeImage;
 use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
 use image::codecs::jpeg::JpegEncoder;
 use image::codecs::png::PngEncoder;
-use image::{DynamicImage, ImageEncoder, ImageReader, Limits, RgbaImage};
+use image::{DynamicImage, ImageEncoder, ImageReader, Limits, RgbImage, RgbaImage};
 
-use super::IntakeError;
+use super::{jpeg, IntakeError};
 
 /// Reads the dimensions from the header and applies the pixel limit, decoding nothing.
 pub(super) fn dimensions(
@@ -67,18 +67,51 @@ fn image_crate_format(format: ImageFormat) -> Option<image::ImageFormat> {
     }
 }
 
-/// Decodes to RGBA8, refusing images whose header claims more than `max_pixels` before any
-/// pixel buffer is allocated (a decompression bomb costs a header read, nothing more).
+/// A decoded image, possibly already reduced, and the dimensions of the original.
+pub(super) struct Decoded {
+    pub image: DynamicImage,
+    pub width: u32,
+    pub height: u32,
+}
+
+/// Decodes, refusing images whose header claims more than `max_pixels` before any pixel buffer
+/// is allocated (a decompression bomb costs a header read, nothing more). A JPEG is decoded by
+/// libjpeg-turbo at the smallest DCT scale that keeps its longest side at least `min_side`;
+/// one libjpeg-turbo does not decode cleanly, unless it is cut short, goes to the general
+/// decoder, which decided on every JPEG before.
 pub(super) fn decode(
     bytes: &[u8],
     format: ImageFormat,
     max_pixels: u64,
-) -> Result<RgbaImage, IntakeError> {
+    min_side: u32,
+) -> Result<Decoded, IntakeError> {
     let undecodable = |reason: String| IntakeError::Undecodable { format, reason };
     let check = |width: u32, height: u32| check_size(format, width, height, max_pixels);
     let Some(image_format) = image_crate_format(format) else {
-        return decode_heif(bytes, check);
+        let image = decode_heif(bytes, check)?;
+        let (width, height) = image.dimensions();
+        return Ok(Decoded {
+            image: DynamicImage::ImageRgba8(image),
+            width,
+            height,
+        });
     };
+    if format == ImageFormat::Jpeg {
+        if let Some((width, height)) = jpeg::dimensions(bytes) {
+            check(width, height)?;
+            match jpeg::decode(bytes, (width, height), min_side) {
+                jpeg::Outcome::Pixels(image) => {
+                    return Ok(Decoded {
+                        image: DynamicImage::ImageRgb8(image),
+                        width,
+                        height,
+                    })
+                }
+                jpeg::Outcome::Truncated(reason) => return Err(undecodable(reason)),
+                jpeg::Outcome::Refused => {}
+            }
+        }
+    }
     let reader = || ImageReader::with_format(Cursor::new(bytes), image_format);
     let (width, height) = reader()
         .into_dimensions()
@@ -91,7 +124,11 @@ pub(super) fn decode(
     let mut r = reader();
     r.limits(limits);
     let image = r.decode().map_err(|e| undecodable(e.to_string()))?;
-    Ok(image.into_rgba8())
+    Ok(Decoded {
+        image,
+        width,
+        height,
+    })
 }
 
 /// AVIF and HEIC through libheif, which also reads the dimensions before decoding.
@@ -131,44 +168,50 @@ fn decode_heif(
     })
 }
 
-/// Scales the image so its longest side is at most `max_side`, keeping the aspect ratio.
-pub(super) fn downscale(image: RgbaImage, max_side: u32) -> RgbaImage {
-    let (w, h) = image.dimensions();
+/// Scales the image so its longest side is at most `max_side`, keeping the aspect ratio. RGB
+/// is resized as it is; anything else as RGBA, with its alpha.
+pub(super) fn downscale(image: DynamicImage, max_side: u32) -> Result<RgbaImage, String> {
+    let (w, h) = (image.width(), image.height());
     let longest = w.max(h);
     if longest <= max_side {
-        return image;
+        return Ok(image.into_rgba8());
     }
     let scale = f64::from(max_side) / f64::from(longest);
     let nw = ((f64::from(w) * scale).round() as u32).max(1);
     let nh = ((f64::from(h) * scale).round() as u32).max(1);
-    let Ok(src) = ResizeImage::from_vec_u8(w, h, image.clone().into_raw(), PixelType::U8x4) else {
-        return image;
+    let (raw, pixel_type) = match image {
+        DynamicImage::ImageRgb8(rgb) => (rgb.into_raw(), PixelType::U8x3),
+        other => (other.into_rgba8().into_raw(), PixelType::U8x4),
     };
-    let mut dst = ResizeImage::new(nw, nh, PixelType::U8x4);
+    let src = ResizeImage::from_vec_u8(w, h, raw, pixel_type).map_err(|e| e.to_string())?;
+    let mut dst = ResizeImage::new(nw, nh, pixel_type);
     let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::CatmullRom));
-    if Resizer::new().resize(&src, &mut dst, &options).is_err() {
-        return image;
-    }
-    RgbaImage::from_raw(nw, nh, dst.into_vec()).unwrap_or(image)
+    Resizer::new()
+        .resize(&src, &mut dst, &options)
+        .map_err(|e| e.to_string())?;
+    let resized = dst.into_vec();
+    let rgba = if pixel_type == PixelType::U8x3 {
+        RgbImage::from_raw(nw, nh, resized).map(|rgb| DynamicImage::ImageRgb8(rgb).into_rgba8())
+    } else {
+        RgbaImage::from_raw(nw, nh, resized)
+    };
+    rgba.ok_or_else(|| "the resized image has the wrong size".to_string())
 }
 
 /// JPEG for opaque images; PNG when there is transparency, which JPEG would lose.
-pub(super) fn encode_for_model(
-    pixels: &RgbaImage,
-) -> Result<(Vec<u8>, &'static str), image::ImageError> {
+pub(super) fn encode_for_model(pixels: &RgbaImage) -> Result<(Vec<u8>, &'static str), String> {
     let mut out = Vec::new();
     let (w, h) = pixels.dimensions();
     if pixels.pixels().any(|p| p.0[3] < 255) {
-        PngEncoder::new(&mut out).write_image(pixels, w, h, image::ExtendedColorType::Rgba8)?;
+        PngEncoder::new(&mut out)
+            .write_image(pixels, w, h, image::ExtendedColorType::Rgba8)
+            .map_err(|e| e.to_string())?;
         Ok((out, "image/png"))
     } else {
         let rgb = DynamicImage::ImageRgba8(pixels.clone()).into_rgb8();
-        JpegEncoder::new_with_quality(&mut out, 85).write_image(
-            &rgb,
-            w,
-            h,
-            image::ExtendedColorType::Rgb8,
-        )?;
+        JpegEncoder::new_with_quality(&mut out, 85)
+            .write_image(&rgb, w, h, image::ExtendedColorType::Rgb8)
+            .map_err(|e| e.to_string())?;
         Ok((out, "image/jpeg"))
     }
 }

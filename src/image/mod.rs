@@ -3,6 +3,7 @@
 //! The order is what keeps a hostile image cheap: size cap while reading, format from the
 //! bytes, dimensions from the header, and only then a decode with allocation limits.
 mod decode;
+mod jpeg;
 mod sniff;
 
 use std::sync::Arc;
@@ -191,14 +192,11 @@ pub fn prepare_bytes(
         });
     }
     let format = sniff_format(&bytes).ok_or(IntakeError::NotAnImage)?;
-    let decoded = decode::decode(&bytes, format, config.max_pixels)?;
-    let (width, height) = (decoded.width(), decoded.height());
-    let pixels = decode::downscale(decoded, config.model_max_side);
-    let (encoded, mime) =
-        decode::encode_for_model(&pixels).map_err(|e| IntakeError::Undecodable {
-            format,
-            reason: e.to_string(),
-        })?;
+    let decoded = decode::decode(&bytes, format, config.max_pixels, config.model_max_side)?;
+    let (width, height) = (decoded.width, decoded.height);
+    let undecodable = |reason: String| IntakeError::Undecodable { format, reason };
+    let pixels = decode::downscale(decoded.image, config.model_max_side).map_err(undecodable)?;
+    let (encoded, mime) = decode::encode_for_model(&pixels).map_err(undecodable)?;
     Ok(PreparedImage {
         reference: ImageRef {
             url,
@@ -212,4 +210,137 @@ pub fn prepare_bytes(
         encoded: Arc::new(encoded),
         mime,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use image::codecs::jpeg::JpegEncoder;
+    use image::{GenericImageView, ImageEncoder};
+
+    use super::*;
+
+    fn fixture(name: &str) -> Vec<u8> {
+        let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+        std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+
+    fn prepare(bytes: Vec<u8>) -> Result<PreparedImage, IntakeError> {
+        prepare_bytes(None, bytes, &IntakeConfig::default())
+    }
+
+    #[test]
+    fn a_large_jpeg_decoded_at_reduced_scale_gives_the_model_copy_of_a_full_decode() {
+        let bytes = fixture("large-4000x3000.jpg");
+        let prepared = prepare(bytes.clone()).unwrap();
+        let reference = &prepared.reference;
+        assert_eq!((reference.width, reference.height), (4000, 3000));
+        assert_eq!(prepared.pixels.dimensions(), (1024, 768));
+        assert_eq!(prepared.mime, "image/jpeg");
+        let encoded = image::load_from_memory(&prepared.encoded).unwrap();
+        assert_eq!(encoded.dimensions(), (1024, 768));
+
+        let full = image::load_from_memory(&bytes).unwrap();
+        let expected = decode::downscale(full, 1024).unwrap();
+        let difference: u64 = expected
+            .as_raw()
+            .iter()
+            .zip(prepared.pixels.as_raw())
+            .map(|(a, b)| u64::from(a.abs_diff(*b)))
+            .sum();
+        let mean = difference as f64 / expected.as_raw().len() as f64;
+        assert!(mean < 1.0, "mean difference per channel {mean}");
+    }
+
+    #[test]
+    fn a_truncated_jpeg_is_refused() {
+        for name in ["sample.jpg", "large-4000x3000.jpg"] {
+            let bytes = fixture(name);
+            let error = prepare(bytes[..bytes.len() / 2].to_vec()).unwrap_err();
+            assert!(
+                matches!(&error, IntakeError::Undecodable { format: ImageFormat::Jpeg, reason }
+                    if reason.contains("Premature end")),
+                "{name}: {error}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_jpeg_with_damaged_data_is_decoded_as_before() {
+        let mut bytes = fixture("sample.jpg");
+        let middle = bytes.len() / 2;
+        bytes[middle..middle + 100].fill(0x55);
+        let prepared = prepare(bytes.clone()).unwrap();
+        let general = image::load_from_memory(&bytes).unwrap().into_rgba8();
+        assert!(*prepared.pixels == general);
+    }
+
+    #[test]
+    fn a_jpeg_with_a_broken_header_is_refused() {
+        let mut bytes = vec![0xFF, 0xD8, 0xFF, 0xE0];
+        bytes.extend_from_slice(&[0x55; 200]);
+        let error = prepare(bytes).unwrap_err();
+        assert!(
+            matches!(
+                error,
+                IntakeError::Undecodable {
+                    format: ImageFormat::Jpeg,
+                    ..
+                }
+            ),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_jpeg_bomb_is_refused_from_its_header() {
+        let mut bytes = fixture("sample.jpg");
+        let sof = bytes.windows(2).position(|w| w == [0xFF, 0xC0]).unwrap();
+        bytes[sof + 5..sof + 9].copy_from_slice(&[0xC3, 0x50, 0xC3, 0x50]);
+        let error = prepare(bytes).unwrap_err();
+        assert!(
+            matches!(
+                error,
+                IntakeError::TooManyPixels {
+                    width: 50000,
+                    height: 50000,
+                    ..
+                }
+            ),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_grayscale_jpeg_becomes_grey_rgb() {
+        let (width, height) = (2400, 1800);
+        let luma: Vec<u8> = (0..width * height)
+            .map(|i| ((i % width) * 255 / width) as u8)
+            .collect();
+        let mut bytes = Vec::new();
+        JpegEncoder::new_with_quality(&mut bytes, 90)
+            .write_image(&luma, width, height, image::ExtendedColorType::L8)
+            .unwrap();
+        let prepared = prepare(bytes).unwrap();
+        assert_eq!(
+            (prepared.reference.width, prepared.reference.height),
+            (2400, 1800)
+        );
+        assert_eq!(prepared.pixels.dimensions(), (1024, 768));
+        assert!(prepared
+            .pixels
+            .pixels()
+            .all(|p| p.0[0] == p.0[1] && p.0[1] == p.0[2] && p.0[3] == 255));
+    }
+
+    #[test]
+    fn a_cmyk_jpeg_is_decoded_as_before() {
+        let bytes = fixture("cmyk.jpg");
+        let prepared = prepare(bytes.clone()).unwrap();
+        assert_eq!(
+            (prepared.reference.width, prepared.reference.height),
+            (400, 300)
+        );
+        let general = image::load_from_memory(&bytes).unwrap().into_rgba8();
+        assert!(*prepared.pixels == general);
+    }
 }

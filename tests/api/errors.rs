@@ -1,6 +1,7 @@
 //! Every bad input gets the contract's status and a `{"error"}` naming what is wrong, and
 //! costs nothing.
 use altframe::image::IntakeConfig;
+use base64::Engine;
 use serde_json::{json, Value};
 
 use crate::on_both_backends;
@@ -16,6 +17,8 @@ async fn bad_requests_are_400_with_a_message_and_charge_nothing(backend: Backend
     let images = files::serve_images().await;
     let before = app.remaining().await;
     let tiny = base64_of("tiny-1x1.png");
+    let jpeg = files::fixture("sample.jpg");
+    let truncated_jpeg = base64::engine::general_purpose::STANDARD.encode(&jpeg[..jpeg.len() / 2]);
     let cases: Vec<(Value, &str)> = vec![
         (json!({}), "Either image_url or image_base64 is required"),
         (
@@ -64,6 +67,10 @@ async fn bad_requests_are_400_with_a_message_and_charge_nothing(backend: Backend
         (
             json!({ "image_base64": base64_of("../../Cargo.toml") }),
             "not an image",
+        ),
+        (
+            json!({ "image_base64": truncated_jpeg }),
+            "the jpeg image could not be decoded: Premature end of JPEG file",
         ),
         (
             json!({ "image_url": "ftp://example.com/a.jpg" }),
