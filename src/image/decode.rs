@@ -4,7 +4,6 @@ use std::io::Cursor;
 use altframe_domain::image::ImageFormat;
 use fast_image_resize::images::Image as ResizeImage;
 use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
-use image::codecs::jpeg::JpegEncoder;
 use image::codecs::png::PngEncoder;
 use image::{DynamicImage, ImageEncoder, ImageReader, Limits, RgbImage, RgbaImage};
 
@@ -200,18 +199,15 @@ pub(super) fn downscale(image: DynamicImage, max_side: u32) -> Result<RgbaImage,
 
 /// JPEG for opaque images; PNG when there is transparency, which JPEG would lose.
 pub(super) fn encode_for_model(pixels: &RgbaImage) -> Result<(Vec<u8>, &'static str), String> {
-    let mut out = Vec::new();
-    let (w, h) = pixels.dimensions();
     if pixels.pixels().any(|p| p.0[3] < 255) {
+        let mut out = Vec::new();
+        let (w, h) = pixels.dimensions();
         PngEncoder::new(&mut out)
             .write_image(pixels, w, h, image::ExtendedColorType::Rgba8)
             .map_err(|e| e.to_string())?;
         Ok((out, "image/png"))
     } else {
-        let rgb = DynamicImage::ImageRgba8(pixels.clone()).into_rgb8();
-        JpegEncoder::new_with_quality(&mut out, 85)
-            .write_image(&rgb, w, h, image::ExtendedColorType::Rgb8)
-            .map_err(|e| e.to_string())?;
-        Ok((out, "image/jpeg"))
+        let jpeg = jpeg::encode(pixels, 85).map_err(|e| e.to_string())?;
+        Ok((jpeg, "image/jpeg"))
     }
 }

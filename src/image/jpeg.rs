@@ -1,6 +1,6 @@
-//! JPEG through libjpeg-turbo: a decode at a reduced DCT scale.
-use image::RgbImage;
-use turbojpeg::{Colorspace, Decompressor, Image, PixelFormat, ScalingFactor};
+//! JPEG through libjpeg-turbo: a decode at a reduced DCT scale, and the model's copy.
+use image::{RgbImage, RgbaImage};
+use turbojpeg::{Colorspace, Compressor, Decompressor, Image, PixelFormat, ScalingFactor, Subsamp};
 
 /// What came of decoding with libjpeg-turbo.
 pub(super) enum Outcome {
@@ -65,6 +65,21 @@ pub(super) fn decode(bytes: &[u8], (width, height): (u32, u32), min_side: u32) -
         }
         Err(_) => Outcome::Refused,
     }
+}
+
+/// Encodes the pixels as JPEG, 4:4:4, ignoring alpha.
+pub(super) fn encode(pixels: &RgbaImage, quality: i32) -> Result<Vec<u8>, turbojpeg::Error> {
+    let (width, height) = (pixels.width() as usize, pixels.height() as usize);
+    let mut compressor = Compressor::new()?;
+    compressor.set_quality(quality)?;
+    compressor.set_subsamp(Subsamp::None)?;
+    compressor.compress_to_vec(Image {
+        pixels: pixels.as_raw().as_slice(),
+        width,
+        pitch: width * 4,
+        height,
+        format: PixelFormat::RGBA,
+    })
 }
 
 #[cfg(test)]
