@@ -15,18 +15,21 @@ use altframe_domain::generation::{
 use super::auth::Caller;
 use super::error::ApiError;
 use super::fields::{bounded_text, common_options, image_source, present};
-use super::json::ApiJson;
+use super::json::{JsonBody, JsonStr};
 use crate::app::App;
 use crate::openapi::schemas;
-use crate::service::bulk::{submit, BulkInput, BulkItemInput};
+use crate::service::bulk::{stage, submit, BulkInput, BulkItemInput};
 
+// The request borrows each `image_base64` from the body (unless it holds escapes), so that a
+// batch of inline images is in memory once.
 /// Up to 100 images, described with the same options.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[schemars(transform = schemas::needs_images)]
-pub struct BulkRequest {
+pub struct BulkRequest<'a> {
     /// The images, 1 to 100; each needs `image_url` or `image_base64`.
     #[schemars(with = "Vec<BulkImage>", length(min = 1, max = MAX_BATCH_ITEMS))]
-    pub images: Option<Vec<BulkImage>>,
+    #[serde(borrow)]
+    pub images: Option<Vec<BulkImage<'a>>>,
     #[schemars(schema_with = "schemas::mode")]
     pub mode: Option<String>,
     #[schemars(schema_with = "schemas::language")]
@@ -43,11 +46,12 @@ pub struct BulkRequest {
 /// One image of a batch (`image_url` or `image_base64`) and its context.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[schemars(transform = schemas::needs_an_image)]
-pub struct BulkImage {
+pub struct BulkImage<'a> {
     #[schemars(schema_with = "schemas::image_url")]
     pub image_url: Option<String>,
     #[schemars(schema_with = "schemas::image_base64")]
-    pub image_base64: Option<String>,
+    #[serde(borrow)]
+    pub image_base64: Option<JsonStr<'a>>,
     #[schemars(schema_with = "schemas::url")]
     pub page_url: Option<String>,
     #[schemars(schema_with = "schemas::context")]
@@ -69,11 +73,12 @@ pub struct BulkResponse {
     pub status_url: String,
 }
 
-impl BulkImage {
-    fn parse(self, index: usize) -> Result<BulkItemInput, Invalid> {
+impl<'a> BulkImage<'a> {
+    fn parse(self, index: usize) -> Result<BulkItemInput<'a>, Invalid> {
         let named = |e: Invalid| Invalid(format!("images[{index}]: {}", e.0));
+        let base64 = self.image_base64.map(|s| s.0);
         Ok(BulkItemInput {
-            source: image_source(self.image_url, self.image_base64).map_err(named)?,
+            source: image_source(self.image_url, base64).map_err(named)?,
             page_url: bounded_text("page_url", self.page_url, limits::URL_CHARS).map_err(named)?,
             page_context: bounded_text("page_context", self.page_context, limits::CONTEXT_CHARS)
                 .map_err(named)?,
@@ -87,8 +92,8 @@ impl BulkImage {
     }
 }
 
-impl BulkRequest {
-    pub fn parse(self) -> Result<BulkInput, Invalid> {
+impl<'a> BulkRequest<'a> {
+    pub fn parse(self) -> Result<BulkInput<'a>, Invalid> {
         let images = self.images.ok_or_else(|| {
             Invalid("images is required: an array of 1 to 100 image objects".into())
         })?;
@@ -128,10 +133,16 @@ impl BulkRequest {
 pub async fn post_bulk(
     State(app): State<App>,
     caller: Caller,
-    ApiJson(request): ApiJson<BulkRequest>,
+    body: JsonBody,
 ) -> Result<(StatusCode, Json<BulkResponse>), ApiError> {
-    let input = request.parse()?;
-    let accepted = submit(&app, &caller.account_id, input).await?;
+    let staged = {
+        let request: BulkRequest = body.parse()?;
+        stage(&app, &caller.account_id, request.parse()?).await?
+    };
+    // The images are held: the body goes before the batch is submitted and the workers start
+    // decoding its items.
+    drop(body);
+    let accepted = submit(&app, staged).await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(BulkResponse {

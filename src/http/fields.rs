@@ -1,4 +1,6 @@
 //! Request fields that `generate` and `generate/bulk` share, parsed the same way for both.
+use std::borrow::Cow;
+
 use altframe_domain::generation::{
     bounded, limits, parse_keywords, Fields, Invalid, Language, Mode,
 };
@@ -23,11 +25,24 @@ pub fn bounded_text(
     Ok(s)
 }
 
+/// [`present`] for text that may be borrowed from the body: trimmed without a copy.
+fn present_cow(s: Option<Cow<'_, str>>) -> Option<Cow<'_, str>> {
+    let s = match s? {
+        Cow::Borrowed(s) => Cow::Borrowed(s.trim()),
+        Cow::Owned(s) if s.trim().len() == s.len() => Cow::Owned(s),
+        Cow::Owned(s) => Cow::Owned(s.trim().to_string()),
+    };
+    Some(s).filter(|s| !s.is_empty())
+}
+
 /// The image to process: `image_url` wins over `image_base64` when both are given.
-pub fn image_source(url: Option<String>, base64: Option<String>) -> Result<ImageSource, Invalid> {
+pub fn image_source(
+    url: Option<String>,
+    base64: Option<Cow<'_, str>>,
+) -> Result<ImageSource<'_>, Invalid> {
     match (
         bounded_text("image_url", url, limits::URL_CHARS)?,
-        present(base64),
+        present_cow(base64),
     ) {
         (Some(url), _) => Ok(ImageSource::Url(url)),
         (None, Some(data)) => Ok(ImageSource::Base64(data)),

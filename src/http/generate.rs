@@ -1,4 +1,5 @@
 //! POST /api/v1/generate
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use axum::extract::State;
@@ -98,7 +99,7 @@ impl GenerateRequest {
     /// Checks every field and builds the service's input. The language stays `None` when the
     /// request names none, so the account's default can apply.
     pub fn parse(self) -> Result<GenerateInput, Invalid> {
-        let source = image_source(self.image_url, self.image_base64)?;
+        let source = image_source(self.image_url, self.image_base64.map(Cow::Owned))?;
         let common = common_options(self.mode, self.language, self.keywords, self.fields)?;
         let max_length = self
             .max_length

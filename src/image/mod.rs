@@ -6,6 +6,7 @@ mod decode;
 mod jpeg;
 mod sniff;
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use altframe_domain::image::{ImageFormat, ImageRef};
@@ -37,11 +38,12 @@ impl Default for IntakeConfig {
     }
 }
 
-/// Where an image comes from. A URL takes precedence when a request has both.
+/// Where an image comes from. A URL takes precedence when a request has both. Base64 may be
+/// borrowed from the request body.
 #[derive(Debug, Clone)]
-pub enum ImageSource {
+pub enum ImageSource<'a> {
     Url(String),
-    Base64(String),
+    Base64(Cow<'a, str>),
 }
 
 /// An image ready for a vision model.
@@ -94,7 +96,7 @@ impl Intake {
     }
 
     /// Fetches or decodes the source, checks it and prepares the model's copy.
-    pub async fn prepare(&self, source: &ImageSource) -> Result<PreparedImage, IntakeError> {
+    pub async fn prepare(&self, source: &ImageSource<'_>) -> Result<PreparedImage, IntakeError> {
         let (url, bytes) = match source {
             ImageSource::Url(url) => {
                 let bytes = self.outbound.get_bytes(url, self.config.max_bytes).await?;
@@ -122,10 +124,14 @@ pub fn decode_base64(data: &str, max_bytes: usize) -> Result<Vec<u8>, IntakeErro
             .ok_or(IntakeError::Base64)?,
         None => data.trim(),
     };
-    let cleaned: String = payload
-        .chars()
-        .filter(|c| !c.is_ascii_whitespace())
-        .collect();
+    let cleaned: Cow<str> = if payload.bytes().any(|b| b.is_ascii_whitespace()) {
+        payload
+            .chars()
+            .filter(|c| !c.is_ascii_whitespace())
+            .collect()
+    } else {
+        Cow::Borrowed(payload)
+    };
     if cleaned.is_empty() {
         return Err(IntakeError::Empty("image_base64"));
     }

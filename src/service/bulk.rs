@@ -1,5 +1,7 @@
-//! Submitting a batch: validate every item, hold inline images, reserve all credits at once,
-//! record the batch. The process manager does the rest.
+//! Submitting a batch, in two steps. `stage` validates every item and holds each inline image
+//! as it goes (decoded, checked, stored, then dropped: one image in memory at a time); a bad
+//! item refuses the batch and lets go of the images held so far. `submit` reserves all credits
+//! at once and records the batch. The process manager does the rest.
 use altframe_domain::account::{AccountCommand, AccountError, ReservationRequest};
 use altframe_domain::batch::{BatchCommand, BatchItem};
 use altframe_domain::credits::CreditCost;
@@ -7,6 +9,7 @@ use altframe_domain::generation::{GenerationOptions, Language, Product};
 use altframe_domain::image::ImageRef;
 use altframe_domain::Credits;
 use altframe_projections::{jobs, work};
+use chrono::{DateTime, Utc};
 
 use crate::app::App;
 use crate::ids;
@@ -16,22 +19,43 @@ use crate::service::generate::resolve_language;
 use crate::store::CommandError;
 use crate::subscriber::Subscriber;
 
-/// One image of a bulk request, validated.
+/// One image of a bulk request, validated. Its base64 may borrow from the request body.
 #[derive(Debug, Clone)]
-pub struct BulkItemInput {
-    pub source: ImageSource,
+pub struct BulkItemInput<'a> {
+    pub source: ImageSource<'a>,
     pub page_url: Option<String>,
     pub page_context: Option<String>,
     pub product: Product,
 }
 
 #[derive(Debug, Clone)]
-pub struct BulkInput {
-    pub items: Vec<BulkItemInput>,
+pub struct BulkInput<'a> {
+    pub items: Vec<BulkItemInput<'a>>,
     pub language: Option<Language>,
     /// Batch-wide options; per-item context lives in the items.
     pub options: GenerationOptions,
     pub webhook_url: Option<String>,
+}
+
+/// A batch whose items are valid and whose inline images are held; nothing is charged yet.
+#[derive(Debug)]
+pub struct StagedBatch {
+    account_id: String,
+    items: Vec<BatchItem>,
+    options: GenerationOptions,
+    webhook_url: Option<String>,
+    /// The account has no webhook secret yet and the batch has a webhook.
+    needs_webhook_secret: bool,
+    /// The jobs whose inline image is held.
+    held: Vec<String>,
+    at: DateTime<Utc>,
+}
+
+/// Deletes the held images of a batch that is refused.
+async fn forget_images(app: &App, held: &[String]) {
+    if let Err(e) = work::delete_images(&app.store.db, held).await {
+        tracing::error!(error = %e, "could not delete the images of a refused batch");
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -64,12 +88,15 @@ const READ_YOUR_WRITES: std::time::Duration = std::time::Duration::from_secs(2);
 /// How long one item takes when nothing has been measured yet.
 const DEFAULT_ITEM_MS: f64 = 2_000.0;
 
+/// Validates the batch, item by item in order, holding each inline image once it is checked.
+/// The first bad item refuses the batch (naming its index) and the images held so far are
+/// deleted.
 #[tracing::instrument(skip(app, input), fields(account_id = %account_id, images = input.items.len()))]
-pub async fn submit(
+pub async fn stage(
     app: &App,
     account_id: &str,
-    input: BulkInput,
-) -> Result<BulkAccepted, BulkError> {
+    input: BulkInput<'_>,
+) -> Result<StagedBatch, BulkError> {
     let account = app
         .store
         .accounts
@@ -89,90 +116,120 @@ pub async fn submit(
             .map_err(BulkError::WebhookUrl)?;
     }
 
-    // Validate every item before anything is written.
-    let mut inline: Vec<Option<Vec<u8>>> = Vec::with_capacity(input.items.len());
-    let mut refs: Vec<Option<ImageRef>> = Vec::with_capacity(input.items.len());
-    for (index, item) in input.items.iter().enumerate() {
-        let err = |source| BulkError::Image { index, source };
-        match &item.source {
-            ImageSource::Url(url) => {
-                app.intake
-                    .outbound()
-                    .check_url(url)
-                    .map_err(|e| err(IntakeError::Fetch(e)))?;
-                inline.push(None);
-                refs.push(None);
-            }
-            ImageSource::Base64(data) => {
-                let config = app.intake.config().clone();
-                let bytes = decode_base64(data, config.max_bytes).map_err(err)?;
-                let (bytes, image) = tokio::task::spawn_blocking(move || {
-                    let image = inspect_bytes(None, &bytes, &config);
-                    (bytes, image)
-                })
-                .await
-                .map_err(internal)?;
-                refs.push(Some(image.map_err(err)?));
-                inline.push(Some(bytes));
-            }
-        }
-    }
-
-    let batch_id = uuid::Uuid::new_v4().to_string();
-    let items: Vec<BatchItem> = input
-        .items
-        .into_iter()
-        .zip(refs)
-        .map(|(item, image)| {
-            // A URL's format is known only once fetched: 1 credit now, topped up if needed.
-            let format_cost = image.as_ref().map_or(1, |i| i.format.credit_cost());
-            let cost = CreditCost {
-                format: format_cost,
-                language: u32::from(additional),
-            };
-            let image_url = match item.source {
-                ImageSource::Url(url) => Some(url),
-                ImageSource::Base64(_) => None,
-            };
-            BatchItem {
-                job_id: ids::job_id(),
-                reservation_id: ids::reservation_id(),
-                credits: cost.total(),
-                image_url,
-                inline_image: image,
-                page_url: item.page_url,
-                page_context: item.page_context,
-                product: item.product,
-            }
-        })
-        .collect();
-
-    let now = app.clock.now();
-    let held: Vec<String> = items
-        .iter()
-        .zip(&inline)
-        .filter_map(|(item, bytes)| bytes.as_ref().map(|_| item.job_id.clone()))
-        .collect();
-    for (item, bytes) in items.iter().zip(&inline) {
-        if let Some(bytes) = bytes {
-            work::store_image(&app.store.db, &item.job_id, bytes, now)
-                .await
-                .map_err(internal)?;
-        }
-    }
-    let forget_images = || async {
-        if let Err(e) = work::delete_images(&app.store.db, &held).await {
-            tracing::error!(error = %e, "could not delete the images of a refused batch");
-        }
+    let mut staged = StagedBatch {
+        account_id: account_id.to_string(),
+        items: Vec::with_capacity(input.items.len()),
+        options,
+        needs_webhook_secret: input.webhook_url.is_some() && account.webhook_secret().is_none(),
+        webhook_url: input.webhook_url,
+        held: Vec::new(),
+        at: app.clock.now(),
     };
+    for (index, item) in input.items.into_iter().enumerate() {
+        let job_id = ids::job_id();
+        let image = match stage_image(app, &job_id, item.source, staged.at).await {
+            Ok(image) => image,
+            Err(source) => {
+                forget_images(app, &staged.held).await;
+                return Err(match source {
+                    Staging::Refused(source) => BulkError::Image { index, source },
+                    Staging::Failed(message) => BulkError::Internal(message),
+                });
+            }
+        };
+        if image.inline.is_some() {
+            staged.held.push(job_id.clone());
+        }
+        // A URL's format is known only once fetched: 1 credit now, topped up if needed.
+        let format_cost = image.inline.as_ref().map_or(1, |i| i.format.credit_cost());
+        let cost = CreditCost {
+            format: format_cost,
+            language: u32::from(additional),
+        };
+        staged.items.push(BatchItem {
+            job_id,
+            reservation_id: ids::reservation_id(),
+            credits: cost.total(),
+            image_url: image.url,
+            inline_image: image.inline,
+            page_url: item.page_url,
+            page_context: item.page_context,
+            product: item.product,
+        });
+    }
+    Ok(staged)
+}
 
-    if input.webhook_url.is_some() && account.webhook_secret().is_none() {
+/// An item's image once staged: a URL (checked, fetched later) or an inline image held.
+struct StagedImage {
+    url: Option<String>,
+    inline: Option<ImageRef>,
+}
+
+enum Staging {
+    Refused(IntakeError),
+    Failed(String),
+}
+
+/// Checks a URL, or decodes, inspects and stores an inline image; its bytes are dropped here.
+async fn stage_image(
+    app: &App,
+    job_id: &str,
+    source: ImageSource<'_>,
+    at: DateTime<Utc>,
+) -> Result<StagedImage, Staging> {
+    let data = match source {
+        ImageSource::Url(url) => {
+            app.intake
+                .outbound()
+                .check_url(&url)
+                .map_err(|e| Staging::Refused(IntakeError::Fetch(e)))?;
+            return Ok(StagedImage {
+                url: Some(url),
+                inline: None,
+            });
+        }
+        ImageSource::Base64(data) => data,
+    };
+    let config = app.intake.config().clone();
+    let bytes = decode_base64(&data, config.max_bytes).map_err(Staging::Refused)?;
+    drop(data);
+    let (bytes, image) = tokio::task::spawn_blocking(move || {
+        let image = inspect_bytes(None, &bytes, &config);
+        (bytes, image)
+    })
+    .await
+    .map_err(|e| Staging::Failed(e.to_string()))?;
+    let image = image.map_err(Staging::Refused)?;
+    work::store_image(&app.store.db, job_id, &bytes, at)
+        .await
+        .map_err(|e| Staging::Failed(e.to_string()))?;
+    Ok(StagedImage {
+        url: None,
+        inline: Some(image),
+    })
+}
+
+/// Reserves the credits of every item at once and records the batch. A refusal (402, or a
+/// failure of ours) deletes the held images.
+#[tracing::instrument(skip_all, fields(account_id = %staged.account_id, images = staged.items.len()))]
+pub async fn submit(app: &App, staged: StagedBatch) -> Result<BulkAccepted, BulkError> {
+    let StagedBatch {
+        account_id,
+        items,
+        options,
+        webhook_url,
+        needs_webhook_secret,
+        held,
+        at: now,
+    } = staged;
+    if needs_webhook_secret {
         let secret = AccountCommand::RotateWebhookSecret {
             secret: ids::webhook_secret(),
             at: now,
         };
-        if let Err(e) = app.store.accounts.execute(account_id, secret).await {
-            forget_images().await;
+        if let Err(e) = app.store.accounts.execute(&account_id, secret).await {
+            forget_images(app, &held).await;
             return Err(internal(e));
         }
     }
@@ -189,31 +246,32 @@ pub async fn submit(
         reservations,
         at: now,
     };
-    match app.store.accounts.execute(account_id, reserve).await {
+    match app.store.accounts.execute(&account_id, reserve).await {
         Ok(_) => {}
         Err(CommandError::Rejected(AccountError::InsufficientCredits { needed, remaining })) => {
-            forget_images().await;
+            forget_images(app, &held).await;
             return Err(BulkError::InsufficientCredits { needed, remaining });
         }
         Err(e) => {
-            forget_images().await;
+            forget_images(app, &held).await;
             return Err(internal(e));
         }
     }
 
+    let batch_id = uuid::Uuid::new_v4().to_string();
     let total_images = items.len();
     let credits_reserved = items.iter().map(|i| i.credits).sum();
     let submit = BatchCommand::SubmitBatch {
         batch_id: batch_id.clone(),
-        account_id: account_id.to_string(),
+        account_id,
         items,
         options: Box::new(options),
-        webhook_url: input.webhook_url,
+        webhook_url,
         at: now,
     };
     if let Err(e) = app.store.batches.execute(&batch_id, submit).await {
         // The reservations are released by the timeout for reservations nothing settles.
-        forget_images().await;
+        forget_images(app, &held).await;
         return Err(internal(e));
     }
     app.events_committed();

@@ -18,7 +18,7 @@ use crate::vision::{VisionError, VisionRequest};
 /// A generation request, already validated except for what needs the account.
 #[derive(Debug, Clone)]
 pub struct GenerateInput {
-    pub source: ImageSource,
+    pub source: ImageSource<'static>,
     /// `None` when the request named no language: the account's default is used.
     pub language: Option<Language>,
     /// Everything else; its `language` is replaced by the one resolved here.

@@ -13,6 +13,7 @@ use crate::support::{base64_of, error_of, spawn_with, spawn_with_model, Backend,
 
 on_both_backends!(
     each_endpoint_has_its_own_body_limit,
+    a_body_in_chunks_without_a_length_has_the_same_limit,
     deeply_nested_json_is_refused_before_parsing,
     a_nul_character_in_text_is_refused,
     oversized_headers_are_refused,
@@ -52,6 +53,41 @@ async fn each_endpoint_has_its_own_body_limit(backend: Backend) {
         .await
         .unwrap();
     error_of(keyed, 413).await;
+}
+
+/// A body sent with `Transfer-Encoding: chunked` (no Content-Length) is read like any other,
+/// and refused with the same 413 once it passes the endpoint's limit.
+async fn a_body_in_chunks_without_a_length_has_the_same_limit(backend: Backend) {
+    let app = spawn_with(
+        backend,
+        Options {
+            http: HttpConfig {
+                max_bulk_body: 8_000,
+                ..HttpConfig::default()
+            },
+            ..Options::default()
+        },
+    )
+    .await;
+    let send = |body: serde_json::Value| {
+        let chunks: Vec<Result<Vec<u8>, std::io::Error>> = body
+            .to_string()
+            .into_bytes()
+            .chunks(700)
+            .map(|c| Ok(c.to_vec()))
+            .collect();
+        app.http
+            .post(format!("{}/api/v1/generate/bulk", app.base))
+            .header("x-api-key", &app.key)
+            .header("content-type", "application/json")
+            .body(reqwest::Body::wrap_stream(futures::stream::iter(chunks)))
+            .send()
+    };
+    let batch = json!({ "images": [{ "image_base64": base64_of("tiny-1x1.png"), "page_context": "x".repeat(1_000) }] });
+    assert_eq!(send(batch).await.unwrap().status(), 202);
+    let huge = json!({ "images": [{ "image_base64": base64_of("tiny-1x1.png") }], "pad": "x".repeat(9_000) });
+    let message = error_of(send(huge).await.unwrap(), 413).await;
+    assert_eq!(message, "The request body is too large");
 }
 
 async fn deeply_nested_json_is_refused_before_parsing(backend: Backend) {

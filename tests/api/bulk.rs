@@ -18,6 +18,7 @@ on_both_backends!(
     batches_of_other_accounts_are_not_found,
     an_advanced_format_behind_a_url_is_topped_up_or_fails_cleanly,
     webhooks_are_retried_with_the_same_id_and_can_be_redelivered,
+    base64_with_escaped_slashes_is_read,
 );
 
 async fn with_fake_model(backend: Backend, plan: Plan) -> (TestApp, FakeOpenAi) {
@@ -501,4 +502,39 @@ async fn wait_for_attempts(app: &TestApp, path: &str, n: usize) -> Value {
         assert!(tokio::time::Instant::now() < deadline, "attempts: {body}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// JSON may escape `/` as `\/`: such base64 cannot be borrowed from the body as it is, and is
+/// unescaped into a copy.
+async fn base64_with_escaped_slashes_is_read(backend: Backend) {
+    let app = spawn(backend).await;
+    let plain = base64_of("sample.png");
+    assert!(
+        plain.contains('/'),
+        "the fixture's base64 must hold a slash"
+    );
+    let escaped = plain.replace('/', "\\/");
+    let body = format!(
+        r#"{{"images": [{{"image_base64": "{escaped}"}}, {{"image_base64": "{plain}"}}]}}"#
+    );
+    let response = app
+        .http
+        .post(format!("{}/api/v1/generate/bulk", app.base))
+        .header("x-api-key", &app.key)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 202);
+    let accepted: Value = response.json().await.unwrap();
+    let batch = finished_batch(&app, accepted["batch_id"].as_str().unwrap()).await;
+    assert_eq!(batch["completed"], 2, "{batch}");
+    let captions: Vec<&Value> = batch["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| &r["results"]["caption"])
+        .collect();
+    assert_eq!(captions[0], captions[1], "the same image either way");
 }
