@@ -16,6 +16,7 @@ use postgres_es::PostgresEventRepository;
 use sqlite_es::SqliteEventRepository;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::Connection;
 
 pub use aggregate_store::{AggregateStore, CommandError};
 
@@ -86,6 +87,14 @@ impl Store {
                 let pool = PgPoolOptions::new()
                     .max_connections(20)
                     .acquire_timeout(Duration::from_secs(10))
+                    // A connection keeps buffers as large as the largest message it has carried
+                    // (a bulk image is megabytes); twenty of them idle would hold that forever.
+                    .after_release(|conn, _| {
+                        Box::pin(async move {
+                            conn.shrink_buffers();
+                            Ok(true)
+                        })
+                    })
                     .connect(url)
                     .await
                     .map_err(StoreError::Connect)?;
