@@ -16,7 +16,7 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use crate::app::App;
-use crate::image::{prepare_bytes, ImageSource, PreparedImage};
+use crate::image::{ImageSource, PreparedImage};
 use crate::store::CommandError;
 use crate::vision::{VisionError, VisionRequest};
 
@@ -298,10 +298,9 @@ impl BulkWorker {
                     .await
                     .map_err(|e| e.to_string())?
                     .ok_or("the submitted image is no longer held")?;
-                let config = intake.config().clone();
-                tokio::task::spawn_blocking(move || prepare_bytes(None, bytes, &config))
+                intake
+                    .prepare_bytes(None, bytes)
                     .await
-                    .map_err(|e| e.to_string())?
                     .map_err(|e| format!("image_base64: {e}"))
             }
         }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use clap::{Args, ValueEnum};
 
 use crate::http::{HttpConfig, HttpsPolicy, DEFAULT_BULK_BODY_BYTES, DEFAULT_GENERATE_BODY_BYTES};
-use crate::image::IntakeConfig;
+use crate::image::{IntakeConfig, DEFAULT_DECODE_BUDGET_BYTES};
 use crate::outbound::OutboundConfig;
 use crate::rate_limit::RateLimitTable;
 use crate::vision::{OpenAiConfig, PriceTable};
@@ -104,6 +104,11 @@ pub struct ServeConfig {
     #[arg(long, env = "ALTFRAME_MODEL_IMAGE_SIDE", default_value_t = 1024)]
     pub model_image_side: u32,
 
+    /// Memory that decoding images may take at once, in bytes (8 a pixel of each image being
+    /// decoded); images wait for room.
+    #[arg(long, env = "ALTFRAME_DECODE_BUDGET_BYTES", default_value_t = DEFAULT_DECODE_BUDGET_BYTES)]
+    pub decode_budget_bytes: u64,
+
     /// Seconds before a request is abandoned.
     #[arg(long, env = "ALTFRAME_REQUEST_TIMEOUT_SECS", default_value_t = 120)]
     pub request_timeout_secs: u64,
@@ -186,6 +191,7 @@ impl ServeConfig {
             max_bytes: self.max_image_bytes,
             max_pixels: self.max_image_pixels,
             model_max_side: self.model_image_side,
+            decode_budget_bytes: self.decode_budget_bytes,
         }
     }
 

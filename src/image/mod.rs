@@ -1,7 +1,9 @@
 //! Image intake: from a URL or base64 to checked, decoded, downscaled pixels.
 //!
 //! The order is what keeps a hostile image cheap: size cap while reading, format from the
-//! bytes, dimensions from the header, and only then a decode with allocation limits.
+//! bytes, dimensions from the header, and only then a decode with allocation limits, once the
+//! process's decode budget has room for it.
+mod budget;
 mod decode;
 mod jpeg;
 mod sniff;
@@ -16,6 +18,7 @@ use image::RgbaImage;
 use crate::ids::sha256_hex;
 use crate::outbound::{FetchError, Outbound};
 
+pub use budget::DecodeBudget;
 pub use sniff::sniff_format;
 
 #[derive(Debug, Clone)]
@@ -26,7 +29,12 @@ pub struct IntakeConfig {
     pub max_pixels: u64,
     /// Longest side of the copy the model sees.
     pub model_max_side: u32,
+    /// Memory that decoding may take at once, across the process (see [`DecodeBudget`]).
+    pub decode_budget_bytes: u64,
 }
+
+/// Room for two 12-megapixel decodes at once: as many as two cores keep busy.
+pub const DEFAULT_DECODE_BUDGET_BYTES: u64 = 256 * 1024 * 1024;
 
 impl Default for IntakeConfig {
     fn default() -> Self {
@@ -34,6 +42,7 @@ impl Default for IntakeConfig {
             max_bytes: 20 * 1024 * 1024,
             max_pixels: 64_000_000,
             model_max_side: 1024,
+            decode_budget_bytes: DEFAULT_DECODE_BUDGET_BYTES,
         }
     }
 }
@@ -80,11 +89,17 @@ pub enum IntakeError {
 pub struct Intake {
     config: IntakeConfig,
     outbound: Outbound,
+    budget: DecodeBudget,
 }
 
 impl Intake {
     pub fn new(config: IntakeConfig, outbound: Outbound) -> Intake {
-        Intake { config, outbound }
+        let budget = DecodeBudget::new(config.decode_budget_bytes);
+        Intake {
+            config,
+            outbound,
+            budget,
+        }
     }
 
     pub fn config(&self) -> &IntakeConfig {
@@ -104,13 +119,31 @@ impl Intake {
             }
             ImageSource::Base64(data) => (None, decode_base64(data, self.config.max_bytes)?),
         };
+        self.prepare_bytes(url, bytes).await
+    }
+
+    /// Checks the bytes of an image and prepares the model's copy, decoding once the budget has
+    /// room for the size the header gives.
+    pub async fn prepare_bytes(
+        &self,
+        url: Option<String>,
+        bytes: Vec<u8>,
+    ) -> Result<PreparedImage, IntakeError> {
+        let (_, width, height) = header(&bytes, &self.config)?;
+        let room = self.budget.reserve(width, height).await;
         let config = self.config.clone();
-        tokio::task::spawn_blocking(move || prepare_bytes(url, bytes, &config))
-            .await
-            .map_err(|e| IntakeError::Undecodable {
-                format: ImageFormat::Png,
-                reason: format!("decoder stopped: {e}"),
-            })?
+        // The room goes with the decode: it is held until the decode ends, even if the caller
+        // stops waiting for it.
+        tokio::task::spawn_blocking(move || {
+            let prepared = self::prepare_bytes(url, bytes, &config);
+            drop(room);
+            prepared
+        })
+        .await
+        .map_err(|e| IntakeError::Undecodable {
+            format: ImageFormat::Png,
+            reason: format!("decoder stopped: {e}"),
+        })?
     }
 }
 
@@ -161,6 +194,20 @@ pub fn inspect_bytes(
     bytes: &[u8],
     config: &IntakeConfig,
 ) -> Result<ImageRef, IntakeError> {
+    let (format, width, height) = header(bytes, config)?;
+    Ok(ImageRef {
+        url,
+        sha256: sha256_hex(bytes),
+        bytes: bytes.len() as u64,
+        format,
+        width,
+        height,
+    })
+}
+
+/// The size limits, the format from the bytes and the dimensions from the header: everything
+/// intake checks before decoding, with the errors decoding would give.
+fn header(bytes: &[u8], config: &IntakeConfig) -> Result<(ImageFormat, u32, u32), IntakeError> {
     if bytes.is_empty() {
         return Err(IntakeError::Empty("image"));
     }
@@ -172,14 +219,7 @@ pub fn inspect_bytes(
     }
     let format = sniff_format(bytes).ok_or(IntakeError::NotAnImage)?;
     let (width, height) = decode::dimensions(bytes, format, config.max_pixels)?;
-    Ok(ImageRef {
-        url,
-        sha256: sha256_hex(bytes),
-        bytes: bytes.len() as u64,
-        format,
-        width,
-        height,
-    })
+    Ok((format, width, height))
 }
 
 /// The synchronous part of intake, for a blocking thread.
