@@ -8,7 +8,7 @@ use altframe_domain::credits::CreditCost;
 use altframe_domain::generation::{GenerationOptions, Language, Product};
 use altframe_domain::image::ImageRef;
 use altframe_domain::Credits;
-use altframe_projections::{jobs, work};
+use altframe_projections::{jobs, work, Db};
 use chrono::{DateTime, Utc};
 
 use crate::app::App;
@@ -46,14 +46,45 @@ pub struct StagedBatch {
     webhook_url: Option<String>,
     /// The account has no webhook secret yet and the batch has a webhook.
     needs_webhook_secret: bool,
-    /// The jobs whose inline image is held.
-    held: Vec<String>,
+    held: HeldImages,
     at: DateTime<Utc>,
 }
 
-/// Deletes the held images of a batch that is refused.
-async fn forget_images(app: &App, held: &[String]) {
-    if let Err(e) = work::delete_images(&app.store.db, held).await {
+/// The inline images stored for a batch that is not recorded yet. A refused batch deletes them;
+/// so does dropping them, when the request is abandoned midway (the client hung up), so that no
+/// image is left without a batch to delete it.
+#[derive(Debug)]
+struct HeldImages {
+    db: Db,
+    job_ids: Vec<String>,
+}
+
+impl HeldImages {
+    async fn forget(mut self) {
+        let job_ids = std::mem::take(&mut self.job_ids);
+        delete_images(&self.db, &job_ids).await;
+    }
+
+    /// Stops guarding the images (the batch is being recorded) and gives their jobs.
+    fn hand_over(mut self) -> Vec<String> {
+        std::mem::take(&mut self.job_ids)
+    }
+}
+
+impl Drop for HeldImages {
+    fn drop(&mut self) {
+        if self.job_ids.is_empty() {
+            return;
+        }
+        let (db, job_ids) = (self.db.clone(), std::mem::take(&mut self.job_ids));
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move { delete_images(&db, &job_ids).await });
+        }
+    }
+}
+
+async fn delete_images(db: &Db, job_ids: &[String]) {
+    if let Err(e) = work::delete_images(db, job_ids).await {
         tracing::error!(error = %e, "could not delete the images of a refused batch");
     }
 }
@@ -122,7 +153,10 @@ pub async fn stage(
         options,
         needs_webhook_secret: input.webhook_url.is_some() && account.webhook_secret().is_none(),
         webhook_url: input.webhook_url,
-        held: Vec::new(),
+        held: HeldImages {
+            db: app.store.db.clone(),
+            job_ids: Vec::new(),
+        },
         at: app.clock.now(),
     };
     for (index, item) in input.items.into_iter().enumerate() {
@@ -130,7 +164,7 @@ pub async fn stage(
         let image = match stage_image(app, &job_id, item.source, staged.at).await {
             Ok(image) => image,
             Err(source) => {
-                forget_images(app, &staged.held).await;
+                staged.held.forget().await;
                 return Err(match source {
                     Staging::Refused(source) => BulkError::Image { index, source },
                     Staging::Failed(message) => BulkError::Internal(message),
@@ -138,7 +172,7 @@ pub async fn stage(
             }
         };
         if image.inline.is_some() {
-            staged.held.push(job_id.clone());
+            staged.held.job_ids.push(job_id.clone());
         }
         // A URL's format is known only once fetched: 1 credit now, topped up if needed.
         let format_cost = image.inline.as_ref().map_or(1, |i| i.format.credit_cost());
@@ -229,7 +263,7 @@ pub async fn submit(app: &App, staged: StagedBatch) -> Result<BulkAccepted, Bulk
             at: now,
         };
         if let Err(e) = app.store.accounts.execute(&account_id, secret).await {
-            forget_images(app, &held).await;
+            held.forget().await;
             return Err(internal(e));
         }
     }
@@ -249,11 +283,11 @@ pub async fn submit(app: &App, staged: StagedBatch) -> Result<BulkAccepted, Bulk
     match app.store.accounts.execute(&account_id, reserve).await {
         Ok(_) => {}
         Err(CommandError::Rejected(AccountError::InsufficientCredits { needed, remaining })) => {
-            forget_images(app, &held).await;
+            held.forget().await;
             return Err(BulkError::InsufficientCredits { needed, remaining });
         }
         Err(e) => {
-            forget_images(app, &held).await;
+            held.forget().await;
             return Err(internal(e));
         }
     }
@@ -269,9 +303,12 @@ pub async fn submit(app: &App, staged: StagedBatch) -> Result<BulkAccepted, Bulk
         webhook_url,
         at: now,
     };
+    // Recording the batch hands its images over: were this request abandoned while the batch
+    // is being recorded, they must stay for it.
+    let job_ids = held.hand_over();
     if let Err(e) = app.store.batches.execute(&batch_id, submit).await {
         // The reservations are released by the timeout for reservations nothing settles.
-        forget_images(app, &held).await;
+        delete_images(&app.store.db, &job_ids).await;
         return Err(internal(e));
     }
     app.events_committed();
