@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """AltFrame's benchmarks, each measured beside its reference in the same run.
 
-    scripts/bench [--seconds N] [--runs N] [--only intake|generate|bulk|history] [--history-requests N] [--markdown]
+    scripts/bench [--seconds N] [--runs N] [--only intake|generate|bulk|memory|history] [--history-requests N] [--markdown]
 
 Prints one table (Markdown with --markdown, for BENCHMARKS.md). Needs the release build, wrk
 and pgbench (Debian), and Pillow (PyPI, in target/bench/venv); `scripts/bench` installs what is
@@ -364,6 +364,43 @@ def bulk_latency(images=100):
              f"{took:.2f} s", f"ideal {ideal:.2f} s", f"{took / ideal:.2f}×", "≤ 1.15")]
 
 
+# ---------------------------------------------------------------- memory under large bulks (7)
+
+FOUR_MB_SCRIPT = r"""
+import io, sys
+from PIL import Image
+im = Image.open(sys.argv[1])
+for quality in range(85, 101):
+    out = io.BytesIO()
+    im.save(out, 'JPEG', quality=quality, subsampling=0)
+    if out.tell() >= 4_000_000:
+        break
+open(sys.argv[2], 'wb').write(out.getvalue())
+"""
+
+
+def bulk_memory(batches=10, items=100):
+    """Point 7: RSS of serve at idle, its peak across ten bulks of 100 inline 4 MB JPEGs
+    (the 12 MP fixture saved at the first quality that makes it 4 MB or more), and growth."""
+    with tempfile.TemporaryDirectory() as tmp:
+        image = f"{tmp}/4mb.jpg"
+        run([str(VENV / "bin" / "python"), "-c", FOUR_MB_SCRIPT, str(FIXTURES / "large-4000x3000.jpg"), image])
+        size = os.path.getsize(image)
+        with database("postgres") as url, serve(url, {"ALTFRAME_MAX_BULK_BODY_BYTES": "700000000"}) as s:
+            m = json.loads(run([sys.executable, str(ROOT / "bench" / "bulk_memory.py"), s["base"], s["key"],
+                                str(s["pid"]), image, "--batches", str(batches), "--items", str(items)]))
+    after = ", ".join(f"{b['rss_after_mb']:.0f}" for b in m["batches"]) if all(
+        "rss_after_mb" in b for b in m["batches"]) else ""
+    return [
+        ("idle RSS, postgres, before the bulks", f"{m['idle_rss_mb']:.0f} MB", "", "", "< 50 MB"),
+        (f"peak RSS, {batches} bulks of {items} × {size / 1e6:.2f} MB JPEG as base64 "
+         f"(body {m['body_mb']:.0f} MB)", f"{m['peak_mb']:.0f} MB",
+         f"after the first bulk: {m['peak_first_batch_mb']:.0f} MB", "", "< 600 MB"),
+        (f"RSS after each of the {batches} bulks", f"{after} MB" if after else "",
+         f"growth {m['growth_mb']:+.1f} MB", "", "no growth"),
+    ]
+
+
 # ---------------------------------------------------------------- a long history (2, 6, 8)
 
 HISTORY_ACCOUNT = "acct_long_history"
@@ -440,7 +477,8 @@ def main():
     parser.add_argument("--seconds", type=int, default=10, help="length of each load run")
     parser.add_argument("--runs", type=int, default=10, help="runs of each intake measurement")
     parser.add_argument("--markdown", action="store_true")
-    parser.add_argument("--only", choices=["intake", "generate", "bulk", "history"], help="run one part")
+    parser.add_argument("--only", choices=["intake", "generate", "bulk", "memory", "history"],
+                        help="run one part")
     parser.add_argument("--history-requests", type=int, default=500_000,
                         help="requests seeded for points 2, 6 and 8 (each makes 2 account events)")
     args = parser.parse_args()
@@ -451,6 +489,8 @@ def main():
         rows += generate_overhead(args.seconds)
     if args.only in (None, "bulk"):
         rows += bulk_latency()
+    if args.only in (None, "memory"):
+        rows += bulk_memory()
     if args.only in (None, "history"):
         rows += long_history(args.seconds, args.history_requests)
     header = ("measure", "AltFrame", "reference", "ratio", "target")
