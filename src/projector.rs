@@ -54,7 +54,7 @@ impl Projector {
     /// after the earliest once, decodes each once, and gives every projection the events
     /// beyond its own checkpoint. Returns the events read and the applications made.
     async fn round(&self) -> Result<(usize, usize), ProjectionError> {
-        let names = Projection::NAMES;
+        let names = Projection::ALL.map(Projection::name);
         let mut tx = self.db.begin().await?;
         let since = checkpoint::lock_all(&mut tx, &names).await?;
         let from = since
@@ -133,7 +133,8 @@ impl Subscriber for Projector {
     }
 
     async fn has_pending(&self) -> Result<bool, ProjectionError> {
-        let earliest = checkpoint::earliest(&self.db, &Projection::NAMES).await?;
+        let earliest =
+            checkpoint::earliest(&self.db, &Projection::ALL.map(Projection::name)).await?;
         Ok(feed::has_events_after_checkpoint(&self.db, &earliest).await?)
     }
 }

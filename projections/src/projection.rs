@@ -67,16 +67,7 @@ impl Projection {
         Projection::Usage,
     ];
 
-    pub const NAMES: [&'static str; 6] = [
-        Projection::Accounts.name(),
-        Projection::ApiKeys.name(),
-        Projection::Jobs.name(),
-        Projection::Batches.name(),
-        Projection::Work.name(),
-        Projection::Usage.name(),
-    ];
-
-    pub const fn name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             Projection::Accounts => "accounts",
             Projection::ApiKeys => "api_keys",

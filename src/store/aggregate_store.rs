@@ -124,8 +124,8 @@ where
                     *kept = Some(after);
                     return Ok(events);
                 }
-                Err((AggregateError::UserError(e), before)) => {
-                    *kept = Some(before);
+                Err((AggregateError::UserError(e), refused_on)) => {
+                    *kept = refused_on;
                     return Err(CommandError::Rejected(e));
                 }
                 Err((e, _)) if is_retryable(&e) => {
@@ -172,10 +172,11 @@ where
 
 /// The events a command committed and the state after them.
 type Committed<A> = (Vec<<A as Aggregate>::Event>, EventStoreAggregateContext<A>);
-/// Why a command failed, and the state it was decided on (still current if it was refused).
+/// Why a command failed, and, when it was refused, the state it was refused on (still
+/// current: nothing was written).
 type Failed<A> = (
     AggregateError<<A as Aggregate>::Error>,
-    EventStoreAggregateContext<A>,
+    Option<EventStoreAggregateContext<A>>,
 );
 
 async fn run<A, ES>(
@@ -194,7 +195,7 @@ where
     let mut deciding = context.aggregate.clone();
     let sink = EventSink::default();
     if let Err(e) = deciding.handle(command, &(), &sink).await {
-        return Err((AggregateError::UserError(e), context));
+        return Err((AggregateError::UserError(e), Some(context)));
     }
     let events = sink.collect().await;
     if events.is_empty() {
@@ -211,15 +212,9 @@ where
             context.current_snapshot
         },
     };
-    let before = EventStoreAggregateContext {
-        aggregate_id: context.aggregate_id.clone(),
-        aggregate: context.aggregate.clone(),
-        current_sequence: context.current_sequence,
-        current_snapshot: context.current_snapshot,
-    };
     match store.commit(events, context, HashMap::new()).await {
         Ok(committed) => Ok((committed.into_iter().map(|e| e.payload).collect(), after)),
-        Err(e) => Err((e, before)),
+        Err(e) => Err((e, None)),
     }
 }
 
