@@ -107,3 +107,56 @@ async fn the_feed_orders_transactions_as_numbers() {
     let ids: Vec<&str> = next.iter().map(|e| e.aggregate_id.as_str()).collect();
     assert_eq!(ids, ["later"]);
 }
+
+/// Asking whether events are pending must stay on the global-order index whatever the
+/// checkpoint: Postgres reuses a generic plan for a prepared statement, and the `EXISTS` this
+/// replaced was planned as a scan of the whole table, a second per call on 2,000,000 events.
+#[tokio::test]
+async fn pending_events_are_found_through_the_index_under_a_generic_plan() {
+    let db = crate::support::db::TestDb::new(Backend::Postgres).await;
+    let store = db.open().await;
+    let altframe_projections::Db::Postgres(pool) = &store.db else {
+        unreachable!()
+    };
+    let mut conn = pool.acquire().await.unwrap();
+    sqlx::raw_sql(
+        "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version,
+                             payload, metadata)
+         SELECT 'Elsewhere', 'agg_' || n, 1, 'Something', '1.0', '{}', '{}'
+           FROM generate_series(1, 20000) AS n;
+         ANALYZE events;
+         SET plan_cache_mode = force_generic_plan;",
+    )
+    .execute(&mut *conn)
+    .await
+    .unwrap();
+    for (name, types, sql, args) in [
+        (
+            "after_checkpoint",
+            "text, bigint",
+            altframe::store::feed::PENDING_AFTER_CHECKPOINT,
+            "'0', 0",
+        ),
+        (
+            "after_projection",
+            "text",
+            altframe::store::feed::PENDING_AFTER_PROJECTION,
+            "'jobs'",
+        ),
+    ] {
+        sqlx::raw_sql(&format!("PREPARE {name} ({types}) AS {sql}"))
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+        let plan: Vec<String> =
+            sqlx::query_scalar(&format!("EXPLAIN (FORMAT TEXT) EXECUTE {name} ({args})"))
+                .fetch_all(&mut *conn)
+                .await
+                .unwrap();
+        let plan = plan.join("\n");
+        assert!(
+            plan.contains("events_global_order") && !plan.contains("Seq Scan on events"),
+            "{name}:\n{plan}"
+        );
+    }
+}
