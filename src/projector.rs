@@ -4,10 +4,12 @@
 //! its transaction, and only for this process's own commits. Instead every projection reads
 //! the global order from its checkpoint. Commands wake the projector; a poll covers commits
 //! made by other processes and anything a crash interrupted.
-use altframe_projections::{checkpoint, Db, Projection, ProjectionError, Round};
+use altframe_projections::{
+    checkpoint, indexes, Db, DecodedEvent, Projection, ProjectionError, Round, StoredEvent, Tx,
+};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{Mutex, Notify};
+use tokio::sync::{mpsc, Mutex, Notify};
 
 use crate::store::feed;
 use crate::subscriber::Subscriber;
@@ -34,18 +36,51 @@ impl Projector {
         })
     }
 
-    /// Drops every read model and rebuilds it from the events. Returns how many events were
-    /// applied, summed over projections. Fails if anything is left unapplied at the end.
+    /// Empties every read model and applies every event again, in one transaction: reads see
+    /// the old read models until the new ones are complete, and a rebuild that fails changes
+    /// nothing. Returns how many events were applied, summed over projections. Fails if
+    /// anything is left unapplied at the end.
     pub async fn rebuild(&self) -> Result<usize, ProjectionError> {
-        {
+        let replayed = {
             let _one_at_a_time = self.running.lock().await;
             let mut tx = self.db.begin().await?;
             checkpoint::reset_all(&mut tx).await?;
+            let tables: Vec<&str> = Projection::ALL
+                .iter()
+                .flat_map(|p| p.tables().iter().copied())
+                .collect();
+            let set_aside = indexes::set_aside(&mut tx, &tables).await?;
+            let replayed = self.replay(&mut tx).await?;
+            indexes::restore(&mut tx, &set_aside).await?;
             tx.commit().await?;
-        }
-        let applied = self.catch_up_fully(Duration::from_secs(60)).await?;
+            replayed
+        };
+        // Events committed while the rebuild ran.
+        let later = self.catch_up_fully(Duration::from_secs(60)).await?;
         if self.has_pending().await? {
             return Err(ProjectionError::Incomplete);
+        }
+        Ok(replayed + later)
+    }
+
+    /// Applies every event to emptied read models in `tx`. The events are read and decoded
+    /// ahead, on a connection of their own, while the previous batch is written.
+    async fn replay(&self, tx: &mut Tx) -> Result<usize, ProjectionError> {
+        let names = Projection::ALL.map(Projection::name);
+        let start = checkpoint::lock_all(tx, &names).await?;
+        let (sender, mut batches) = mpsc::channel(2);
+        let reader = tokio::spawn(read_ahead(self.db.clone(), sender));
+        let mut applied = 0;
+        let mut end = None;
+        while let Some(batch) = batches.recv().await {
+            let events = batch?;
+            applied += apply(tx, &start, &events).await?;
+            end = events.last().map(|(event, _)| event.checkpoint());
+        }
+        // The reader has finished: it dropped its sender.
+        let _ = reader.await;
+        if let Some(end) = end {
+            checkpoint::save_all(tx, &names, &end).await?;
         }
         Ok(applied)
     }
@@ -62,32 +97,13 @@ impl Projector {
             .min_by_key(|c| c.order())
             .cloned()
             .unwrap_or_else(checkpoint::Checkpoint::start);
-        let events = feed::after(&mut tx, &from, BATCH).await?;
-        let Some(last) = events.last() else {
+        let events = decode_all(feed::after(&mut tx, &from, BATCH).await?)?;
+        let Some((last, _)) = events.last() else {
             tx.commit().await?;
             return Ok((0, 0));
         };
         let end = last.checkpoint();
-        let read = events.len();
-        let events = events
-            .into_iter()
-            .map(|event| event.decode().map(|decoded| (event, decoded)))
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut round = Round::default();
-        round.prefetch(&mut tx, &events).await?;
-        let mut applied = 0;
-        for (event, decoded) in &events {
-            let at = event.checkpoint().order();
-            for (projection, since) in Projection::ALL.iter().zip(&since) {
-                if at > since.order() {
-                    projection
-                        .apply(&mut tx, &mut round, event, decoded)
-                        .await?;
-                    applied += 1;
-                }
-            }
-        }
-        round.finish(&mut tx).await?;
+        let applied = apply(&mut tx, &since, &events).await?;
         let moved: Vec<&str> = names
             .iter()
             .zip(&since)
@@ -96,7 +112,68 @@ impl Projector {
             .collect();
         checkpoint::save_all(&mut tx, &moved, &end).await?;
         tx.commit().await?;
-        Ok((read, applied))
+        Ok((events.len(), applied))
+    }
+}
+
+type Batch = Vec<(StoredEvent, DecodedEvent)>;
+
+fn decode_all(events: Vec<StoredEvent>) -> Result<Batch, ProjectionError> {
+    events
+        .into_iter()
+        .map(|event| event.decode().map(|decoded| (event, decoded)))
+        .collect()
+}
+
+/// Gives every projection the events beyond its checkpoint in `since` (one per projection,
+/// in `Projection::ALL` order). Returns the applications made.
+async fn apply(
+    tx: &mut Tx,
+    since: &[checkpoint::Checkpoint],
+    events: &Batch,
+) -> Result<usize, ProjectionError> {
+    let mut round = Round::default();
+    round.prefetch(tx, events).await?;
+    let mut applied = 0;
+    for (event, decoded) in events {
+        let at = event.checkpoint().order();
+        for (projection, since) in Projection::ALL.iter().zip(since) {
+            if at > since.order() {
+                projection.apply(tx, &mut round, event, decoded).await?;
+                applied += 1;
+            }
+        }
+    }
+    round.finish(tx).await?;
+    Ok(applied)
+}
+
+/// Reads every event in global order, a batch at a time, each in a short transaction of its
+/// own, and sends the batches decoded. Stops after the last batch, on an error (sent on), or
+/// when the receiver is gone.
+async fn read_ahead(db: Db, batches: mpsc::Sender<Result<Batch, ProjectionError>>) {
+    let mut from = checkpoint::Checkpoint::start();
+    loop {
+        let read = async {
+            let mut tx = db.begin().await?;
+            let events = feed::after(&mut tx, &from, BATCH).await?;
+            tx.rollback().await?;
+            decode_all(events)
+        }
+        .await;
+        let more = match &read {
+            Ok(events) => match events.last() {
+                Some((last, _)) => {
+                    from = last.checkpoint();
+                    events.len() as i64 == BATCH
+                }
+                None => return,
+            },
+            Err(_) => false,
+        };
+        if batches.send(read).await.is_err() || !more {
+            return;
+        }
     }
 }
 

@@ -158,4 +158,11 @@ impl Tx {
             Tx::Sqlite(t) => t.commit().await,
         }
     }
+
+    pub async fn rollback(self) -> Result<(), sqlx::Error> {
+        match self {
+            Tx::Postgres(t) => t.rollback().await,
+            Tx::Sqlite(t) => t.rollback().await,
+        }
+    }
 }

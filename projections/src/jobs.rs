@@ -95,6 +95,12 @@ impl StagedRow for JobRow {
     }
 }
 
+/// Whether the event makes the job's row: a synchronous job's request, its aggregate's first
+/// event. (A bulk item's row is made by its batch's submission, before its request.)
+pub(crate) fn creates_row(event: &JobEvent) -> bool {
+    matches!(event, JobEvent::JobRequested { batch_id: None, .. })
+}
+
 pub(crate) async fn apply_job(
     tx: &mut Tx,
     round: &mut Round,
@@ -114,16 +120,17 @@ pub(crate) async fn apply_job(
         } => {
             let language = options.language.as_str().to_string();
             // A bulk item already has its row (pending since submission): it starts now.
-            let started = round
-                .jobs
-                .update(tx, id, |row| {
-                    row.status = "processing".into();
-                    row.credits = i64::from(*credits);
-                    row.language = language.clone();
-                })
-                .await?;
+            let started = !creates_row(event)
+                && round
+                    .jobs
+                    .update(tx, id, |row| {
+                        row.status = "processing".into();
+                        row.credits = i64::from(*credits);
+                        row.language = language.clone();
+                    })
+                    .await?;
             if !started {
-                round.jobs.put(JobRow {
+                round.jobs.create(JobRow {
                     id: id.to_string(),
                     account_id: account_id.clone(),
                     status: "processing".into(),

@@ -9,6 +9,7 @@ pub mod batches;
 pub mod checkpoint;
 pub mod db;
 mod event;
+pub mod indexes;
 pub mod jobs;
 mod projection;
 pub mod staged;

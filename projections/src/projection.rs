@@ -32,7 +32,14 @@ impl Round {
                 .map(|(event, _)| event.aggregate_id.as_str())
                 .collect()
         };
-        let jobs = ids(|d| matches!(d, DecodedEvent::Job(_)));
+        // A job whose row this round creates has nothing to load.
+        let created: std::collections::HashSet<&str> = events
+            .iter()
+            .filter(|(_, decoded)| matches!(decoded, DecodedEvent::Job(e) if jobs::creates_row(e)))
+            .map(|(event, _)| event.aggregate_id.as_str())
+            .collect();
+        let mut jobs = ids(|d| matches!(d, DecodedEvent::Job(_)));
+        jobs.retain(|id| !created.contains(id));
         self.jobs.prefetch(tx, &jobs).await?;
         let accounts = ids(|d| matches!(d, DecodedEvent::Account(_)));
         self.usage.prefetch(tx, &accounts).await

@@ -131,6 +131,18 @@ impl<R: StagedRow> Staged<R> {
         self.slots.insert(key, slot);
     }
 
+    /// Adds a row that an event makes, which therefore cannot exist yet: it is written with
+    /// a plain INSERT, without having been looked for (were it there after all, the INSERT
+    /// fails and the round with it, rather than overwriting it).
+    pub fn create(&mut self, row: R) {
+        let key = row.key().to_string();
+        let slot = match self.slots.get(&key) {
+            None | Some(Slot::Unchanged(None) | Slot::New(_)) => Slot::New(row),
+            _ => Slot::Changed(row),
+        };
+        self.slots.insert(key, slot);
+    }
+
     pub fn delete(&mut self, key: &str) {
         let slot = match self.slots.get(key) {
             Some(Slot::Unchanged(None) | Slot::New(_)) => Slot::Unchanged(None),

@@ -12,6 +12,7 @@ use crate::on_both_backends;
 use crate::support::{base64_of, files, spawn_with, Backend, Options, TestApp};
 
 on_both_backends!(a_rebuild_gives_byte_identical_answers);
+on_both_backends!(a_rebuild_that_fails_leaves_the_read_models_as_they_were);
 
 async fn answers(app: &TestApp, batch_id: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
@@ -27,6 +28,15 @@ async fn answers(app: &TestApp, batch_id: &str) -> Vec<(String, String)> {
         out.push((path, body));
     }
     out
+}
+
+fn rebuild(url: String) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_altframe"))
+        .args(["projections", "rebuild", "--json"])
+        .env("DATABASE_URL", url)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap()
 }
 
 async fn a_rebuild_gives_byte_identical_answers(backend: Backend) {
@@ -76,16 +86,9 @@ async fn a_rebuild_gives_byte_identical_answers(backend: Backend) {
     );
 
     let url = app.db.env_url.clone();
-    let out = tokio::task::spawn_blocking(move || {
-        Command::new(env!("CARGO_BIN_EXE_altframe"))
-            .args(["projections", "rebuild", "--json"])
-            .env("DATABASE_URL", url)
-            .env("RUST_LOG", "warn")
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
+    let out = tokio::task::spawn_blocking(move || rebuild(url))
+        .await
+        .unwrap();
     assert!(
         out.status.success(),
         "{}",
@@ -98,4 +101,53 @@ async fn a_rebuild_gives_byte_identical_answers(backend: Backend) {
     for ((path, b), (_, a)) in before.iter().zip(&after) {
         assert_eq!(b, a, "{path} changed across the rebuild");
     }
+}
+
+/// The jobs rows and the indexes of `jobs`, as the store holds them.
+async fn jobs_and_indexes(app: &TestApp) -> (Vec<(String, String)>, i64) {
+    let jobs = "SELECT id, status FROM jobs ORDER BY id";
+    let indexes: &str = if app.app.store.db.is_postgres() {
+        "SELECT COUNT(*) FROM pg_indexes WHERE tablename = 'jobs'"
+    } else {
+        "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'jobs'"
+    };
+    altframe_projections::on_db!(&app.app.store.db, pool => (
+        sqlx::query_as(jobs).fetch_all(pool).await.unwrap(),
+        sqlx::query_scalar(indexes).fetch_one(pool).await.unwrap(),
+    ))
+}
+
+/// A rebuild runs in one transaction: one that fails on an event it cannot read leaves every
+/// row and every index as it found them.
+async fn a_rebuild_that_fails_leaves_the_read_models_as_they_were(backend: Backend) {
+    let app = spawn_with(backend, Options::default()).await;
+    let tiny = base64_of("tiny-1x1.png");
+    for _ in 0..2 {
+        let generated = app.post_generate(&json!({ "image_base64": tiny })).await;
+        assert_eq!(generated.status(), 200);
+    }
+    assert_eq!(app.get("/api/v1/history").await.status(), 200);
+    let before = jobs_and_indexes(&app).await;
+    assert_eq!(before.0.len(), 2);
+    assert!(before.1 >= 5, "jobs has its key and four indexes");
+    app.app
+        .store
+        .db
+        .execute(
+            "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type,
+                                 event_version, payload, metadata)
+             VALUES ('Job', 'job_unreadable', 1, 'JobRequested', '1.0', '{\"JobRequested\": 7}', '{}')",
+            vec![],
+        )
+        .await
+        .unwrap();
+
+    let url = app.db.env_url.clone();
+    let out = tokio::task::spawn_blocking(move || rebuild(url))
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(stderr.contains("cannot be read"), "{stderr}");
+    assert_eq!(jobs_and_indexes(&app).await, before);
 }
