@@ -27,39 +27,24 @@ impl Checkpoint {
 /// Reads the checkpoints of `names`, in their order, and holds their rows locked until the
 /// transaction ends, so that two processes never apply the same events. The no-op UPDATE
 /// takes the row locks on Postgres and the write lock on SQLite before anything is read. A
-/// projection that never ran starts at the beginning.
+/// projection that never ran gets its row, at the beginning.
 pub async fn lock_all(tx: &mut Tx, names: &[&str]) -> Result<Vec<Checkpoint>, sqlx::Error> {
-    let args = || names.iter().map(|&n| Arg::from(n)).collect::<Vec<_>>();
-    let rows = names
-        .iter()
-        .enumerate()
-        .map(|(i, _)| format!("(${}, '0', 0)", i + 1))
-        .collect::<Vec<_>>()
-        .join(", ");
-    tx.execute(
-        &format!(
-            "INSERT INTO projection_checkpoints (name, transaction_id, position) VALUES {rows}
-             ON CONFLICT (name) DO NOTHING"
-        ),
-        args(),
-    )
-    .await?;
-    let list = placeholders(1, names.len());
-    tx.execute(
-        &format!("UPDATE projection_checkpoints SET position = position WHERE name IN ({list})"),
-        args(),
-    )
-    .await?;
-    let sql = format!(
-        "SELECT name, transaction_id, position FROM projection_checkpoints WHERE name IN ({list})"
-    );
-    let found: Vec<(String, String, i64)> = crate::on_tx!(tx, conn => {
-        let mut q = sqlx::query_as(&sql);
-        for name in names {
-            q = q.bind(*name);
-        }
-        q.fetch_all(conn).await?
-    });
+    let mut found = lock_existing(tx, names).await?;
+    if found.len() < names.len() {
+        let rows = (1..=names.len())
+            .map(|i| format!("(${i}, '0', 0)"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        tx.execute(
+            &format!(
+                "INSERT INTO projection_checkpoints (name, transaction_id, position) VALUES {rows}
+                 ON CONFLICT (name) DO NOTHING"
+            ),
+            names.iter().map(|&n| Arg::from(n)).collect(),
+        )
+        .await?;
+        found = lock_existing(tx, names).await?;
+    }
     Ok(names
         .iter()
         .map(|name| {
@@ -72,6 +57,24 @@ pub async fn lock_all(tx: &mut Tx, names: &[&str]) -> Result<Vec<Checkpoint>, sq
             )
         })
         .collect())
+}
+
+async fn lock_existing(
+    tx: &mut Tx,
+    names: &[&str],
+) -> Result<Vec<(String, String, i64)>, sqlx::Error> {
+    let sql = format!(
+        "UPDATE projection_checkpoints SET position = position WHERE name IN ({})
+         RETURNING name, transaction_id, position",
+        placeholders(1, names.len())
+    );
+    Ok(crate::on_tx!(tx, conn => {
+        let mut q = sqlx::query_as(&sql);
+        for name in names {
+            q = q.bind(*name);
+        }
+        q.fetch_all(conn).await?
+    }))
 }
 
 /// Moves the checkpoints of `names` to `at`, in the transaction that locked them.

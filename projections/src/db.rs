@@ -49,10 +49,10 @@ pub enum Arg {
 
 impl Arg {
     /// The value as a nullable text, for a column written as an array (other kinds: NULL).
-    pub fn as_text(&self) -> Option<String> {
+    pub fn as_text(&self) -> Option<&str> {
         match self {
-            Arg::Text(s) => Some(s.clone()),
-            Arg::OptText(s) => s.clone(),
+            Arg::Text(s) => Some(s),
+            Arg::OptText(s) => s.as_deref(),
             _ => None,
         }
     }

@@ -67,13 +67,14 @@ pub async fn generate(
     input: GenerateInput,
 ) -> Result<GenerateOutcome, GenerateError> {
     let started = Instant::now();
-    let account = app
+    // Both are set when the account opens and never change.
+    let (plan, default_language) = app
         .store
         .accounts
-        .load(account_id)
+        .read_settled(account_id, |a| (a.plan(), a.language().cloned()))
         .await
         .map_err(internal)?;
-    let (Some(plan), Some(default_language)) = (account.plan(), account.language().cloned()) else {
+    let (Some(plan), Some(default_language)) = (plan, default_language) else {
         return Err(GenerateError::NoAccount(account_id.to_string()));
     };
     let mut options = input.options;
@@ -103,7 +104,7 @@ pub async fn generate(
         credits: cost.total(),
         at: app.clock.now(),
     };
-    if let Err(e) = app.store.jobs.execute(&job_id, request).await {
+    if let Err(e) = app.store.jobs.execute_new(&job_id, request).await {
         release(
             app,
             account_id,

@@ -102,9 +102,36 @@ where
         aggregate_id: &str,
         command: A::Command,
     ) -> Result<Vec<A::Event>, CommandError<A::Error>> {
+        self.execute_from(aggregate_id, command, None).await
+    }
+
+    /// Executes `command` on an aggregate whose id was just made (a new job's): it has no
+    /// events, so nothing is loaded. Were the id taken after all, the commit would conflict
+    /// and the command be decided again on the stored state.
+    pub async fn execute_new(
+        &self,
+        aggregate_id: &str,
+        command: A::Command,
+    ) -> Result<Vec<A::Event>, CommandError<A::Error>> {
+        let empty = EventStoreAggregateContext {
+            aggregate_id: aggregate_id.to_string(),
+            aggregate: A::default(),
+            current_sequence: 0,
+            current_snapshot: None,
+        };
+        self.execute_from(aggregate_id, command, Some(empty)).await
+    }
+
+    async fn execute_from(
+        &self,
+        aggregate_id: &str,
+        command: A::Command,
+        assumed: Option<EventStoreAggregateContext<A>>,
+    ) -> Result<Vec<A::Event>, CommandError<A::Error>> {
         let mut kept = self.stripe(aggregate_id).lock().await;
+        let mut assumed = assumed;
         for attempt in 0..MAX_ATTEMPTS {
-            let (context, fresh) = match kept.take() {
+            let (context, fresh) = match assumed.take().or_else(|| kept.take()) {
                 Some(context) if context.aggregate_id == aggregate_id => (context, false),
                 _ => {
                     let loaded = self
@@ -136,6 +163,28 @@ where
             }
         }
         Err(CommandError::Contention)
+    }
+
+    /// Reads from the aggregate as the last command in this process left it, or, if none
+    /// kept it, as the store holds it (kept then for the next command, which skips its load).
+    /// Only for what never changes once set, such as an account's plan and default language:
+    /// kept state may be behind another process's commits.
+    pub async fn read_settled<T>(
+        &self,
+        aggregate_id: &str,
+        read: impl FnOnce(&A) -> T,
+    ) -> Result<T, CommandError<A::Error>> {
+        let mut kept = self.stripe(aggregate_id).lock().await;
+        if let Some(context) = kept.as_ref().filter(|c| c.aggregate_id == aggregate_id) {
+            return Ok(read(&context.aggregate));
+        }
+        let context = self
+            .load_context(aggregate_id)
+            .await
+            .map_err(|e| CommandError::Store(Box::new(e)))?;
+        let value = read(&context.aggregate);
+        *kept = Some(context);
+        Ok(value)
     }
 
     /// The aggregate's current state, read from the store (not the state kept for commands,

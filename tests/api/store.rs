@@ -9,7 +9,8 @@ use crate::support::{spawn_with, Backend, Options};
 on_both_backends!(
     account_loads_start_from_a_snapshot,
     a_commit_of_many_events_is_whole_in_the_snapshot,
-    kept_state_gives_way_to_another_processs_commits
+    kept_state_gives_way_to_another_processs_commits,
+    an_aggregate_assumed_new_that_exists_is_decided_on_its_stored_state
 );
 
 async fn account_loads_start_from_a_snapshot(backend: Backend) {
@@ -165,4 +166,49 @@ async fn kept_state_gives_way_to_another_processs_commits(backend: Backend) {
     let open: Vec<&str> = account.reservations().map(|(id, _)| id).collect();
     assert_eq!(open, ["res_last"]);
     assert_eq!(account.remaining(), 25_000 - 3);
+}
+
+/// `execute_new` skips the load of an aggregate whose id was just made. Were the id taken after
+/// all, the assumed empty state must give way: a refusal on it is decided again on the stored
+/// state, and a commit on it conflicts and is decided again too.
+async fn an_aggregate_assumed_new_that_exists_is_decided_on_its_stored_state(backend: Backend) {
+    let app = spawn_with(
+        backend,
+        Options {
+            plan: Plan::Business,
+            ..Options::default()
+        },
+    )
+    .await;
+    let accounts = &app.app.store.accounts;
+    let events_before = app.events().await.len();
+
+    // Refused on an empty account (it is not open), accepted on the stored one.
+    let reserve = AccountCommand::ReserveCredits {
+        reservation_id: "res_assumed".into(),
+        purpose: "job_assumed".into(),
+        credits: 1,
+        at: chrono::Utc::now(),
+    };
+    accounts
+        .execute_new(&app.account_id, reserve)
+        .await
+        .unwrap();
+    assert_eq!(app.remaining().await, 25_000 - 1);
+
+    // Accepted on an empty account, but its sequence is taken; refused on the stored one.
+    let reopen = AccountCommand::OpenAccount {
+        name: "again".into(),
+        plan: Plan::Free,
+        language: altframe_domain::generation::Language::english(),
+        at: chrono::Utc::now(),
+    };
+    let refused = accounts.execute_new(&app.account_id, reopen).await;
+    assert!(
+        matches!(refused, Err(altframe::store::CommandError::Rejected(_))),
+        "{refused:?}"
+    );
+    assert_eq!(app.events().await.len(), events_before + 1);
+    let account = accounts.load(&app.account_id).await.unwrap();
+    assert_eq!(account.plan(), Some(Plan::Business));
 }
