@@ -1,7 +1,8 @@
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
-/// jemalloc, giving freed pages back to the system at once. With glibc's malloc, `serve` kept
+/// jemalloc, giving freed pages back to the system at once in `serve` (the other commands keep
+/// them a while: see `keep_freed_pages_a_while`). With glibc's malloc, `serve` kept
 /// 170 MB or more after a bulk batch of large images and grew with the next ones; with a decay
 /// of a tenth of a second, the pages freed while a batch is staged add 20 MB to its peak. See
 /// bench/bulk_memory.py.

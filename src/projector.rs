@@ -22,7 +22,8 @@ pub struct Projector {
     db: Db,
     running: Mutex<()>,
     wake: Notify,
-    /// Notified after events were applied: new queue rows may be waiting for workers.
+    /// Notified after batch events were applied: the work queues changed, and new rows may be
+    /// waiting for workers. (Rounds of synchronous requests alone leave them as they were.)
     pub applied: Arc<Notify>,
 }
 
@@ -87,8 +88,9 @@ impl Projector {
 
     /// One round: in one transaction, locks every projection's checkpoint, reads the events
     /// after the earliest once, decodes each once, and gives every projection the events
-    /// beyond its own checkpoint. Returns the events read and the applications made.
-    async fn round(&self) -> Result<(usize, usize), ProjectionError> {
+    /// beyond its own checkpoint. Returns the events read, the applications made, and
+    /// whether a batch event was among them.
+    async fn round(&self) -> Result<(usize, usize, bool), ProjectionError> {
         let names = Projection::ALL.map(Projection::name);
         let mut tx = self.db.begin().await?;
         let since = checkpoint::lock_all(&mut tx, &names).await?;
@@ -100,7 +102,7 @@ impl Projector {
         let events = decode_all(feed::after(&mut tx, &from, BATCH).await?)?;
         let Some((last, _)) = events.last() else {
             tx.commit().await?;
-            return Ok((0, 0));
+            return Ok((0, 0, false));
         };
         let end = last.checkpoint();
         let applied = apply(&mut tx, &since, &events).await?;
@@ -112,7 +114,10 @@ impl Projector {
             .collect();
         checkpoint::save_all(&mut tx, &moved, &end).await?;
         tx.commit().await?;
-        Ok((events.len(), applied))
+        let batches = events
+            .iter()
+            .any(|(_, decoded)| matches!(decoded, DecodedEvent::Batch(_)));
+        Ok((events.len(), applied, batches))
     }
 }
 
@@ -193,17 +198,18 @@ impl Subscriber for Projector {
     /// events were applied, summed over projections.
     async fn catch_up(&self) -> Result<usize, ProjectionError> {
         let _one_at_a_time = self.running.lock().await;
-        let mut applied = 0;
+        let (mut applied, mut queues_changed) = (0, false);
         // A cheap read first: most calls (every history or usage read) find nothing new,
         // and should not take a write lock to learn it.
         while self.has_pending().await? {
-            let (read, applications) = self.round().await?;
+            let (read, applications, batches) = self.round().await?;
             applied += applications;
+            queues_changed |= batches;
             if (read as i64) < BATCH {
                 break;
             }
         }
-        if applied > 0 {
+        if queues_changed {
             self.applied.notify_waiters();
         }
         Ok(applied)
