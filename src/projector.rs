@@ -46,11 +46,7 @@ impl Projector {
             let _one_at_a_time = self.running.lock().await;
             let mut tx = self.db.begin().await?;
             checkpoint::reset_all(&mut tx).await?;
-            let tables: Vec<&str> = Projection::ALL
-                .iter()
-                .flat_map(|p| p.tables().iter().copied())
-                .collect();
-            let set_aside = indexes::set_aside(&mut tx, &tables).await?;
+            let set_aside = indexes::set_aside(&mut tx, &Projection::all_tables()).await?;
             let replayed = self.replay(&mut tx).await?;
             indexes::restore(&mut tx, &set_aside).await?;
             tx.commit().await?;
@@ -78,8 +74,13 @@ impl Projector {
             applied += apply(tx, &start, &events).await?;
             end = events.last().map(|(event, _)| event.checkpoint());
         }
-        // The reader has finished: it dropped its sender.
-        let _ = reader.await;
+        // The reader has finished: it dropped its sender. Had it panicked, the batches would
+        // have ended early; the panic is passed on rather than the rebuild committed.
+        if let Err(e) = reader.await {
+            if e.is_panic() {
+                std::panic::resume_unwind(e.into_panic());
+            }
+        }
         if let Some(end) = end {
             checkpoint::save_all(tx, &names, &end).await?;
         }

@@ -165,10 +165,7 @@ pub async fn advance(
 /// DELETE would leave every old row behind as a dead tuple for the rebuilt rows to wade
 /// through until a vacuum).
 pub async fn reset_all(tx: &mut Tx) -> Result<(), sqlx::Error> {
-    let tables: Vec<&str> = crate::Projection::ALL
-        .iter()
-        .flat_map(|p| p.tables().iter().copied())
-        .collect();
+    let tables = crate::Projection::all_tables();
     if let Tx::Postgres(_) = tx {
         tx.execute(&format!("TRUNCATE {}", tables.join(", ")), vec![])
             .await?;

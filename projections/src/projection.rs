@@ -97,6 +97,14 @@ impl Projection {
         }
     }
 
+    /// Every table of every read model.
+    pub fn all_tables() -> Vec<&'static str> {
+        Projection::ALL
+            .iter()
+            .flat_map(|p| p.tables().iter().copied())
+            .collect()
+    }
+
     /// Applies one event, decoded once by the caller for every projection.
     pub async fn apply(
         self,

@@ -4,7 +4,7 @@ use altframe_domain::account::AccountCommand;
 use altframe_domain::plan::Plan;
 
 use crate::on_both_backends;
-use crate::support::{spawn_with, Backend, Options};
+use crate::support::{spawn_with, Backend, Options, TestApp};
 
 on_both_backends!(
     account_loads_start_from_a_snapshot,
@@ -13,15 +13,20 @@ on_both_backends!(
     an_aggregate_assumed_new_that_exists_is_decided_on_its_stored_state
 );
 
-async fn account_loads_start_from_a_snapshot(backend: Backend) {
-    let app = spawn_with(
+/// An app on the Business plan: 25,000 credits, room for every command below.
+async fn spawn_business(backend: Backend) -> TestApp {
+    spawn_with(
         backend,
         Options {
             plan: Plan::Business,
             ..Options::default()
         },
     )
-    .await;
+    .await
+}
+
+async fn account_loads_start_from_a_snapshot(backend: Backend) {
+    let app = spawn_business(backend).await;
     let commands = 210;
     for i in 0..commands {
         app.app
@@ -82,14 +87,7 @@ fn database_url_picks_the_backend() {
 /// (cqrs-es's own snapshot boundary logic would drop the ones past a boundary).
 async fn a_commit_of_many_events_is_whole_in_the_snapshot(backend: Backend) {
     use altframe_domain::account::ReservationRequest;
-    let app = spawn_with(
-        backend,
-        Options {
-            plan: Plan::Business,
-            ..Options::default()
-        },
-    )
-    .await;
+    let app = spawn_business(backend).await;
     for round in 0..3 {
         let reservations = (0..70)
             .map(|i| ReservationRequest {
@@ -120,14 +118,7 @@ async fn a_commit_of_many_events_is_whole_in_the_snapshot(backend: Backend) {
 /// another process has committed since, that state is behind: a commit is refused by the
 /// store and retried, and a refusal is decided again on the store's state.
 async fn kept_state_gives_way_to_another_processs_commits(backend: Backend) {
-    let app = spawn_with(
-        backend,
-        Options {
-            plan: Plan::Business,
-            ..Options::default()
-        },
-    )
-    .await;
+    let app = spawn_business(backend).await;
     let reserve = |id: &str| AccountCommand::ReserveCredits {
         reservation_id: id.into(),
         purpose: format!("job_{id}"),
@@ -172,14 +163,7 @@ async fn kept_state_gives_way_to_another_processs_commits(backend: Backend) {
 /// all, the assumed empty state must give way: a refusal on it is decided again on the stored
 /// state, and a commit on it conflicts and is decided again too.
 async fn an_aggregate_assumed_new_that_exists_is_decided_on_its_stored_state(backend: Backend) {
-    let app = spawn_with(
-        backend,
-        Options {
-            plan: Plan::Business,
-            ..Options::default()
-        },
-    )
-    .await;
+    let app = spawn_business(backend).await;
     let accounts = &app.app.store.accounts;
     let events_before = app.events().await.len();
 
