@@ -13,9 +13,10 @@ use std::time::Duration;
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::persist::{EventStoreAggregateContext, PersistedEventStore};
 use cqrs_es::{Aggregate, AggregateError, EventStore};
-use postgres_es::PostgresEventRepository;
 use rand::Rng;
 use sqlite_es::SqliteEventRepository;
+
+use super::pg_repository::PgRepository;
 
 /// Enough for hundreds of concurrent writers on one account; each retry waits a little longer.
 const MAX_ATTEMPTS: u32 = 200;
@@ -35,7 +36,7 @@ pub struct AggregateStore<A: Aggregate> {
 }
 
 enum Backend<A: Aggregate> {
-    Postgres(PersistedEventStore<PostgresEventRepository, A>),
+    Postgres(PersistedEventStore<PgRepository, A>),
     Sqlite(PersistedEventStore<SqliteEventRepository, A>),
 }
 
@@ -43,10 +44,7 @@ const STRIPES: usize = 256;
 
 impl<A: Aggregate> AggregateStore<A> {
     /// `writes_state`: the store was made with `new_aggregate_store`.
-    pub fn postgres(
-        store: PersistedEventStore<PostgresEventRepository, A>,
-        writes_state: bool,
-    ) -> Self {
+    pub fn postgres(store: PersistedEventStore<PgRepository, A>, writes_state: bool) -> Self {
         Self::with_backend(Backend::Postgres(store), writes_state)
     }
 

@@ -1,6 +1,7 @@
 //! The event store on either backend, chosen by `DATABASE_URL`, with its migrations.
 mod aggregate_store;
 pub mod feed;
+mod pg_repository;
 pub mod upcasters;
 
 use std::str::FromStr;
@@ -12,13 +13,13 @@ use altframe_domain::batch::Batch;
 use altframe_domain::job::Job;
 use altframe_projections::Db;
 use cqrs_es::persist::PersistedEventStore;
-use postgres_es::PostgresEventRepository;
 use sqlite_es::SqliteEventRepository;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::Connection;
 
 pub use aggregate_store::{AggregateStore, CommandError};
+use pg_repository::PgRepository;
 
 // Accounts and batches use cqrs-es's "aggregate store": every commit writes the aggregate's
 // state (a snapshot row) in the same transaction as its events, and a load reads that one row
@@ -99,7 +100,7 @@ impl Store {
                     .await
                     .map_err(StoreError::Connect)?;
                 sqlx::migrate!("./migrations/postgres").run(&pool).await?;
-                let repo = || PostgresEventRepository::new(pool.clone());
+                let repo = || PgRepository::new(pool.clone());
                 Ok(Store {
                     accounts: AggregateStore::postgres(
                         PersistedEventStore::new_aggregate_store(repo()),

@@ -1,0 +1,142 @@
+//! The Postgres event repository: postgres-es for every read, and a commit of one event (the
+//! commit of nearly every command) as one statement.
+//!
+//! postgres-es wraps each commit in BEGIN … COMMIT: four round trips for one event and its
+//! aggregate's state row, two for an event alone. A request makes four such commits, and on a
+//! busy account they queue one behind the other, so those round trips set how fast one account
+//! can be charged. Here the event and the state row go in one statement, which Postgres runs
+//! as its own transaction: the state row's write is a data-modifying CTE that the event's
+//! INSERT reads, so when the state row is not the expected version nothing is written.
+//! Commits of several events keep postgres-es's transaction.
+use cqrs_es::persist::{
+    PersistedEventRepository, PersistenceError, ReplayStream, SerializedEvent, SerializedSnapshot,
+};
+use cqrs_es::Aggregate;
+use postgres_es::PostgresEventRepository;
+use serde_json::Value;
+use sqlx::PgPool;
+
+pub struct PgRepository {
+    reads: PostgresEventRepository,
+    pool: PgPool,
+}
+
+impl PgRepository {
+    pub fn new(pool: PgPool) -> PgRepository {
+        PgRepository {
+            reads: PostgresEventRepository::new(pool.clone()),
+            pool,
+        }
+    }
+}
+
+const INSERT_EVENT: &str = "
+INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
+VALUES ($1, $2, $3, $4, $5, $6, $7)";
+
+/// The aggregate's first state row, with its event. A row already there (another process
+/// committed first) makes the event's sequence or the row's key taken: a conflict.
+const INSERT_EVENT_AND_FIRST_STATE: &str = "
+WITH state AS (
+    INSERT INTO snapshots (aggregate_type, aggregate_id, last_sequence, current_snapshot, payload)
+    VALUES ($1, $2, $3, $8, $9)
+    RETURNING 1
+)
+INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
+SELECT $1, $2, $3, $4, $5, $6, $7 FROM state";
+
+/// The next state row, with its event: only over the version the command was decided on.
+/// Another version there updates nothing, so nothing is inserted (0 rows: a conflict).
+const INSERT_EVENT_AND_NEXT_STATE: &str = "
+WITH state AS (
+    UPDATE snapshots
+       SET last_sequence = $3, current_snapshot = $8, payload = $9
+     WHERE aggregate_type = $1 AND aggregate_id = $2 AND current_snapshot = $8 - 1
+    RETURNING 1
+)
+INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
+SELECT $1, $2, $3, $4, $5, $6, $7 FROM state";
+
+impl PersistedEventRepository for PgRepository {
+    async fn get_events<A: Aggregate>(
+        &self,
+        aggregate_id: &str,
+    ) -> Result<Vec<SerializedEvent>, PersistenceError> {
+        self.reads.get_events::<A>(aggregate_id).await
+    }
+
+    async fn get_last_events<A: Aggregate>(
+        &self,
+        aggregate_id: &str,
+        last_sequence: usize,
+    ) -> Result<Vec<SerializedEvent>, PersistenceError> {
+        self.reads
+            .get_last_events::<A>(aggregate_id, last_sequence)
+            .await
+    }
+
+    async fn get_snapshot<A: Aggregate>(
+        &self,
+        aggregate_id: &str,
+    ) -> Result<Option<SerializedSnapshot>, PersistenceError> {
+        self.reads.get_snapshot::<A>(aggregate_id).await
+    }
+
+    async fn persist<A: Aggregate>(
+        &self,
+        events: &[SerializedEvent],
+        snapshot_update: Option<(String, Value, usize)>,
+    ) -> Result<(), PersistenceError> {
+        let [event] = events else {
+            return self.reads.persist::<A>(events, snapshot_update).await;
+        };
+        let sql = match &snapshot_update {
+            None => INSERT_EVENT,
+            Some((_, _, 1)) => INSERT_EVENT_AND_FIRST_STATE,
+            Some(_) => INSERT_EVENT_AND_NEXT_STATE,
+        };
+        let mut query = sqlx::query(sql)
+            .bind(A::TYPE)
+            .bind(&event.aggregate_id)
+            .bind(sequence(event.sequence)?)
+            .bind(&event.event_type)
+            .bind(&event.event_version)
+            .bind(&event.payload)
+            .bind(&event.metadata);
+        if let Some((_, state, version)) = &snapshot_update {
+            query = query.bind(sequence(*version)?).bind(state);
+        }
+        let written = query.execute(&self.pool).await.map_err(persistence_error)?;
+        match written.rows_affected() {
+            1 => Ok(()),
+            _ => Err(PersistenceError::OptimisticLockError),
+        }
+    }
+
+    async fn stream_events<A: Aggregate>(
+        &self,
+        aggregate_id: &str,
+    ) -> Result<ReplayStream, PersistenceError> {
+        self.reads.stream_events::<A>(aggregate_id).await
+    }
+
+    async fn stream_all_events<A: Aggregate>(&self) -> Result<ReplayStream, PersistenceError> {
+        self.reads.stream_all_events::<A>().await
+    }
+}
+
+fn sequence(n: usize) -> Result<i64, PersistenceError> {
+    i64::try_from(n).map_err(|e| PersistenceError::UnknownError(Box::new(e)))
+}
+
+/// As postgres-es reports them: a unique violation is a conflict (the sequence, or the first
+/// state row, was taken by another commit).
+fn persistence_error(e: sqlx::Error) -> PersistenceError {
+    match &e {
+        sqlx::Error::Database(db) if db.code().as_deref() == Some("23505") => {
+            PersistenceError::OptimisticLockError
+        }
+        sqlx::Error::Io(_) | sqlx::Error::Tls(_) => PersistenceError::ConnectionError(Box::new(e)),
+        _ => PersistenceError::UnknownError(Box::new(e)),
+    }
+}
