@@ -30,7 +30,11 @@ impl PgRepository {
     }
 }
 
+/// Not the text of postgres-es's INSERT, which binds the sequence as a 32-bit integer: sqlx
+/// keeps one prepared statement per text and connection, with the parameter types of
+/// whichever query prepared it first.
 const INSERT_EVENT: &str = "
+-- one event, one statement
 INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
 VALUES ($1, $2, $3, $4, $5, $6, $7)";
 

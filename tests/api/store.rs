@@ -10,7 +10,8 @@ on_both_backends!(
     account_loads_start_from_a_snapshot,
     a_commit_of_many_events_is_whole_in_the_snapshot,
     kept_state_gives_way_to_another_processs_commits,
-    an_aggregate_assumed_new_that_exists_is_decided_on_its_stored_state
+    an_aggregate_assumed_new_that_exists_is_decided_on_its_stored_state,
+    commits_of_one_event_and_of_many_take_turns_on_one_connection
 );
 
 /// An app on the Business plan: 25,000 credits, room for every command below.
@@ -195,4 +196,50 @@ async fn an_aggregate_assumed_new_that_exists_is_decided_on_its_stored_state(bac
     assert_eq!(app.events().await.len(), events_before + 1);
     let account = accounts.load(&app.account_id).await.unwrap();
     assert_eq!(account.plan(), Some(Plan::Business));
+}
+
+/// A commit of one event and a commit of several are written by different code (on Postgres,
+/// one statement against postgres-es's transaction). On one connection they must not share a
+/// prepared statement: once they did, and each failed after the other had prepared it.
+async fn commits_of_one_event_and_of_many_take_turns_on_one_connection(backend: Backend) {
+    use altframe_domain::account::ReservationRequest;
+    use altframe_domain::api_key::ApiKeyCommand;
+    let app = spawn_business(backend).await;
+    // A store only this test uses: its commands, one at a time, reuse one connection.
+    let store = app.db.open().await;
+    for round in 0..3 {
+        store
+            .api_keys
+            .execute(
+                &format!("key_turns_{round}"),
+                ApiKeyCommand::IssueApiKey {
+                    account_id: app.account_id.clone(),
+                    name: format!("turn {round}"),
+                    key_hash: format!("hash_{round}"),
+                    key_prefix: "af_live_turn".into(),
+                    at: chrono::Utc::now(),
+                },
+            )
+            .await
+            .unwrap();
+        let reservations = (0..2)
+            .map(|i| ReservationRequest {
+                reservation_id: format!("res_turns_{round}_{i}"),
+                purpose: format!("job_turns_{round}_{i}"),
+                credits: 1,
+            })
+            .collect();
+        store
+            .accounts
+            .execute(
+                &app.account_id,
+                AccountCommand::ReserveBatchCredits {
+                    reservations,
+                    at: chrono::Utc::now(),
+                },
+            )
+            .await
+            .unwrap();
+    }
+    assert_eq!(app.remaining().await, 25_000 - 6);
 }
