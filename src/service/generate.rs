@@ -68,13 +68,13 @@ pub async fn generate(
 ) -> Result<GenerateOutcome, GenerateError> {
     let started = Instant::now();
     // Both are set when the account opens and never change.
-    let (plan, default_language) = app
+    let settled = app
         .store
         .accounts
-        .read_settled(account_id, |a| (a.plan(), a.language().cloned()))
+        .read_settled(account_id, |a| Some((a.plan()?, a.language().cloned()?)))
         .await
         .map_err(internal)?;
-    let (Some(plan), Some(default_language)) = (plan, default_language) else {
+    let Some((plan, default_language)) = settled else {
         return Err(GenerateError::NoAccount(account_id.to_string()));
     };
     let mut options = input.options;

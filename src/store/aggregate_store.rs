@@ -33,6 +33,10 @@ pub struct AggregateStore<A: Aggregate> {
     /// Whether every commit also writes the aggregate's state row (cqrs-es's "aggregate
     /// store"), which numbers the row's versions.
     writes_state: bool,
+    /// Per stripe, the aggregate as `read_settled` last found it. What never changes once
+    /// set is read from here without queueing behind the commands that hold the stripe: on a
+    /// busy account each such turn in the queue cost a task wake-up.
+    settled: Vec<std::sync::Mutex<Option<(String, A)>>>,
 }
 
 enum Backend<A: Aggregate> {
@@ -62,17 +66,22 @@ impl<A: Aggregate> AggregateStore<A> {
                 .map(|_| tokio::sync::Mutex::new(None))
                 .collect(),
             writes_state,
+            settled: (0..STRIPES).map(|_| std::sync::Mutex::new(None)).collect(),
         }
+    }
+
+    fn stripe_of(aggregate_id: &str) -> usize {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        aggregate_id.hash(&mut hasher);
+        (hasher.finish() as usize) % STRIPES
     }
 
     fn stripe(
         &self,
         aggregate_id: &str,
     ) -> &tokio::sync::Mutex<Option<EventStoreAggregateContext<A>>> {
-        use std::hash::{Hash, Hasher};
-        let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        aggregate_id.hash(&mut hasher);
-        &self.stripes[(hasher.finish() as usize) % STRIPES]
+        &self.stripes[Self::stripe_of(aggregate_id)]
     }
 }
 
@@ -163,25 +172,51 @@ where
         Err(CommandError::Contention)
     }
 
-    /// Reads from the aggregate as the last command in this process left it, or, if none
-    /// kept it, as the store holds it (kept then for the next command, which skips its load).
-    /// Only for what never changes once set, such as an account's plan and default language:
-    /// kept state may be behind another process's commits.
+    /// Reads what never changes once set, such as an account's plan and default language.
+    /// `read` answers `None` while it is not set yet; such an answer is never kept. The
+    /// aggregate is taken as this process last saw it, which may be behind another process's
+    /// commits: hence only for what, once set, stays.
     pub async fn read_settled<T>(
         &self,
         aggregate_id: &str,
-        read: impl FnOnce(&A) -> T,
-    ) -> Result<T, CommandError<A::Error>> {
-        let mut kept = self.stripe(aggregate_id).lock().await;
-        if let Some(context) = kept.as_ref().filter(|c| c.aggregate_id == aggregate_id) {
-            return Ok(read(&context.aggregate));
+        read: impl Fn(&A) -> Option<T>,
+    ) -> Result<Option<T>, CommandError<A::Error>> {
+        let stripe = Self::stripe_of(aggregate_id);
+        let seen = |slot: &Option<(String, A)>| {
+            slot.as_ref()
+                .filter(|(id, _)| id == aggregate_id)
+                .and_then(|(_, aggregate)| read(aggregate))
+        };
+        if let Some(value) = seen(
+            &self.settled[stripe]
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()),
+        ) {
+            return Ok(Some(value));
         }
-        let context = self
-            .load_context(aggregate_id)
-            .await
-            .map_err(|e| CommandError::Store(Box::new(e)))?;
-        let value = read(&context.aggregate);
-        *kept = Some(context);
+        let mut kept = self.stripes[stripe].lock().await;
+        let kept_value = kept
+            .as_ref()
+            .filter(|c| c.aggregate_id == aggregate_id)
+            .and_then(|c| read(&c.aggregate).map(|value| (value, c.aggregate.clone())));
+        // Not set in the kept state, which may be behind another process's commits: loaded.
+        let (value, aggregate) = match kept_value {
+            Some((value, aggregate)) => (Some(value), aggregate),
+            None => {
+                let context = self
+                    .load_context(aggregate_id)
+                    .await
+                    .map_err(|e| CommandError::Store(Box::new(e)))?;
+                let aggregate = context.aggregate.clone();
+                *kept = Some(context);
+                (read(&aggregate), aggregate)
+            }
+        };
+        if value.is_some() {
+            *self.settled[stripe]
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()) = Some((aggregate_id.to_string(), aggregate));
+        }
         Ok(value)
     }
 

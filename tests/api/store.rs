@@ -11,7 +11,8 @@ on_both_backends!(
     a_commit_of_many_events_is_whole_in_the_snapshot,
     kept_state_gives_way_to_another_processs_commits,
     an_aggregate_assumed_new_that_exists_is_decided_on_its_stored_state,
-    commits_of_one_event_and_of_many_take_turns_on_one_connection
+    commits_of_one_event_and_of_many_take_turns_on_one_connection,
+    a_settled_read_is_kept_only_once_it_is_set
 );
 
 /// An app on the Business plan: 25,000 credits, room for every command below.
@@ -242,4 +243,44 @@ async fn commits_of_one_event_and_of_many_take_turns_on_one_connection(backend: 
             .unwrap();
     }
     assert_eq!(app.remaining().await, 25_000 - 6);
+}
+
+/// `read_settled` keeps what it read, for reads that need not wait for the aggregate's
+/// commands; an answer of "not set yet" must not be kept.
+async fn a_settled_read_is_kept_only_once_it_is_set(backend: Backend) {
+    let app = spawn_business(backend).await;
+    let store = app.db.open().await;
+    assert_eq!(
+        plan_of(&store, "acct_settled").await,
+        None,
+        "not opened yet"
+    );
+    let open = AccountCommand::OpenAccount {
+        name: "settled".into(),
+        plan: Plan::Pro,
+        language: altframe_domain::generation::Language::english(),
+        at: chrono::Utc::now(),
+    };
+    // Opened by another process: this one's kept state knows nothing of it.
+    app.app
+        .store
+        .accounts
+        .execute("acct_settled", open)
+        .await
+        .unwrap();
+    assert_eq!(plan_of(&store, "acct_settled").await, Some(Plan::Pro));
+    assert_eq!(
+        plan_of(&store, "acct_settled").await,
+        Some(Plan::Pro),
+        "kept"
+    );
+    assert_eq!(plan_of(&store, &app.account_id).await, Some(Plan::Business));
+}
+
+async fn plan_of(store: &altframe::store::Store, account_id: &str) -> Option<Plan> {
+    store
+        .accounts
+        .read_settled(account_id, |a| a.plan())
+        .await
+        .unwrap()
 }
