@@ -88,26 +88,12 @@ fn database_url_picks_the_backend() {
 /// A batch reservation commits many events at once; the next load must see all of them
 /// (cqrs-es's own snapshot boundary logic would drop the ones past a boundary).
 async fn a_commit_of_many_events_is_whole_in_the_snapshot(backend: Backend) {
-    use altframe_domain::account::ReservationRequest;
     let app = spawn_business(backend).await;
     for round in 0..3 {
-        let reservations = (0..70)
-            .map(|i| ReservationRequest {
-                reservation_id: format!("res_{round}_{i}"),
-                purpose: format!("job_{round}_{i}"),
-                credits: 1,
-            })
-            .collect();
         app.app
             .store
             .accounts
-            .execute(
-                &app.account_id,
-                AccountCommand::ReserveBatchCredits {
-                    reservations,
-                    at: chrono::Utc::now(),
-                },
-            )
+            .execute(&app.account_id, reserve_batch(&round.to_string(), 70))
             .await
             .unwrap();
     }
@@ -203,7 +189,6 @@ async fn an_aggregate_assumed_new_that_exists_is_decided_on_its_stored_state(bac
 /// one statement against postgres-es's transaction). On one connection they must not share a
 /// prepared statement: once they did, and each failed after the other had prepared it.
 async fn commits_of_one_event_and_of_many_take_turns_on_one_connection(backend: Backend) {
-    use altframe_domain::account::ReservationRequest;
     use altframe_domain::api_key::ApiKeyCommand;
     let app = spawn_business(backend).await;
     // A store only this test uses: its commands, one at a time, reuse one connection.
@@ -223,22 +208,9 @@ async fn commits_of_one_event_and_of_many_take_turns_on_one_connection(backend: 
             )
             .await
             .unwrap();
-        let reservations = (0..2)
-            .map(|i| ReservationRequest {
-                reservation_id: format!("res_turns_{round}_{i}"),
-                purpose: format!("job_turns_{round}_{i}"),
-                credits: 1,
-            })
-            .collect();
         store
             .accounts
-            .execute(
-                &app.account_id,
-                AccountCommand::ReserveBatchCredits {
-                    reservations,
-                    at: chrono::Utc::now(),
-                },
-            )
+            .execute(&app.account_id, reserve_batch(&format!("turns_{round}"), 2))
             .await
             .unwrap();
     }
@@ -283,4 +255,19 @@ async fn plan_of(store: &altframe::store::Store, account_id: &str) -> Option<Pla
         .read_settled(account_id, |a| a.plan())
         .await
         .unwrap()
+}
+
+/// A batch reservation of `n` credits, one per reservation `res_{tag}_{i}`: several events in
+/// one commit.
+fn reserve_batch(tag: &str, n: usize) -> AccountCommand {
+    AccountCommand::ReserveBatchCredits {
+        reservations: (0..n)
+            .map(|i| altframe_domain::account::ReservationRequest {
+                reservation_id: format!("res_{tag}_{i}"),
+                purpose: format!("job_{tag}_{i}"),
+                credits: 1,
+            })
+            .collect(),
+        at: chrono::Utc::now(),
+    }
 }
