@@ -20,6 +20,7 @@ pub mod rate_limit;
 pub mod reaper;
 pub mod server;
 pub mod service;
+pub mod settled_here;
 pub mod store;
 pub mod subscriber;
 pub mod vision;

@@ -6,7 +6,8 @@
 //! crash between a job's outcome and what follows harmless. It reads the global event order
 //! from its own checkpoint and is at-least-once: every reaction is refused the second time
 //! (`ReservationNotOpen`, `OutcomeKnown`), which counts as done, so no lock is held while
-//! commands run.
+//! commands run. A reservation this process's request has already settled is skipped without
+//! asking the account (see [`SettledHere`]).
 use std::sync::Arc;
 
 use altframe_domain::account::{AccountCommand, AccountError};
@@ -18,6 +19,7 @@ use tokio::sync::{Mutex, Notify};
 
 use crate::clock::Clock;
 use crate::projector::Projector;
+use crate::settled_here::SettledHere;
 use crate::store::{feed, CommandError, Store};
 use crate::subscriber::Subscriber;
 
@@ -30,6 +32,7 @@ pub struct ProcessManager {
     /// Woken after reactions: they commit events (a batch's last outcome finishes it, which
     /// schedules its webhook) that read models should show without waiting for a poll.
     projector: Arc<Projector>,
+    settled_here: SettledHere,
     running: Mutex<()>,
     wake: Notify,
 }
@@ -54,9 +57,15 @@ impl ProcessManager {
             store,
             clock,
             projector,
+            settled_here: SettledHere::default(),
             running: Mutex::new(()),
             wake: Notify::new(),
         })
+    }
+
+    /// Called by a request of this process once its own commit settled `reservation_id`.
+    pub fn settled_by_request(&self, reservation_id: &str) {
+        self.settled_here.record(reservation_id);
     }
 
     async fn react(&self, event: &StoredEvent) -> Result<(), ProcessManagerError> {
@@ -64,7 +73,7 @@ impl ProcessManager {
             return Ok(());
         };
         let job_id = event.aggregate_id.as_str();
-        let (account_id, batch_id, settle, succeeded) = match job_event {
+        let (account_id, batch_id, reservation_id, settle, succeeded) = match job_event {
             JobEvent::JobCompleted {
                 account_id,
                 batch_id,
@@ -73,6 +82,7 @@ impl ProcessManager {
             } => (
                 account_id,
                 batch_id,
+                reservation_id.clone(),
                 AccountCommand::CaptureCredits {
                     reservation_id,
                     at: self.clock.now(),
@@ -88,6 +98,7 @@ impl ProcessManager {
             } => (
                 account_id,
                 batch_id,
+                reservation_id.clone(),
                 AccountCommand::ReleaseCredits {
                     reservation_id,
                     reason: error,
@@ -101,9 +112,11 @@ impl ProcessManager {
             job_id: job_id.to_string(),
             message,
         };
-        match self.store.accounts.execute(&account_id, settle).await {
-            Ok(_) | Err(CommandError::Rejected(AccountError::ReservationNotOpen(_))) => {}
-            Err(e) => return Err(failed(e.to_string())),
+        if !self.settled_here.take(&reservation_id) {
+            match self.store.accounts.execute(&account_id, settle).await {
+                Ok(_) | Err(CommandError::Rejected(AccountError::ReservationNotOpen(_))) => {}
+                Err(e) => return Err(failed(e.to_string())),
+            }
         }
         if let Some(batch_id) = batch_id {
             let outcome = BatchCommand::RecordItemOutcome {

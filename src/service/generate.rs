@@ -226,6 +226,7 @@ async fn capture(
         }
         Err(e) => return Err(internal(e)),
     };
+    app.process_manager.settled_by_request(reservation_id);
     events
         .iter()
         .rev()
@@ -257,7 +258,8 @@ async fn release(app: &App, account_id: &str, reservation_id: &str, reason: &str
         reason: reason.to_string(),
         at: app.clock.now(),
     };
-    if let Err(e) = app.store.accounts.execute(account_id, command).await {
-        tracing::error!(reservation_id, error = %e, "could not release a reservation");
+    match app.store.accounts.execute(account_id, command).await {
+        Ok(_) => app.process_manager.settled_by_request(reservation_id),
+        Err(e) => tracing::error!(reservation_id, error = %e, "could not release a reservation"),
     }
 }
