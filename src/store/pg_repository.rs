@@ -7,7 +7,8 @@
 //! can be charged. Here the event and the state row go in one statement, which Postgres runs
 //! as its own transaction: the state row's write is a data-modifying CTE that the event's
 //! INSERT reads, so when the state row is not the expected version nothing is written.
-//! Commits of several events keep postgres-es's transaction.
+//! Several events (a group of commands committed together) go in one statement too, from
+//! arrays, inserted in sequence order so that their positions follow it.
 use cqrs_es::persist::{
     PersistedEventRepository, PersistenceError, ReplayStream, SerializedEvent, SerializedSnapshot,
 };
@@ -61,6 +62,121 @@ WITH state AS (
 INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
 SELECT $1, $2, $3, $4, $5, $6, $7 FROM state";
 
+/// Several events, from arrays ($3 … $7, their JSON as text), inserted in sequence order. The
+/// two below add the state row's write as above; $10 is the last event's sequence.
+const INSERT_EVENTS: &str = "
+-- several events, one statement
+INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
+SELECT $1, $2, e.sequence, e.event_type, e.event_version, e.payload::json, e.metadata::json
+  FROM UNNEST($3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[])
+       WITH ORDINALITY AS e(sequence, event_type, event_version, payload, metadata, n)
+ ORDER BY e.n";
+
+const INSERT_EVENTS_AND_FIRST_STATE: &str = "
+WITH state AS (
+    INSERT INTO snapshots (aggregate_type, aggregate_id, last_sequence, current_snapshot, payload)
+    VALUES ($1, $2, $10, $8, $9)
+    RETURNING 1
+)
+INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
+SELECT $1, $2, e.sequence, e.event_type, e.event_version, e.payload::json, e.metadata::json
+  FROM state, UNNEST($3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[])
+       WITH ORDINALITY AS e(sequence, event_type, event_version, payload, metadata, n)
+ ORDER BY e.n";
+
+const INSERT_EVENTS_AND_NEXT_STATE: &str = "
+WITH state AS (
+    UPDATE snapshots
+       SET last_sequence = $10, current_snapshot = $8, payload = $9
+     WHERE aggregate_type = $1 AND aggregate_id = $2 AND current_snapshot = $8 - 1
+    RETURNING 1
+)
+INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
+SELECT $1, $2, e.sequence, e.event_type, e.event_version, e.payload::json, e.metadata::json
+  FROM state, UNNEST($3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[])
+       WITH ORDINALITY AS e(sequence, event_type, event_version, payload, metadata, n)
+ ORDER BY e.n";
+
+impl PgRepository {
+    async fn persist_one<A: Aggregate>(
+        &self,
+        event: &SerializedEvent,
+        snapshot_update: Option<(String, Value, usize)>,
+    ) -> Result<u64, PersistenceError> {
+        let sql = match &snapshot_update {
+            None => INSERT_EVENT,
+            Some((_, _, 1)) => INSERT_EVENT_AND_FIRST_STATE,
+            Some(_) => INSERT_EVENT_AND_NEXT_STATE,
+        };
+        let mut query = sqlx::query(sql)
+            .bind(A::TYPE)
+            .bind(&event.aggregate_id)
+            .bind(sequence(event.sequence)?)
+            .bind(&event.event_type)
+            .bind(&event.event_version)
+            .bind(&event.payload)
+            .bind(&event.metadata);
+        if let Some((_, state, version)) = &snapshot_update {
+            query = query.bind(sequence(*version)?).bind(state);
+        }
+        let written = query.execute(&self.pool).await.map_err(persistence_error)?;
+        Ok(written.rows_affected())
+    }
+
+    async fn persist_many<A: Aggregate>(
+        &self,
+        events: &[SerializedEvent],
+        snapshot_update: Option<(String, Value, usize)>,
+    ) -> Result<u64, PersistenceError> {
+        let sql = match &snapshot_update {
+            None => INSERT_EVENTS,
+            Some((_, _, 1)) => INSERT_EVENTS_AND_FIRST_STATE,
+            Some(_) => INSERT_EVENTS_AND_NEXT_STATE,
+        };
+        let sequences = events
+            .iter()
+            .map(|e| sequence(e.sequence))
+            .collect::<Result<Vec<_>, _>>()?;
+        let last_sequence = sequences.last().copied().unwrap_or_default();
+        let mut query = sqlx::query(sql)
+            .bind(A::TYPE)
+            .bind(&events[0].aggregate_id)
+            .bind(sequences)
+            .bind(
+                events
+                    .iter()
+                    .map(|e| e.event_type.as_str())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                events
+                    .iter()
+                    .map(|e| e.event_version.as_str())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                events
+                    .iter()
+                    .map(|e| e.payload.to_string())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                events
+                    .iter()
+                    .map(|e| e.metadata.to_string())
+                    .collect::<Vec<_>>(),
+            );
+        if let Some((_, state, version)) = &snapshot_update {
+            query = query
+                .bind(sequence(*version)?)
+                .bind(state)
+                .bind(last_sequence);
+        }
+        let written = query.execute(&self.pool).await.map_err(persistence_error)?;
+        Ok(written.rows_affected())
+    }
+}
+
 impl PersistedEventRepository for PgRepository {
     async fn get_events<A: Aggregate>(
         &self,
@@ -91,29 +207,16 @@ impl PersistedEventRepository for PgRepository {
         events: &[SerializedEvent],
         snapshot_update: Option<(String, Value, usize)>,
     ) -> Result<(), PersistenceError> {
-        let [event] = events else {
-            return self.reads.persist::<A>(events, snapshot_update).await;
+        let written = match events {
+            [] => return Ok(()),
+            [event] => self.persist_one::<A>(event, snapshot_update).await?,
+            _ => self.persist_many::<A>(events, snapshot_update).await?,
         };
-        let sql = match &snapshot_update {
-            None => INSERT_EVENT,
-            Some((_, _, 1)) => INSERT_EVENT_AND_FIRST_STATE,
-            Some(_) => INSERT_EVENT_AND_NEXT_STATE,
-        };
-        let mut query = sqlx::query(sql)
-            .bind(A::TYPE)
-            .bind(&event.aggregate_id)
-            .bind(sequence(event.sequence)?)
-            .bind(&event.event_type)
-            .bind(&event.event_version)
-            .bind(&event.payload)
-            .bind(&event.metadata);
-        if let Some((_, state, version)) = &snapshot_update {
-            query = query.bind(sequence(*version)?).bind(state);
-        }
-        let written = query.execute(&self.pool).await.map_err(persistence_error)?;
-        match written.rows_affected() {
-            1 => Ok(()),
-            _ => Err(PersistenceError::OptimisticLockError),
+        // Fewer rows than events: the state row was not at the version decided on.
+        if written == events.len() as u64 {
+            Ok(())
+        } else {
+            Err(PersistenceError::OptimisticLockError)
         }
     }
 

@@ -12,7 +12,8 @@ on_both_backends!(
     kept_state_gives_way_to_another_processs_commits,
     an_aggregate_assumed_new_that_exists_is_decided_on_its_stored_state,
     commits_of_one_event_and_of_many_take_turns_on_one_connection,
-    a_settled_read_is_kept_only_once_it_is_set
+    a_settled_read_is_kept_only_once_it_is_set,
+    commands_that_arrive_during_a_commit_are_committed_together
 );
 
 /// An app on the Business plan: 25,000 credits, room for every command below.
@@ -100,6 +101,11 @@ async fn a_commit_of_many_events_is_whole_in_the_snapshot(backend: Backend) {
     let account = app.app.store.accounts.load(&app.account_id).await.unwrap();
     assert_eq!(account.reservations().count(), 210);
     assert_eq!(account.remaining(), 25_000 - 210);
+    let positions = positions_in_sequence_order(&app).await;
+    assert!(
+        positions.windows(2).all(|w| w[0] < w[1]),
+        "positions follow sequences: {positions:?}"
+    );
 }
 
 /// A process keeps the state its last command left and decides the next command on it. When
@@ -185,8 +191,8 @@ async fn an_aggregate_assumed_new_that_exists_is_decided_on_its_stored_state(bac
     assert_eq!(account.plan(), Some(Plan::Business));
 }
 
-/// A commit of one event and a commit of several are written by different code (on Postgres,
-/// one statement against postgres-es's transaction). On one connection they must not share a
+/// A commit of one event and a commit of several are written by different statements. On one
+/// connection they must not share a
 /// prepared statement: once they did, and each failed after the other had prepared it.
 async fn commits_of_one_event_and_of_many_take_turns_on_one_connection(backend: Backend) {
     use altframe_domain::api_key::ApiKeyCommand;
@@ -247,6 +253,107 @@ async fn a_settled_read_is_kept_only_once_it_is_set(backend: Backend) {
         "kept"
     );
     assert_eq!(plan_of(&store, &app.account_id).await, Some(Plan::Business));
+}
+
+/// Commands on one account that arrive while a commit is on its way wait, then are decided in
+/// the order they came and committed as one group. A refused one takes nothing from the
+/// others, and the group's events are stored in sequence order.
+async fn commands_that_arrive_during_a_commit_are_committed_together(backend: Backend) {
+    use altframe::store::CommandError;
+    use altframe_domain::account::AccountError;
+    // Free: 50 credits, and no overage to run into.
+    let app = spawn_with(
+        backend,
+        Options {
+            plan: Plan::Free,
+            ..Options::default()
+        },
+    )
+    .await;
+    let (first_sequence, first_version) = state_row(&app).await;
+    let reserve = |i: usize| AccountCommand::ReserveCredits {
+        reservation_id: format!("res_group_{i}"),
+        purpose: format!("job_group_{i}"),
+        credits: 3,
+        at: chrono::Utc::now(),
+    };
+    let accounts = &app.app.store.accounts;
+    // `join_all` of so few polls each in turn at once: the first takes the free account and
+    // starts its commit, and the other 19 queue behind it before that commit can end.
+    let results =
+        futures::future::join_all((0..20).map(|i| accounts.execute(&app.account_id, reserve(i))))
+            .await;
+
+    // 50 credits hold 16 reservations of 3: the last four to be decided are refused.
+    for (i, result) in results.iter().enumerate() {
+        match result {
+            Ok(events) if i < 16 => assert_eq!(events.len(), 1, "command {i}"),
+            Err(CommandError::Rejected(AccountError::InsufficientCredits {
+                remaining, ..
+            })) if i >= 16 => {
+                assert_eq!(*remaining, 2, "command {i}")
+            }
+            other => panic!("command {i}: {other:?}"),
+        }
+    }
+    let (last_sequence, version) = state_row(&app).await;
+    assert_eq!(
+        last_sequence - first_sequence,
+        16,
+        "one event per reservation"
+    );
+    assert_eq!(
+        version - first_version,
+        2,
+        "the first command alone, then the 19 as one group"
+    );
+
+    let account = accounts.load(&app.account_id).await.unwrap();
+    assert_eq!(account.remaining(), 2);
+    assert_eq!(account.reservations().count(), 16);
+    let positions = positions_in_sequence_order(&app).await;
+    assert!(
+        positions.windows(2).all(|w| w[0] < w[1]),
+        "positions follow sequences: {positions:?}"
+    );
+}
+
+/// The account's state row: its last sequence and its version.
+async fn state_row(app: &TestApp) -> (i64, i64) {
+    let sql = "SELECT last_sequence, current_snapshot FROM snapshots
+                WHERE aggregate_type = 'Account' AND aggregate_id = $1";
+    match &app.app.store.db {
+        altframe_projections::Db::Postgres(p) => {
+            sqlx::query_as(sql).bind(&app.account_id).fetch_one(p).await
+        }
+        altframe_projections::Db::Sqlite(p) => {
+            sqlx::query_as(sql).bind(&app.account_id).fetch_one(p).await
+        }
+    }
+    .unwrap()
+}
+
+/// The global positions of the account's events, in the account's sequence order.
+async fn positions_in_sequence_order(app: &TestApp) -> Vec<i64> {
+    let (pg, lite) = (
+        "SELECT position FROM events WHERE aggregate_type = 'Account' AND aggregate_id = $1 ORDER BY sequence",
+        "SELECT rowid FROM events WHERE aggregate_type = 'Account' AND aggregate_id = $1 ORDER BY sequence",
+    );
+    match &app.app.store.db {
+        altframe_projections::Db::Postgres(p) => {
+            sqlx::query_scalar(pg)
+                .bind(&app.account_id)
+                .fetch_all(p)
+                .await
+        }
+        altframe_projections::Db::Sqlite(p) => {
+            sqlx::query_scalar(lite)
+                .bind(&app.account_id)
+                .fetch_all(p)
+                .await
+        }
+    }
+    .unwrap()
 }
 
 async fn plan_of(store: &altframe::store::Store, account_id: &str) -> Option<Plan> {
