@@ -12,9 +12,10 @@
 use std::collections::HashSet;
 use std::sync::Mutex;
 
-/// Entries per generation. One is left behind only when the process manager reached the job's
-/// outcome before the request recorded its settle, or when another process's manager moved the
-/// shared checkpoint past it; two generations bound what such leftovers can hold.
+/// Entries per generation. One is left behind when the process manager reached the job's
+/// outcome before the request recorded its settle, when another process's manager moved the
+/// shared checkpoint past it, or when a release had no job outcome to follow (the job could not
+/// be recorded). Two generations bound what such leftovers can hold.
 const GENERATION: usize = 4096;
 
 #[derive(Default)]

@@ -19,9 +19,11 @@ use std::time::Duration;
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::persist::{EventStoreAggregateContext, PersistedEventStore};
 use cqrs_es::{Aggregate, AggregateError, EventStore};
+use futures_util::FutureExt;
 use rand::Rng;
 use sqlite_es::SqliteEventRepository;
 use tokio::sync::oneshot;
+use tracing::Instrument;
 
 use super::pg_repository::PgRepository;
 
@@ -151,7 +153,7 @@ where
         self.execute_from(aggregate_id, command, Some(empty)).await
     }
 
-    /// On a free stripe, runs the command at once. Otherwise queues it, then has a task of its
+    /// On a stripe that is free with nothing queued, runs the command at once. Otherwise queues it, then has a task of its
     /// own take the stripe and commit whatever is queued: this command, or none if an earlier
     /// task took it along. That task is not the caller's, so a request that goes away cannot
     /// cut short a group that holds other requests' commands.
@@ -181,7 +183,7 @@ where
             answer,
         });
         let shared = Arc::clone(&self.shared);
-        tokio::spawn(async move { shared.run_waiting(stripe).await });
+        tokio::spawn(async move { shared.run_waiting(stripe).await }.in_current_span());
         answered.await.unwrap_or_else(|_| {
             Err(CommandError::Store(
                 "the command's task ended without an answer".into(),
@@ -265,13 +267,26 @@ where
             let mut commands = Vec::with_capacity(group.len());
             let mut answers = Vec::with_capacity(group.len());
             for w in group {
-                assumed = assumed.or(w.assumed);
+                // Only the first command's: a later one's "new aggregate" does not hold for
+                // the commands before it.
+                if commands.is_empty() {
+                    assumed = w.assumed;
+                }
                 commands.push(w.command);
                 answers.push(w.answer);
             }
-            let results = self
-                .execute_group(&mut kept, &aggregate_id, assumed, commands)
-                .await;
+            // A panic ends this group only: its callers learn that no answer came, and the
+            // groups after it, perhaps of other aggregates, still run.
+            let group = self.execute_group(&mut kept, &aggregate_id, assumed, commands);
+            let Ok(results) = std::panic::AssertUnwindSafe(group).catch_unwind().await else {
+                tracing::error!(
+                    aggregate = A::TYPE,
+                    aggregate_id,
+                    "a command group panicked"
+                );
+                *kept = None;
+                continue;
+            };
             for (answer, result) in answers.into_iter().zip(results) {
                 // The caller may have gone away; what it asked for is done all the same.
                 let _ = answer.send(result);
@@ -370,7 +385,8 @@ where
 }
 
 /// Each command's events (or refusal), decided in turn from `start`, and the state after all
-/// of them. A refused command leaves the state as it found it.
+/// of them. In a group, a refused command's state is rolled back for the next command; alone,
+/// nothing after it reads that state.
 async fn decide<A>(start: &A, commands: &[A::Command]) -> (Vec<Result<Vec<A::Event>, A::Error>>, A)
 where
     A: Aggregate<Services = ()> + Clone,

@@ -1,5 +1,5 @@
-//! The Postgres event repository: postgres-es for every read, and a commit of one event (the
-//! commit of nearly every command) as one statement.
+//! The Postgres event repository: postgres-es for every read, and every commit as one
+//! statement.
 //!
 //! postgres-es wraps each commit in BEGIN … COMMIT: four round trips for one event and its
 //! aggregate's state row, two for an event alone. A request makes four such commits, and on a
@@ -63,11 +63,13 @@ INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_ve
 SELECT $1, $2, $3, $4, $5, $6, $7 FROM state";
 
 /// Several events, from arrays ($3 … $7, their JSON as text), inserted in sequence order. The
-/// two below add the state row's write as above; $10 is the last event's sequence.
+/// JSON goes through jsonb as a single event's bound value does, so that the stored text does
+/// not depend on how many events a commit held. The two below add the state row's write as
+/// above; $10 is the last event's sequence.
 const INSERT_EVENTS: &str = "
 -- several events, one statement
 INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
-SELECT $1, $2, e.sequence, e.event_type, e.event_version, e.payload::json, e.metadata::json
+SELECT $1, $2, e.sequence, e.event_type, e.event_version, e.payload::jsonb::json, e.metadata::jsonb::json
   FROM UNNEST($3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[])
        WITH ORDINALITY AS e(sequence, event_type, event_version, payload, metadata, n)
  ORDER BY e.n";
@@ -79,7 +81,7 @@ WITH state AS (
     RETURNING 1
 )
 INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
-SELECT $1, $2, e.sequence, e.event_type, e.event_version, e.payload::json, e.metadata::json
+SELECT $1, $2, e.sequence, e.event_type, e.event_version, e.payload::jsonb::json, e.metadata::jsonb::json
   FROM state, UNNEST($3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[])
        WITH ORDINALITY AS e(sequence, event_type, event_version, payload, metadata, n)
  ORDER BY e.n";
@@ -92,7 +94,7 @@ WITH state AS (
     RETURNING 1
 )
 INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
-SELECT $1, $2, e.sequence, e.event_type, e.event_version, e.payload::json, e.metadata::json
+SELECT $1, $2, e.sequence, e.event_type, e.event_version, e.payload::jsonb::json, e.metadata::jsonb::json
   FROM state, UNNEST($3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[])
        WITH ORDINALITY AS e(sequence, event_type, event_version, payload, metadata, n)
  ORDER BY e.n";

@@ -192,8 +192,8 @@ async fn an_aggregate_assumed_new_that_exists_is_decided_on_its_stored_state(bac
 }
 
 /// A commit of one event and a commit of several are written by different statements. On one
-/// connection they must not share a
-/// prepared statement: once they did, and each failed after the other had prepared it.
+/// connection they must not share a prepared statement: once they did, and each failed after
+/// the other had prepared it.
 async fn commits_of_one_event_and_of_many_take_turns_on_one_connection(backend: Backend) {
     use altframe_domain::api_key::ApiKeyCommand;
     let app = spawn_business(backend).await;
@@ -279,7 +279,8 @@ async fn commands_that_arrive_during_a_commit_are_committed_together(backend: Ba
     };
     let accounts = &app.app.store.accounts;
     // `join_all` of so few polls each in turn at once: the first takes the free account and
-    // starts its commit, and the other 19 queue behind it before that commit can end.
+    // starts its commit, and the other 19 queue behind it before that commit can end. (Nothing
+    // else in the app holds this account's stripe here: the app is idle.)
     let results =
         futures::future::join_all((0..20).map(|i| accounts.execute(&app.account_id, reserve(i))))
             .await;
