@@ -4,11 +4,11 @@
 //! postgres-es wraps each commit in BEGIN … COMMIT: four round trips for one event and its
 //! aggregate's state row, two for an event alone. A request makes four such commits, and on a
 //! busy account they queue one behind the other, so those round trips set how fast one account
-//! can be charged. Here the event and the state row go in one statement, which Postgres runs
-//! as its own transaction: the state row's write is a data-modifying CTE that the event's
-//! INSERT reads, so when the state row is not the expected version nothing is written.
-//! Several events (a group of commands committed together) go in one statement too, from
-//! arrays, inserted in sequence order so that their positions follow it.
+//! can be charged. Here a commit's events and the state row go in one statement, which
+//! Postgres runs as its own transaction: the state row's write is a data-modifying CTE that the
+//! events' INSERT reads, so when the state row is not the expected version nothing is written.
+//! One event or several (a group of commands committed together) take the same statement: the
+//! events come as arrays.
 use cqrs_es::persist::{
     PersistedEventRepository, PersistenceError, ReplayStream, SerializedEvent, SerializedSnapshot,
 };
@@ -31,153 +31,53 @@ impl PgRepository {
     }
 }
 
-/// Not the text of postgres-es's INSERT, which binds the sequence as a 32-bit integer: sqlx
-/// keeps one prepared statement per text and connection, with the parameter types of
-/// whichever query prepared it first.
-const INSERT_EVENT: &str = "
--- one event, one statement
-INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
-VALUES ($1, $2, $3, $4, $5, $6, $7)";
-
-/// The aggregate's first state row, with its event. A row already there (another process
-/// committed first) makes the event's sequence or the row's key taken: a conflict.
-const INSERT_EVENT_AND_FIRST_STATE: &str = "
-WITH state AS (
-    INSERT INTO snapshots (aggregate_type, aggregate_id, last_sequence, current_snapshot, payload)
-    VALUES ($1, $2, $3, $8, $9)
-    RETURNING 1
-)
-INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
-SELECT $1, $2, $3, $4, $5, $6, $7 FROM state";
-
-/// The next state row, with its event: only over the version the command was decided on.
-/// Another version there updates nothing, so nothing is inserted (0 rows: a conflict).
-const INSERT_EVENT_AND_NEXT_STATE: &str = "
-WITH state AS (
-    UPDATE snapshots
-       SET last_sequence = $3, current_snapshot = $8, payload = $9
-     WHERE aggregate_type = $1 AND aggregate_id = $2 AND current_snapshot = $8 - 1
-    RETURNING 1
-)
-INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
-SELECT $1, $2, $3, $4, $5, $6, $7 FROM state";
-
-/// Several events, from arrays ($3 … $7, their JSON as text), inserted in sequence order. The
-/// JSON goes through jsonb as a single event's bound value does, so that the stored text does
-/// not depend on how many events a commit held. The two below add the state row's write as
-/// above; $10 is the last event's sequence.
-const INSERT_EVENTS: &str = "
--- several events, one statement
+/// The events of a commit, from arrays ($3 … $7, their JSON as text), inserted in sequence order
+/// so that their positions follow it; `$from` is what they are selected from besides the
+/// arrays. The JSON goes through jsonb, as postgres-es's bound values do, so that the stored
+/// text is the same whoever wrote it.
+macro_rules! insert_events_from {
+    ($from:literal) => {
+        concat!(
+            "
 INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
 SELECT $1, $2, e.sequence, e.event_type, e.event_version, e.payload::jsonb::json, e.metadata::jsonb::json
-  FROM UNNEST($3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[])
+  FROM ",
+            $from,
+            "UNNEST($3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[])
        WITH ORDINALITY AS e(sequence, event_type, event_version, payload, metadata, n)
- ORDER BY e.n";
+ ORDER BY e.n"
+        )
+    };
+}
 
-const INSERT_EVENTS_AND_FIRST_STATE: &str = "
+/// Events alone (an aggregate without a state row).
+const INSERT_EVENTS: &str = insert_events_from!("");
+
+/// The aggregate's first state row, with its events. A row already there (another process
+/// committed first) makes an event's sequence or the row's key taken: a conflict.
+const INSERT_EVENTS_AND_FIRST_STATE: &str = concat!(
+    "
 WITH state AS (
     INSERT INTO snapshots (aggregate_type, aggregate_id, last_sequence, current_snapshot, payload)
     VALUES ($1, $2, $10, $8, $9)
     RETURNING 1
-)
-INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
-SELECT $1, $2, e.sequence, e.event_type, e.event_version, e.payload::jsonb::json, e.metadata::jsonb::json
-  FROM state, UNNEST($3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[])
-       WITH ORDINALITY AS e(sequence, event_type, event_version, payload, metadata, n)
- ORDER BY e.n";
+)",
+    insert_events_from!("state, ")
+);
 
-const INSERT_EVENTS_AND_NEXT_STATE: &str = "
+/// The next state row, with its events: only over the version the commands were decided on.
+/// Another version there updates nothing, so nothing is inserted (0 rows: a conflict). $10 is
+/// the last event's sequence.
+const INSERT_EVENTS_AND_NEXT_STATE: &str = concat!(
+    "
 WITH state AS (
     UPDATE snapshots
        SET last_sequence = $10, current_snapshot = $8, payload = $9
      WHERE aggregate_type = $1 AND aggregate_id = $2 AND current_snapshot = $8 - 1
     RETURNING 1
-)
-INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
-SELECT $1, $2, e.sequence, e.event_type, e.event_version, e.payload::jsonb::json, e.metadata::jsonb::json
-  FROM state, UNNEST($3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[])
-       WITH ORDINALITY AS e(sequence, event_type, event_version, payload, metadata, n)
- ORDER BY e.n";
-
-impl PgRepository {
-    async fn persist_one<A: Aggregate>(
-        &self,
-        event: &SerializedEvent,
-        snapshot_update: Option<(String, Value, usize)>,
-    ) -> Result<u64, PersistenceError> {
-        let sql = match &snapshot_update {
-            None => INSERT_EVENT,
-            Some((_, _, 1)) => INSERT_EVENT_AND_FIRST_STATE,
-            Some(_) => INSERT_EVENT_AND_NEXT_STATE,
-        };
-        let mut query = sqlx::query(sql)
-            .bind(A::TYPE)
-            .bind(&event.aggregate_id)
-            .bind(sequence(event.sequence)?)
-            .bind(&event.event_type)
-            .bind(&event.event_version)
-            .bind(&event.payload)
-            .bind(&event.metadata);
-        if let Some((_, state, version)) = &snapshot_update {
-            query = query.bind(sequence(*version)?).bind(state);
-        }
-        let written = query.execute(&self.pool).await.map_err(persistence_error)?;
-        Ok(written.rows_affected())
-    }
-
-    async fn persist_many<A: Aggregate>(
-        &self,
-        events: &[SerializedEvent],
-        snapshot_update: Option<(String, Value, usize)>,
-    ) -> Result<u64, PersistenceError> {
-        let sql = match &snapshot_update {
-            None => INSERT_EVENTS,
-            Some((_, _, 1)) => INSERT_EVENTS_AND_FIRST_STATE,
-            Some(_) => INSERT_EVENTS_AND_NEXT_STATE,
-        };
-        let sequences = events
-            .iter()
-            .map(|e| sequence(e.sequence))
-            .collect::<Result<Vec<_>, _>>()?;
-        let last_sequence = sequences.last().copied().unwrap_or_default();
-        let mut query = sqlx::query(sql)
-            .bind(A::TYPE)
-            .bind(&events[0].aggregate_id)
-            .bind(sequences)
-            .bind(
-                events
-                    .iter()
-                    .map(|e| e.event_type.as_str())
-                    .collect::<Vec<_>>(),
-            )
-            .bind(
-                events
-                    .iter()
-                    .map(|e| e.event_version.as_str())
-                    .collect::<Vec<_>>(),
-            )
-            .bind(
-                events
-                    .iter()
-                    .map(|e| e.payload.to_string())
-                    .collect::<Vec<_>>(),
-            )
-            .bind(
-                events
-                    .iter()
-                    .map(|e| e.metadata.to_string())
-                    .collect::<Vec<_>>(),
-            );
-        if let Some((_, state, version)) = &snapshot_update {
-            query = query
-                .bind(sequence(*version)?)
-                .bind(state)
-                .bind(last_sequence);
-        }
-        let written = query.execute(&self.pool).await.map_err(persistence_error)?;
-        Ok(written.rows_affected())
-    }
-}
+)",
+    insert_events_from!("state, ")
+);
 
 impl PersistedEventRepository for PgRepository {
     async fn get_events<A: Aggregate>(
@@ -209,11 +109,40 @@ impl PersistedEventRepository for PgRepository {
         events: &[SerializedEvent],
         snapshot_update: Option<(String, Value, usize)>,
     ) -> Result<(), PersistenceError> {
-        let written = match events {
-            [] => return Ok(()),
-            [event] => self.persist_one::<A>(event, snapshot_update).await?,
-            _ => self.persist_many::<A>(events, snapshot_update).await?,
+        let Some(first) = events.first() else {
+            return Ok(());
         };
+        let sql = match &snapshot_update {
+            None => INSERT_EVENTS,
+            Some((_, _, 1)) => INSERT_EVENTS_AND_FIRST_STATE,
+            Some(_) => INSERT_EVENTS_AND_NEXT_STATE,
+        };
+        let sequences = events
+            .iter()
+            .map(|e| sequence(e.sequence))
+            .collect::<Result<Vec<_>, _>>()?;
+        let last_sequence = sequences.last().copied().unwrap_or_default();
+        let column =
+            |value: fn(&SerializedEvent) -> String| events.iter().map(value).collect::<Vec<_>>();
+        let mut query = sqlx::query(sql)
+            .bind(A::TYPE)
+            .bind(&first.aggregate_id)
+            .bind(sequences)
+            .bind(column(|e| e.event_type.clone()))
+            .bind(column(|e| e.event_version.clone()))
+            .bind(column(|e| e.payload.to_string()))
+            .bind(column(|e| e.metadata.to_string()));
+        if let Some((_, state, version)) = &snapshot_update {
+            query = query
+                .bind(sequence(*version)?)
+                .bind(state)
+                .bind(last_sequence);
+        }
+        let written = query
+            .execute(&self.pool)
+            .await
+            .map_err(persistence_error)?
+            .rows_affected();
         // Fewer rows than events: the state row was not at the version decided on.
         if written == events.len() as u64 {
             Ok(())
