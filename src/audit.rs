@@ -361,12 +361,12 @@ pub fn to_text(report: &AuditReport) -> String {
         report.account_id, report.events
     );
     out.push_str(&format!(
-        "{:>5}  {:<24}  {:<22}  {:<30}  {:>8}  {:>8}  {:>8}  {:>8}  {:>10}\n",
+        "{:>5}  {:<24}  {:<22}  {:<32}  {:>8}  {:>8}  {:>8}  {:>8}  {:>10}\n",
         "SEQ", "TIME", "EVENT", "FOR", "CREDITS", "BALANCE", "CHARGED", "OVERAGE", "PRICE USD"
     ));
     for r in &report.rows {
         out.push_str(&format!(
-            "{:>5}  {:<24}  {:<22}  {:<30}  {:>+8}  {:>8}  {:>8}  {:>8}  {:>10.6}\n",
+            "{:>5}  {:<24}  {:<22}  {:<32}  {:>+8}  {:>8}  {:>8}  {:>8}  {:>10.6}\n",
             r.sequence,
             r.at,
             r.event,
