@@ -19,6 +19,8 @@ use crate::ids::sha256_hex;
 use crate::outbound::{FetchError, Outbound};
 
 pub use budget::DecodeBudget;
+/// For the intake benchmark, which times libjpeg-turbo alone at the scale intake uses.
+pub use jpeg::scale_for as jpeg_decode_scale;
 pub use sniff::sniff_format;
 
 #[derive(Debug, Clone)]
