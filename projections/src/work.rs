@@ -173,7 +173,7 @@ pub(crate) async fn apply_account(
             credits,
             at,
             ..
-        } => round.reservations.put(ReservationRow {
+        } => round.reservations.create(ReservationRow {
             reservation_id: reservation_id.clone(),
             account_id: account_id.to_string(),
             purpose: purpose.clone(),
