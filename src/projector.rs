@@ -69,8 +69,8 @@ impl Projector {
         let reader = tokio::spawn(read_ahead(self.db.clone(), sender));
         let mut applied = 0;
         let mut end = None;
-        while let Some(batch) = batches.recv().await {
-            let events = batch?;
+        while let Some(decoding) = batches.recv().await {
+            let events = decoded(decoding).await?;
             applied += apply(tx, &start, &events).await?;
             end = events.last().map(|(event, _)| event.checkpoint());
         }
@@ -125,10 +125,14 @@ impl Projector {
 type Batch = Vec<(StoredEvent, DecodedEvent)>;
 
 fn decode_all(events: Vec<StoredEvent>) -> Result<Batch, ProjectionError> {
-    events
-        .into_iter()
-        .map(|event| event.decode().map(|decoded| (event, decoded)))
-        .collect()
+    // Collected by hand: collecting the iterator reuses the events' buffer, too small for the
+    // pairs, and grows it in steps, copying every pair each time.
+    let mut batch = Vec::with_capacity(events.len());
+    for event in events {
+        let decoded = event.decode()?;
+        batch.push((event, decoded));
+    }
+    Ok(batch)
 }
 
 /// Gives every projection the events beyond its checkpoint in `since` (one per projection,
@@ -140,11 +144,12 @@ async fn apply(
 ) -> Result<usize, ProjectionError> {
     let mut round = Round::default();
     round.prefetch(tx, events).await?;
+    let since: Vec<_> = since.iter().map(checkpoint::Checkpoint::order).collect();
     let mut applied = 0;
     for (event, decoded) in events {
-        let at = event.checkpoint().order();
-        for (projection, since) in Projection::ALL.iter().zip(since) {
-            if at > since.order() {
+        let at = event.order();
+        for (projection, since) in Projection::ALL.iter().zip(&since) {
+            if at > *since {
                 projection.apply(tx, &mut round, event, decoded).await?;
                 applied += 1;
             }
@@ -154,22 +159,26 @@ async fn apply(
     Ok(applied)
 }
 
+/// A batch being decoded on a blocking thread.
+type Decoding = tokio::task::JoinHandle<Result<Batch, ProjectionError>>;
+
 /// Reads every event in global order, a batch at a time, each in a short transaction of its
-/// own, and sends the batches decoded. Stops after the last batch, on an error (sent on), or
-/// when the receiver is gone.
-async fn read_ahead(db: Db, batches: mpsc::Sender<Result<Batch, ProjectionError>>) {
+/// own, and sends each batch on as it is being decoded: parsing the JSON of a batch takes
+/// about as long as reading it, and the next read need not wait for it. Stops after the last
+/// batch, on an error (sent on), or when the receiver is gone.
+async fn read_ahead(db: Db, batches: mpsc::Sender<Decoding>) {
     let mut from = checkpoint::Checkpoint::start();
     loop {
         let read = async {
             let mut tx = db.begin().await?;
             let events = feed::after(&mut tx, &from, BATCH).await?;
             tx.rollback().await?;
-            decode_all(events)
+            Ok::<_, ProjectionError>(events)
         }
         .await;
         let more = match &read {
             Ok(events) => match events.last() {
-                Some((last, _)) => {
+                Some(last) => {
                     from = last.checkpoint();
                     events.len() as i64 == BATCH
                 }
@@ -177,9 +186,19 @@ async fn read_ahead(db: Db, batches: mpsc::Sender<Result<Batch, ProjectionError>
             },
             Err(_) => false,
         };
-        if batches.send(read).await.is_err() || !more {
+        let decoding = tokio::task::spawn_blocking(move || read.and_then(decode_all));
+        if batches.send(decoding).await.is_err() || !more {
             return;
         }
+    }
+}
+
+/// The decoded batch; a panic while decoding is passed on.
+async fn decoded(decoding: Decoding) -> Result<Batch, ProjectionError> {
+    match decoding.await {
+        Ok(batch) => batch,
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(_) => Err(ProjectionError::Database(sqlx::Error::WorkerCrashed)),
     }
 }
 

@@ -42,6 +42,11 @@ impl StoredEvent {
         }
     }
 
+    /// Where this event falls in the global order, as [`crate::checkpoint::Checkpoint::order`].
+    pub fn order(&self) -> (u64, i64) {
+        (self.transaction_id.parse().unwrap_or(0), self.position)
+    }
+
     pub fn decode(&self) -> Result<DecodedEvent, ProjectionError> {
         let err = |source| ProjectionError::Decode {
             position: self.position,
