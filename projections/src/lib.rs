@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod api_keys;
 pub mod batches;
+mod binary_copy;
 pub mod checkpoint;
 pub mod db;
 mod event;

@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use sqlx::postgres::PgRow;
 use sqlx::sqlite::SqliteRow;
 
+use crate::binary_copy::BinaryRows;
 use crate::{Arg, Tx};
 
 /// A read-model row keyed by one text column.
@@ -52,6 +53,11 @@ impl<R> Default for Staged<R> {
 
 /// Rows per statement stay under both backends' limit on bound values (SQLite: 32 766).
 const MAX_VALUES: usize = 30_000;
+
+/// New rows from this many on go to Postgres by binary COPY, which costs one more round trip
+/// than an INSERT and much less server time per row. Rounds of requests write a few rows;
+/// rounds of a rebuild or a catch-up, thousands.
+const COPY_FROM_ROWS: usize = 100;
 
 impl<R: StagedRow> Staged<R> {
     /// Loads the rows of `keys` not loaded yet, in as few statements as the limits allow.
@@ -213,6 +219,9 @@ async fn flush_postgres<R: StagedRow>(
     if changed.is_empty() {
         return Ok(());
     }
+    if !upsert && changed.len() >= COPY_FROM_ROWS {
+        return copy_in(t, changed).await;
+    }
     let arrays = R::TYPES
         .iter()
         .enumerate()
@@ -242,6 +251,26 @@ async fn flush_postgres<R: StagedRow>(
         };
     }
     query.execute(&mut **t).await?;
+    Ok(())
+}
+
+/// Inserts rows known to be new with one binary COPY.
+async fn copy_in<R: StagedRow>(
+    t: &mut sqlx::Transaction<'static, sqlx::Postgres>,
+    rows: &[R],
+) -> Result<(), sqlx::Error> {
+    let mut data = BinaryRows::new(R::TYPES);
+    for row in rows {
+        data.push(&row.values())?;
+    }
+    let sql = format!(
+        "COPY {} ({}) FROM STDIN (FORMAT binary)",
+        R::TABLE,
+        R::COLUMNS.join(", ")
+    );
+    let mut copy = t.copy_in_raw(&sql).await?;
+    copy.send(data.finish()).await?;
+    copy.finish().await?;
     Ok(())
 }
 
