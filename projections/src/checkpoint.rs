@@ -20,8 +20,13 @@ impl Checkpoint {
 
     /// Where this checkpoint falls in the global order, for comparing two of them.
     pub fn order(&self) -> (u64, i64) {
-        (self.transaction_id.parse().unwrap_or(0), self.position)
+        order(&self.transaction_id, self.position)
     }
+}
+
+/// The comparable place of (transaction id, position): transaction ids compare as numbers.
+pub(crate) fn order(transaction_id: &str, position: i64) -> (u64, i64) {
+    (transaction_id.parse().unwrap_or(0), position)
 }
 
 /// Reads the checkpoints of `names`, in their order, and holds their rows locked until the

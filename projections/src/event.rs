@@ -44,7 +44,7 @@ impl StoredEvent {
 
     /// Where this event falls in the global order, as [`crate::checkpoint::Checkpoint::order`].
     pub fn order(&self) -> (u64, i64) {
-        (self.transaction_id.parse().unwrap_or(0), self.position)
+        crate::checkpoint::order(&self.transaction_id, self.position)
     }
 
     pub fn decode(&self) -> Result<DecodedEvent, ProjectionError> {
