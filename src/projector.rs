@@ -2,8 +2,9 @@
 //!
 //! The framework's in-process query dispatch is not used: it runs after the commit, outside
 //! its transaction, and only for this process's own commits. Instead every projection reads
-//! the global order from its checkpoint. Commands wake the projector; a poll covers commits
-//! made by other processes and anything a crash interrupted.
+//! the global order from its checkpoint. Bulk work wakes the projector, since its queues are
+//! read models; reads catch up before they answer; a poll every second covers the rest (sync
+//! generations, commits made by other processes, anything a crash interrupted).
 use altframe_projections::{
     checkpoint, indexes, Db, DecodedEvent, Projection, ProjectionError, Round, StoredEvent, Tx,
 };

@@ -1,5 +1,10 @@
 //! One synchronous generation: reserve, request the job, call the model, then complete and
 //! capture, or fail and release. Credits are charged only for a completed job.
+//!
+//! A generation does not wake the projector or the process manager. Its request has already
+//! settled the credits, reads of history and usage catch up themselves, and the once-a-second
+//! poll applies the rest in one round. Waking them cost a round of each, with a commit, for
+//! every few requests: at one client, 10–15% of the throughput.
 use std::time::Instant;
 
 use altframe_domain::account::{AccountCommand, AccountError, AccountEvent};
@@ -149,7 +154,6 @@ pub async fn generate(
         .await
         .map_err(internal)?;
     let credits_remaining = capture(app, account_id, &reservation_id).await?;
-    app.events_committed();
 
     Ok(GenerateOutcome {
         job_id,
@@ -249,7 +253,6 @@ async fn fail(app: &App, account_id: &str, job_id: &str, reservation_id: &str, e
         tracing::error!(job_id, error = %e, "could not record a failed job");
     }
     release(app, account_id, reservation_id, error).await;
-    app.events_committed();
 }
 
 async fn release(app: &App, account_id: &str, reservation_id: &str, reason: &str) {
