@@ -26,7 +26,7 @@ pub fn generate_request() -> Value {
 
 pub fn generate_response() -> Value {
     json!({
-        "id": "job_fML7gMrluyyCsTVqbeEbK24i",
+        "id": "job_0VbzzuiSfML7gMrluyyCsTVqbeEb",
         "status": "completed",
         "results": {
             "alt_text": "Trailblazer Hiking Boot: an evenly lit graphic in green, teal and orange tones",
@@ -87,7 +87,7 @@ pub fn batch_response() -> Value {
         "failed": 1,
         "results": [
             {
-                "id": "job_aaqc1zC43RxodWlOyZc3msA4",
+                "id": "job_0Vbzzwu2aaqc1zC43RxodWlOyZc3",
                 "image_url": "https://example.com/images/product-1.png",
                 "results": {
                     "alt_text": "Linen Shirt: an evenly lit graphic in green, teal and orange tones",
@@ -105,7 +105,7 @@ pub fn batch_response() -> Value {
         ],
         "errors": [
             {
-                "id": "job_SUE8LBMQ2HpdXalR2ryKWK0w",
+                "id": "job_0Vbzzwu2SUE8LBMQ2HpdXalR2ryK",
                 "image_url": "https://example.com/images/missing.jpg",
                 "error": "image_url: https://example.com/images/missing.jpg answered HTTP 404"
             }
@@ -143,7 +143,7 @@ pub fn history_response() -> Value {
     json!({
         "jobs": [
             {
-                "id": "job_aaqc1zC43RxodWlOyZc3msA4",
+                "id": "job_0Vbzzwu2aaqc1zC43RxodWlOyZc3",
                 "status": "completed",
                 "image_url": "https://example.com/images/product-1.png",
                 "results": {
@@ -168,7 +168,7 @@ pub fn history_response() -> Value {
                 "completed_at": "2026-11-25T15:25:39.044Z"
             },
             {
-                "id": "job_SUE8LBMQ2HpdXalR2ryKWK0w",
+                "id": "job_0Vbzzwu2SUE8LBMQ2HpdXalR2ryK",
                 "status": "failed",
                 "image_url": "https://example.com/images/missing.jpg",
                 "results": {},
@@ -226,7 +226,7 @@ pub fn webhook_payload() -> Value {
         "failed": 1,
         "results": [
             {
-                "id": "job_aaqc1zC43RxodWlOyZc3msA4",
+                "id": "job_0Vbzzwu2aaqc1zC43RxodWlOyZc3",
                 "image_url": "https://example.com/images/product-1.png",
                 "results": {
                     "alt_text": "Linen Shirt: an evenly lit graphic in green, teal and orange tones",
@@ -236,7 +236,7 @@ pub fn webhook_payload() -> Value {
         ],
         "errors": [
             {
-                "id": "job_SUE8LBMQ2HpdXalR2ryKWK0w",
+                "id": "job_0Vbzzwu2SUE8LBMQ2HpdXalR2ryK",
                 "image_url": "https://example.com/images/missing.jpg",
                 "error": "image_url: https://example.com/images/missing.jpg answered HTTP 404"
             }
