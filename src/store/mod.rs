@@ -80,6 +80,9 @@ impl DatabaseUrl {
     }
 }
 
+/// How long a Postgres connection may sit idle in the pool before it is pinged on its way out.
+const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
+
 impl Store {
     /// Opens the store and brings its schema up to date.
     pub async fn open(url: &DatabaseUrl) -> Result<Store, StoreError> {
@@ -93,6 +96,19 @@ impl Store {
                     .after_release(|conn, _| {
                         Box::pin(async move {
                             conn.shrink_buffers();
+                            Ok(true)
+                        })
+                    })
+                    // By default sqlx pings every connection it hands out: a round trip before
+                    // each of a request's statements. A connection released a moment ago is
+                    // alive; only one idle for a while (the server may have restarted) is
+                    // pinged, and one that fails is replaced.
+                    .test_before_acquire(false)
+                    .before_acquire(|conn, meta| {
+                        Box::pin(async move {
+                            if meta.idle_for >= PING_AFTER_IDLE {
+                                conn.ping().await?;
+                            }
                             Ok(true)
                         })
                     })
