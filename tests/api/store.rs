@@ -276,12 +276,27 @@ async fn commands_that_arrive_during_a_commit_are_committed_together(backend: Ba
         at: chrono::Utc::now(),
     };
     let accounts = &app.app.store.accounts;
-    // `join_all` of so few polls each in turn at once: the first takes the free account and
-    // starts its commit, and the other 19 queue behind it before that commit can end. (Nothing
-    // else in the app holds this account's stripe here: the app is idle.)
-    let results =
-        futures::future::join_all((0..20).map(|i| accounts.execute(&app.account_id, reserve(i))))
-            .await;
+    // The account's state row is held by another transaction, so the first command's commit
+    // cannot end before every other command has arrived: how many joined its group must not
+    // depend on how fast the database answers.
+    let mut holder = app.app.store.db.begin().await.unwrap();
+    holder
+        .execute(
+            "UPDATE snapshots SET last_sequence = last_sequence
+              WHERE aggregate_type = 'Account' AND aggregate_id = $1",
+            vec![altframe_projections::db::Arg::Text(app.account_id.clone())],
+        )
+        .await
+        .unwrap();
+    // `join_all` of so few polls each in turn: in one poll the first takes the free account
+    // and starts its commit, which waits for the row, and the other 19 queue behind it.
+    // (Nothing else in the app holds this account's stripe here: the app is idle.)
+    let mut commands = Box::pin(futures::future::join_all(
+        (0..20).map(|i| accounts.execute(&app.account_id, reserve(i))),
+    ));
+    assert!(futures::poll!(commands.as_mut()).is_pending());
+    holder.rollback().await.unwrap();
+    let results = commands.await;
 
     // 50 credits hold 16 reservations of 3: the last four to be decided are refused.
     for (i, result) in results.iter().enumerate() {
