@@ -7,7 +7,7 @@
 //!     cargo run --release --example bench_intake -- FILE... [--runs N]
 use std::time::Instant;
 
-use altframe::image::{jpeg_decode_scale, prepare_bytes, IntakeConfig};
+use altframe::adapters::image::{jpeg_decode_scale, prepare_bytes, IntakeConfig};
 use altframe_domain::image::ImageFormat;
 use turbojpeg::{Decompressor, Image, PixelFormat};
 

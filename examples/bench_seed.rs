@@ -10,10 +10,10 @@
 //! Prints one JSON object: the account, its events, and all events written.
 use std::time::Instant;
 
-use altframe::image::{prepare_bytes, IntakeConfig};
-use altframe::process_manager;
-use altframe::store::{DatabaseUrl, Store};
-use altframe::vision::{BuiltinProvider, VisionProvider, VisionRequest};
+use altframe::adapters::image::{prepare_bytes, IntakeConfig};
+use altframe::adapters::store::{DatabaseUrl, Store};
+use altframe::adapters::vision::{BuiltinProvider, VisionProvider, VisionRequest};
+use altframe::run::tasks::process_manager;
 use altframe_domain::account::{Account, AccountCommand};
 use altframe_domain::generation::{GenerationOptions, Language};
 use altframe_domain::job::{Generation, Job, JobCommand, Source};
@@ -232,8 +232,8 @@ impl History {
         template: &Template,
         at: chrono::DateTime<Utc>,
     ) -> Result<(), Error> {
-        let job_id = altframe::ids::job_id();
-        let reservation_id = altframe::ids::reservation_id();
+        let job_id = altframe::adapters::ids::job_id();
+        let reservation_id = altframe::adapters::ids::reservation_id();
         let credits = template.image.format.credit_cost();
         self.account(AccountCommand::ReserveCredits {
             reservation_id: reservation_id.clone(),

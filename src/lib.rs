@@ -1,27 +1,19 @@
-//! The AltFrame service: HTTP API, storage, image intake, vision providers and the CLI.
+//! The AltFrame service, in four layers; a file's folder says what it may touch.
+//!
+//! - [`api`]: the API edge (HTTP routes and layers, OpenAPI). Calls use cases; never the
+//!   event store or the work queue.
+//! - [`usecases`]: what users and operators do (generate, submit a batch, issue a key, ...).
+//!   The only code that issues commands to the aggregates.
+//! - [`adapters`]: what touches the world: the event store and read models, the work queue,
+//!   vision models, image intake, outbound HTTP, webhook signing, metrics, the clock.
+//! - [`run`]: the running of it all: the command line, settings, start-up, the server and
+//!   the background tasks.
+//!
+//! The aggregates live in the `altframe-domain` crate (pure: no I/O) and the read models in
+//! `altframe-projections`.
 #![forbid(unsafe_code)]
 
-pub mod app;
-pub mod audit;
-pub mod bulk_worker;
-pub mod cli;
-pub mod clock;
-pub mod config;
-pub mod http;
-pub mod idempotency;
-pub mod ids;
-pub mod image;
-pub mod metrics;
-pub mod openapi;
-pub mod outbound;
-pub mod process_manager;
-pub mod projector;
-pub mod rate_limit;
-pub mod reaper;
-pub mod server;
-pub mod service;
-pub mod settled_here;
-pub mod store;
-pub mod subscriber;
-pub mod vision;
-pub mod webhooks;
+pub mod adapters;
+pub mod api;
+pub mod run;
+pub mod usecases;

@@ -41,13 +41,13 @@ fn keep_freed_pages_a_while() {
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    let cli = altframe::cli::Cli::parse();
+    let cli = altframe::run::cli::Cli::parse();
     init_tracing();
     #[cfg(not(target_env = "msvc"))]
-    if !matches!(cli.command, altframe::cli::Command::Serve(_)) {
+    if !matches!(cli.command, altframe::run::cli::Command::Serve(_)) {
         keep_freed_pages_a_while();
     }
-    match altframe::cli::run(cli).await {
+    match altframe::run::cli::run(cli).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");

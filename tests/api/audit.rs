@@ -3,7 +3,7 @@
 use std::process::{Command, Output};
 use std::sync::Arc;
 
-use altframe::clock::ManualClock;
+use altframe::adapters::clock::ManualClock;
 use altframe_domain::plan::Plan;
 use serde_json::{json, Value};
 

@@ -1,4 +1,4 @@
-use altframe::subscriber::Subscriber;
+use altframe::adapters::subscriber::Subscriber;
 use serde_json::json;
 
 use crate::on_both_backends;
@@ -53,13 +53,13 @@ async fn keys_are_accepted_in_either_header_and_refused_when_bad(backend: Backen
 
     let key_id = altframe_projections::api_keys::find_holder_by_hash(
         &app.app.store.db,
-        &altframe::ids::hash_api_key(&app.key),
+        &altframe::adapters::ids::hash_api_key(&app.key),
     )
     .await
     .unwrap()
     .unwrap()
     .key_id;
-    altframe::service::accounts::revoke_key(&app.app.store, app.app.clock.as_ref(), &key_id)
+    altframe::usecases::accounts::revoke_key(&app.app.store, app.app.clock.as_ref(), &key_id)
         .await
         .unwrap();
     app.app

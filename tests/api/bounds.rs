@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use altframe::http::HttpConfig;
+use altframe::api::HttpConfig;
 
 use crate::on_both_backends;
 use crate::support::fake_openai::{Behaviour, FakeOpenAi};

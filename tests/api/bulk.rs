@@ -2,7 +2,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use altframe::subscriber::Subscriber;
+use altframe::adapters::subscriber::Subscriber;
 use altframe_domain::plan::Plan;
 use serde_json::{json, Value};
 
@@ -160,7 +160,7 @@ async fn a_hundred_mixed_images_finish_with_a_signed_webhook_and_exact_credits(b
     );
 
     let delivery = receiver.wait_for(1).await.remove(0);
-    let (secret, _) = altframe::service::accounts::webhook_secret(
+    let (secret, _) = altframe::usecases::accounts::webhook_secret(
         &app.app.store,
         app.app.clock.as_ref(),
         &app.account_id,
@@ -357,12 +357,12 @@ async fn batches_of_other_accounts_are_not_found(backend: Backend) {
     let batch_id = accepted["batch_id"].as_str().unwrap();
     assert_eq!(finished_batch(&app, batch_id).await["status"], "completed");
 
-    let other = altframe::service::accounts::issue_key(
+    let other = altframe::usecases::accounts::issue_key(
         &app.app.store,
         app.app.clock.as_ref(),
         &{
-            let id = altframe::ids::account_id();
-            altframe::service::accounts::open_account(
+            let id = altframe::adapters::ids::account_id();
+            altframe::usecases::accounts::open_account(
                 &app.app.store,
                 app.app.clock.as_ref(),
                 &id,

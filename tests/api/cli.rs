@@ -1,6 +1,6 @@
 //! The binary's operator commands, run as a person would, against the same store a running
 //! service uses.
-use altframe::subscriber::Subscriber;
+use altframe::adapters::subscriber::Subscriber;
 use std::process::Command;
 
 use serde_json::{json, Value};

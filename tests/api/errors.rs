@@ -1,6 +1,6 @@
 //! Every bad input gets the contract's status and a `{"error"}` naming what is wrong, and
 //! costs nothing.
-use altframe::image::IntakeConfig;
+use altframe::adapters::image::IntakeConfig;
 use base64::Engine;
 use serde_json::{json, Value};
 

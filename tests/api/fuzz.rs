@@ -5,7 +5,7 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use serde_json::{json, Map, Value};
 
-use altframe::rate_limit::RateLimitTable;
+use altframe::adapters::rate_limits::RateLimitTable;
 use altframe_domain::plan::Plan;
 
 use crate::on_both_backends;

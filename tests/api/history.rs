@@ -1,7 +1,7 @@
 //! GET /api/v1/history and GET /api/v1/usage, from the read models.
 use std::sync::Arc;
 
-use altframe::clock::ManualClock;
+use altframe::adapters::clock::ManualClock;
 use altframe_domain::plan::Plan;
 use serde_json::{json, Value};
 

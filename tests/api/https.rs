@@ -3,7 +3,7 @@
 //! proxies.
 use serde_json::Value;
 
-use altframe::http::{HttpConfig, HttpsPolicy};
+use altframe::api::{HttpConfig, HttpsPolicy};
 
 use crate::on_both_backends;
 use crate::support::process::serve;

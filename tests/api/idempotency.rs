@@ -3,7 +3,7 @@
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use altframe::clock::ManualClock;
+use altframe::adapters::clock::ManualClock;
 use chrono::{DateTime, Utc};
 use futures::stream::{FuturesUnordered, StreamExt};
 use serde_json::{json, Value};
@@ -189,7 +189,7 @@ async fn a_key_is_kept_for_a_day(backend: Backend) {
     assert_eq!(within["id"], first["id"]);
     clock.set(start + chrono::Duration::hours(24) + chrono::Duration::seconds(1));
     assert_eq!(kept_records(&app).await, 1);
-    altframe::reaper::Reaper::new(app.app.clone(), std::time::Duration::from_secs(900))
+    altframe::run::tasks::reaper::Reaper::new(app.app.clone(), std::time::Duration::from_secs(900))
         .forget_expired_edge_state()
         .await
         .unwrap();
@@ -229,9 +229,9 @@ async fn an_interrupted_request_never_runs_again(backend: Backend) {
     )
     .await;
     let options = Options {
-        http: altframe::http::HttpConfig {
+        http: altframe::api::HttpConfig {
             request_timeout: std::time::Duration::from_secs(1),
-            ..altframe::http::HttpConfig::default()
+            ..altframe::api::HttpConfig::default()
         },
         ..Options::default()
     };

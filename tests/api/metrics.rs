@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use altframe::http::HttpConfig;
-use altframe::subscriber::Subscriber;
+use altframe::adapters::subscriber::Subscriber;
+use altframe::api::HttpConfig;
 
 use crate::bulk::finished_batch;
 use crate::on_both_backends;

@@ -3,8 +3,8 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use altframe::image::IntakeConfig;
-use altframe::vision::{OpenAiConfig, OpenAiProvider, PriceTable};
+use altframe::adapters::image::IntakeConfig;
+use altframe::adapters::vision::{OpenAiConfig, OpenAiProvider, PriceTable};
 use altframe_domain::plan::Plan;
 use serde_json::{json, Value};
 

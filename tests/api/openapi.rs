@@ -7,7 +7,7 @@ use crate::support::{spawn, Backend};
 fn the_committed_spec_is_what_the_code_generates() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.yaml");
     let committed = std::fs::read_to_string(path).unwrap_or_default();
-    let generated = altframe::openapi::yaml();
+    let generated = altframe::api::openapi::yaml();
     if committed != generated {
         let line = committed
             .lines()
@@ -22,7 +22,7 @@ fn the_committed_spec_is_what_the_code_generates() {
 
 #[test]
 fn the_spec_is_openapi_3_1_with_every_operation_and_both_security_schemes() {
-    let doc = altframe::openapi::document();
+    let doc = altframe::api::openapi::document();
     assert_eq!(doc["openapi"], "3.1.0");
     let schemes = &doc["components"]["securitySchemes"];
     assert_eq!(schemes["ApiKeyHeader"]["name"], "x-api-key");
@@ -79,7 +79,7 @@ async fn serve_publishes_the_spec_and_a_docs_page(backend: Backend) {
         .unwrap();
     assert_eq!(spec.status(), 200);
     assert_eq!(spec.headers()["content-type"], "application/yaml");
-    assert_eq!(spec.text().await.unwrap(), altframe::openapi::yaml());
+    assert_eq!(spec.text().await.unwrap(), altframe::api::openapi::yaml());
     let docs = app
         .http
         .get(format!("{}/docs", app.base))

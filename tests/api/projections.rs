@@ -5,8 +5,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use altframe::projector::Projector;
-use altframe::subscriber::Subscriber;
+use altframe::adapters::read_models::Projector;
+use altframe::adapters::subscriber::Subscriber;
 use altframe_domain::plan::Plan;
 use altframe_projections::jobs::JobRow;
 use altframe_projections::staged::{Staged, StagedRow};
@@ -103,11 +103,11 @@ async fn the_feed_orders_transactions_as_numbers() {
     }
     let mut tx = store.db.begin().await.unwrap();
     let start = altframe_projections::checkpoint::Checkpoint::start();
-    let first = altframe::store::feed::after(&mut tx, &start, 1)
+    let first = altframe::adapters::store::feed::after(&mut tx, &start, 1)
         .await
         .unwrap();
     assert_eq!(first[0].aggregate_id, "earlier");
-    let next = altframe::store::feed::after(&mut tx, &first[0].checkpoint(), 10)
+    let next = altframe::adapters::store::feed::after(&mut tx, &first[0].checkpoint(), 10)
         .await
         .unwrap();
     let ids: Vec<&str> = next.iter().map(|e| e.aggregate_id.as_str()).collect();
@@ -140,13 +140,13 @@ async fn pending_events_are_found_through_the_index_under_a_generic_plan() {
         (
             "after_checkpoint",
             "text, bigint",
-            altframe::store::feed::PENDING_AFTER_CHECKPOINT,
+            altframe::adapters::store::feed::PENDING_AFTER_CHECKPOINT,
             "'0', 0",
         ),
         (
             "after_projection",
             "text",
-            altframe::store::feed::PENDING_AFTER_PROJECTION,
+            altframe::adapters::store::feed::PENDING_AFTER_PROJECTION,
             "'jobs'",
         ),
     ] {

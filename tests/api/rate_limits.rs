@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use altframe::clock::ManualClock;
+use altframe::adapters::clock::ManualClock;
 use altframe_domain::plan::Plan;
 use chrono::{DateTime, Utc};
 use serde_json::json;

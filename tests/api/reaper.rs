@@ -2,9 +2,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use altframe::clock::ManualClock;
-use altframe::reaper::Reaper;
-use altframe::subscriber::Subscriber;
+use altframe::adapters::clock::ManualClock;
+use altframe::adapters::subscriber::Subscriber;
+use altframe::run::tasks::reaper::Reaper;
 use altframe_domain::account::AccountCommand;
 use altframe_domain::generation::{GenerationOptions, Language};
 use altframe_domain::image::{ImageFormat, ImageRef};

@@ -1,6 +1,6 @@
 //! A process that dies between a job's outcome and its settlement loses nothing: the
 //! settlement subscriber captures or releases from the events.
-use altframe::subscriber::Subscriber;
+use altframe::adapters::subscriber::Subscriber;
 use std::time::Duration;
 
 use altframe_domain::account::AccountCommand;

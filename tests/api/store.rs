@@ -1,5 +1,5 @@
 //! The event store itself: snapshots keep account loads bounded.
-use altframe::store::DatabaseUrl;
+use altframe::adapters::store::DatabaseUrl;
 use altframe_domain::account::AccountCommand;
 use altframe_domain::plan::Plan;
 
@@ -187,7 +187,10 @@ async fn an_aggregate_assumed_new_that_exists_is_decided_on_its_stored_state(bac
     };
     let refused = accounts.execute_new(&app.account_id, reopen).await;
     assert!(
-        matches!(refused, Err(altframe::store::CommandError::Rejected(_))),
+        matches!(
+            refused,
+            Err(altframe::adapters::store::CommandError::Rejected(_))
+        ),
         "{refused:?}"
     );
     assert_eq!(app.events().await.len(), events_before + 1);
@@ -264,7 +267,7 @@ async fn a_settled_read_is_kept_only_once_it_is_set(backend: Backend) {
 /// the order they came and committed as one group. A refused one takes nothing from the
 /// others, and the group's events are stored in sequence order.
 async fn commands_that_arrive_during_a_commit_are_committed_together(backend: Backend) {
-    use altframe::store::CommandError;
+    use altframe::adapters::store::CommandError;
     use altframe_domain::account::AccountError;
     // Free: 50 credits, and no overage to run into.
     let app = spawn_on(backend, Plan::Free).await;
@@ -370,7 +373,7 @@ async fn positions_in_sequence_order(app: &TestApp) -> Vec<i64> {
     .unwrap()
 }
 
-async fn plan_of(store: &altframe::store::Store, account_id: &str) -> Option<Plan> {
+async fn plan_of(store: &altframe::adapters::store::Store, account_id: &str) -> Option<Plan> {
     store
         .accounts
         .read_settled(account_id, |a| a.plan())

@@ -1,7 +1,7 @@
 //! Events stored in an older shape are still read by every reader.
 use std::time::Duration;
 
-use altframe::subscriber::Subscriber;
+use altframe::adapters::subscriber::Subscriber;
 use altframe_domain::account::AccountCommand;
 use altframe_domain::job::JobState;
 use serde_json::{json, Value};

@@ -1,6 +1,6 @@
 //! A fresh store per test: a SQLite file in a temporary folder, or a new Postgres database
 //! that is dropped when the test ends.
-use altframe::store::{DatabaseUrl, Store};
+use altframe::adapters::store::{DatabaseUrl, Store};
 use rand::distributions::Alphanumeric;
 use rand::Rng;
 use sqlx::{Connection, Executor, PgConnection};

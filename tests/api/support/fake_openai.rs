@@ -74,8 +74,8 @@ impl FakeOpenAi {
     }
 
     /// Our OpenAI provider pointed at this fake, with `retries` quick retries.
-    pub fn provider(&self, retries: u32) -> Arc<dyn altframe::vision::VisionProvider> {
-        use altframe::vision::{OpenAiConfig, OpenAiProvider, PriceTable};
+    pub fn provider(&self, retries: u32) -> Arc<dyn altframe::adapters::vision::VisionProvider> {
+        use altframe::adapters::vision::{OpenAiConfig, OpenAiProvider, PriceTable};
         let provider = OpenAiProvider::new(OpenAiConfig {
             base_url: self.base_url.clone(),
             api_key: Some(API_KEY.into()),
@@ -213,7 +213,7 @@ fn check_request(r: &Value) -> Result<(Vec<String>, (u32, u32)), String> {
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(data)
         .map_err(|_| "Invalid base64 image_url.")?;
-    let actual = match altframe::image::sniff_format(&bytes) {
+    let actual = match altframe::adapters::image::sniff_format(&bytes) {
         Some(altframe_domain::image::ImageFormat::Jpeg) => "image/jpeg",
         Some(altframe_domain::image::ImageFormat::Png) => "image/png",
         _ => return Err("You uploaded an unsupported image.".into()),

@@ -8,20 +8,20 @@ pub mod receiver;
 use std::sync::Arc;
 use std::time::Duration;
 
-use altframe::app::App;
-use altframe::bulk_worker::{BulkWorker, WorkerConfig};
-use altframe::clock::{Clock, SystemClock};
-use altframe::http::HttpConfig;
-use altframe::idempotency::IdempotencyStore;
-use altframe::image::{Intake, IntakeConfig};
-use altframe::outbound::{Outbound, OutboundConfig};
-use altframe::process_manager::ProcessManager;
-use altframe::projector::Projector;
-use altframe::rate_limit::{RateLimitTable, RateLimiter};
-use altframe::service::accounts;
-use altframe::subscriber;
-use altframe::vision::{BuiltinProvider, VisionProvider};
-use altframe::webhooks::WebhookDispatcher;
+use altframe::adapters::clock::{Clock, SystemClock};
+use altframe::adapters::idempotency::IdempotencyStore;
+use altframe::adapters::image::{Intake, IntakeConfig};
+use altframe::adapters::outbound::{Outbound, OutboundConfig};
+use altframe::adapters::rate_limits::{RateLimitTable, RateLimiter};
+use altframe::adapters::read_models::Projector;
+use altframe::adapters::subscriber;
+use altframe::adapters::vision::{BuiltinProvider, VisionProvider};
+use altframe::api::HttpConfig;
+use altframe::run::tasks::bulk_worker::{BulkWorker, WorkerConfig};
+use altframe::run::tasks::process_manager::ProcessManager;
+use altframe::run::tasks::webhooks::WebhookDispatcher;
+use altframe::usecases::accounts;
+use altframe::usecases::app::App;
 use altframe_domain::account::AccountCommand;
 use altframe_domain::generation::Language;
 use altframe_domain::plan::Plan;
@@ -99,9 +99,12 @@ pub async fn spawn_with(backend: Backend, options: Options) -> TestApp {
     })
     .expect("HTTP client");
     let projector = Projector::new(store.db.clone());
-    let metrics = Arc::new(altframe::metrics::Metrics::new());
+    let metrics = Arc::new(altframe::adapters::metrics::Metrics::new());
     let app = App {
-        vision: altframe::vision::MeteredVision::wrap(options.vision, Arc::clone(&metrics)),
+        vision: altframe::adapters::vision::MeteredVision::wrap(
+            options.vision,
+            Arc::clone(&metrics),
+        ),
         metrics,
         rate_limiter: Arc::new(RateLimiter::new(&store.db, options.rate_limits)),
         idempotency: IdempotencyStore::new(store.db.clone(), Duration::from_secs(120)),
@@ -117,7 +120,7 @@ pub async fn spawn_with(backend: Backend, options: Options) -> TestApp {
         intake: Arc::new(Intake::new(options.intake, outbound)),
         clock: options.clock,
     };
-    let account_id = altframe::ids::account_id();
+    let account_id = altframe::adapters::ids::account_id();
     accounts::open_account(
         &app.store,
         app.clock.as_ref(),
@@ -150,7 +153,7 @@ pub async fn spawn_with(backend: Backend, options: Options) -> TestApp {
         .await
         .expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("address"));
-    let router = altframe::http::router(app.clone(), &options.http)
+    let router = altframe::api::router(app.clone(), &options.http)
         .into_make_service_with_connect_info::<std::net::SocketAddr>();
     tokio::spawn(async move { axum::serve(listener, router).await });
     TestApp {

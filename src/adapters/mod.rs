@@ -1,0 +1,14 @@
+//! What touches the world: databases, the network, the model, the clock and the OS's
+//! randomness. Adapters know nothing of use cases, the API or the running of the service.
+pub mod clock;
+pub mod idempotency;
+pub mod ids;
+pub mod image;
+pub mod metrics;
+pub mod outbound;
+pub mod rate_limits;
+pub mod read_models;
+pub mod store;
+pub mod subscriber;
+pub mod vision;
+pub mod webhooks;

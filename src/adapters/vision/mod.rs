@@ -1,0 +1,56 @@
+//! Vision providers: turn an image and a request's context into text. One trait, two
+//! implementations: an OpenAI-compatible HTTP API, and a builtin describer with no network.
+mod analysis;
+mod builtin;
+mod metered;
+pub mod openai;
+mod pricing;
+mod prompt;
+
+use altframe_domain::generation::{GeneratedText, GenerationOptions, Language};
+use altframe_domain::job::Tokens;
+use altframe_domain::Micros;
+
+use crate::adapters::image::PreparedImage;
+
+pub use analysis::{analyse, Analysis};
+pub use builtin::BuiltinProvider;
+pub use metered::MeteredVision;
+pub use openai::{OpenAiConfig, OpenAiProvider};
+pub use pricing::{ModelPrice, PriceTable};
+
+pub struct VisionRequest<'a> {
+    pub image: &'a PreparedImage,
+    pub options: &'a GenerationOptions,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct VisionOutput {
+    /// Raw text per field; the caller fits it to the contract's lengths.
+    pub text: GeneratedText,
+    pub model: String,
+    pub tokens: Tokens,
+    pub cost: Micros,
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum VisionError {
+    /// Worth retrying later: a timeout, a rate limit or a server error that outlasted retries.
+    #[error("the vision model is unavailable: {0}")]
+    Unavailable(String),
+    /// Retrying will not help: the request was refused or the answer was unusable.
+    #[error("the vision model failed: {0}")]
+    Failed(String),
+}
+
+#[async_trait::async_trait]
+pub trait VisionProvider: Send + Sync {
+    /// The model name reported in `meta.model`.
+    fn model(&self) -> &str;
+    /// The one language this provider writes, whatever is asked; `None` when it writes the
+    /// requested language.
+    fn fixed_language(&self) -> Option<Language> {
+        None
+    }
+    async fn describe(&self, request: VisionRequest<'_>) -> Result<VisionOutput, VisionError>;
+}

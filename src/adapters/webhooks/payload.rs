@@ -1,0 +1,112 @@
+//! The `batch.completed` payload, and the batch status body it shares its shape with.
+use altframe_projections::batches::BatchRow;
+use altframe_projections::jobs::JobRow;
+use schemars::JsonSchema;
+use serde::Serialize;
+use serde_json::Value;
+
+/// One completed item, as in the contract's batch status and webhook.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct ItemResult {
+    pub id: String,
+    pub image_url: Option<String>,
+    #[schemars(with = "altframe_domain::generation::GeneratedText")]
+    pub results: Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub meta: Option<ItemMeta>,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct ItemMeta {
+    pub model: Option<String>,
+    pub tokens: Tokens,
+    pub processing_ms: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(rename = "ItemTokens")]
+pub struct Tokens {
+    pub input: i64,
+    pub output: i64,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct ItemError {
+    pub id: String,
+    pub image_url: Option<String>,
+    pub error: String,
+}
+
+/// Splits a batch's items into results and errors, in submission order.
+pub fn outcomes(items: &[JobRow], with_meta: bool) -> (Vec<ItemResult>, Vec<ItemError>) {
+    let mut results = Vec::new();
+    let mut errors = Vec::new();
+    for job in items {
+        match job.status.as_str() {
+            "completed" => results.push(ItemResult {
+                id: job.id.clone(),
+                image_url: job.image_url.clone(),
+                results: job
+                    .results
+                    .as_deref()
+                    .and_then(|r| serde_json::from_str(r).ok())
+                    .unwrap_or(Value::Object(Default::default())),
+                meta: with_meta.then(|| ItemMeta {
+                    model: job.model.clone(),
+                    tokens: Tokens {
+                        input: job.tokens_input.unwrap_or(0),
+                        output: job.tokens_output.unwrap_or(0),
+                    },
+                    processing_ms: job.processing_ms,
+                }),
+            }),
+            "failed" => errors.push(ItemError {
+                id: job.id.clone(),
+                image_url: job.image_url.clone(),
+                error: job.error.clone().unwrap_or_default(),
+            }),
+            _ => {}
+        }
+    }
+    (results, errors)
+}
+
+/// A batch and its items' outcomes: the body of GET /api/v1/batches/{id}, and of the webhook
+/// after its `event` field.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(rename = "BatchStatusResponse")]
+pub struct BatchReport {
+    pub batch_id: String,
+    #[schemars(schema_with = "crate::api::openapi::schemas::batch_status")]
+    pub status: String,
+    pub total: i64,
+    pub completed: i64,
+    pub failed: i64,
+    pub results: Vec<ItemResult>,
+    pub errors: Vec<ItemError>,
+}
+
+/// The body of the `batch.completed` webhook.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct BatchCompleted {
+    #[schemars(schema_with = "crate::api::openapi::schemas::batch_completed_event")]
+    pub event: &'static str,
+    #[serde(flatten)]
+    pub batch: BatchReport,
+}
+
+pub fn batch_completed(batch: &BatchRow, items: &[JobRow]) -> BatchCompleted {
+    let (results, errors) = outcomes(items, false);
+    BatchCompleted {
+        event: "batch.completed",
+        batch: BatchReport {
+            batch_id: batch.id.clone(),
+            status: batch.status.clone(),
+            total: batch.total,
+            completed: batch.completed,
+            failed: batch.failed,
+            results,
+            errors,
+        },
+    }
+}

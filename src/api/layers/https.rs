@@ -1,0 +1,98 @@
+//! `ALTFRAME_REQUIRE_HTTPS`: plain-HTTP requests are refused before anything runs. A request
+//! counts as HTTPS when this process terminated TLS itself, or when it came through a trusted
+//! proxy that says so in `X-Forwarded-Proto`. The header of anyone else is ignored: a client
+//! could send it over plain HTTP.
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use ipnet::IpNet;
+
+use crate::api::error::ApiError;
+
+#[derive(Debug, Clone, Default)]
+pub struct HttpsPolicy {
+    /// Refuse requests that did not arrive over HTTPS.
+    pub required: bool,
+    /// This process terminates TLS: every request it sees arrived encrypted.
+    pub terminates_tls: bool,
+    /// Proxies whose `X-Forwarded-Proto` is believed.
+    pub trusted_proxies: Vec<IpNet>,
+}
+
+impl HttpsPolicy {
+    /// Parses `ALTFRAME_TRUSTED_PROXIES`: addresses or networks, comma separated.
+    pub fn parse_proxies(spec: &str) -> Result<Vec<IpNet>, String> {
+        spec.split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                s.parse::<IpNet>()
+                    .or_else(|_| s.parse::<IpAddr>().map(IpNet::from))
+                    .map_err(|_| format!("`{s}` is not an IP address or network"))
+            })
+            .collect()
+    }
+
+    fn is_https(&self, request: &Request) -> bool {
+        if self.terminates_tls {
+            return true;
+        }
+        let peer = request
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| addr.ip());
+        let trusted = peer.is_some_and(|ip| self.trusted_proxies.iter().any(|n| n.contains(&ip)));
+        // The last value is the one our proxy wrote; earlier ones (a proxy that appends rather
+        // than replaces) may be the client's own.
+        trusted
+            && request
+                .headers()
+                .get_all("x-forwarded-proto")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .last()
+                .is_some_and(|proto| proto.trim().eq_ignore_ascii_case("https"))
+    }
+}
+
+/// Health probes come from inside the deployment, usually over plain HTTP.
+fn is_probe(request: &Request) -> bool {
+    matches!(request.uri().path(), "/healthz" | "/readyz")
+}
+
+pub async fn require_https(
+    State(policy): State<std::sync::Arc<HttpsPolicy>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if !policy.required || is_probe(&request) {
+        return next.run(request).await;
+    }
+    if !policy.is_https(&request) {
+        return ApiError::new(StatusCode::FORBIDDEN, "HTTPS is required").into_response();
+    }
+    let mut response = next.run(request).await;
+    response.headers_mut().insert(
+        header::STRICT_TRANSPORT_SECURITY,
+        HeaderValue::from_static("max-age=31536000"),
+    );
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn proxies_are_addresses_or_networks() {
+        let proxies = HttpsPolicy::parse_proxies("127.0.0.1, 10.0.0.0/8,::1").unwrap();
+        assert_eq!(proxies.len(), 3);
+        assert!(proxies[1].contains(&"10.1.2.3".parse::<IpAddr>().unwrap()));
+        let err = HttpsPolicy::parse_proxies("10.0.0.0/8,proxy.local").unwrap_err();
+        assert!(err.contains("proxy.local"), "{err}");
+    }
+}

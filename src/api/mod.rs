@@ -1,0 +1,229 @@
+//! The HTTP API: routes, and the layers every request passes through.
+pub mod error;
+pub mod fields;
+pub mod json;
+pub mod layers;
+pub mod openapi;
+pub mod routes;
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::{header, Request, StatusCode};
+use axum::middleware::from_fn_with_state;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, MethodRouter};
+use axum::Router;
+use tower::ServiceBuilder;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+
+use crate::adapters::rate_limits::Endpoint;
+use crate::usecases::app::App;
+
+use layers::{auth, headers, https, idempotency, observe, rate_limit};
+use routes::{batches, bulk, generate, health, history, spec};
+
+pub use error::{ApiError, ErrorBody};
+pub use layers::headers::{MAX_HEADERS, MAX_HEADER_BYTES, MAX_HEAD_BUFFER_BYTES};
+pub use layers::https::HttpsPolicy;
+pub use layers::idempotency::REPLAYED as IDEMPOTENT_REPLAYED;
+pub use routes::batches::{RedeliveryAccepted, WebhookDeliveries};
+pub use routes::bulk::{BulkRequest, BulkResponse};
+pub use routes::generate::{GenerateRequest, GenerateResponse};
+pub use routes::history::STATUSES as JOB_STATUSES;
+pub use routes::history::{HistoryResponse, UsageResponse};
+
+/// What the HTTP layer needs to know beyond the app itself.
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    pub request_timeout: Duration,
+    /// Largest body of POST /generate.
+    pub max_generate_body: usize,
+    /// Largest body of POST /generate/bulk.
+    pub max_bulk_body: usize,
+    pub https: HttpsPolicy,
+    /// When set, GET /metrics needs `Authorization: Bearer <token>`.
+    pub metrics_token: Option<String>,
+}
+
+/// Largest body of POST /generate: a 20 MiB image as base64 is about 27 MiB, plus the fields.
+pub const DEFAULT_GENERATE_BODY_BYTES: usize = 30 * 1024 * 1024;
+/// Largest body of POST /generate/bulk: a hundred items, some of them inline images.
+pub const DEFAULT_BULK_BODY_BYTES: usize = 100 * 1024 * 1024;
+/// Largest body of every other request (none of them needs one).
+const SMALL_BODY_BYTES: usize = 64 * 1024;
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig {
+            request_timeout: Duration::from_secs(120),
+            max_generate_body: DEFAULT_GENERATE_BODY_BYTES,
+            max_bulk_body: DEFAULT_BULK_BODY_BYTES,
+            https: HttpsPolicy::default(),
+            metrics_token: None,
+        }
+    }
+}
+
+pub fn router(app: App, config: &HttpConfig) -> Router {
+    let request_timeout = config.request_timeout;
+    let layers = ServiceBuilder::new()
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &Request<_>| {
+                    let request_id = req
+                        .headers()
+                        .get("x-request-id")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default();
+                    tracing::info_span!(
+                        "request",
+                        method = %req.method(),
+                        path = %req.uri().path(),
+                        request_id,
+                        account_id = tracing::field::Empty,
+                        key_id = tracing::field::Empty,
+                    )
+                })
+                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+        )
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(axum::middleware::map_response(json_errors))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::GATEWAY_TIMEOUT,
+            request_timeout,
+        ));
+    let limited = |route: MethodRouter<App>, endpoint: Endpoint| -> MethodRouter<App> {
+        route.layer::<_, Infallible>(from_fn_with_state(
+            (app.clone(), endpoint),
+            rate_limit::enforce,
+        ))
+    };
+    let idempotent = |route: MethodRouter<App>, body_limit: usize| -> MethodRouter<App> {
+        route
+            .layer::<_, Infallible>(from_fn_with_state(
+                (app.clone(), body_limit),
+                idempotency::idempotent,
+            ))
+            .layer(DefaultBodyLimit::max(body_limit))
+    };
+    let api = Router::new()
+        .route(
+            "/api/v1/generate",
+            limited(
+                idempotent(post(generate::post_generate), config.max_generate_body),
+                Endpoint::Generate,
+            ),
+        )
+        .route(
+            "/api/v1/generate/bulk",
+            limited(
+                idempotent(post(bulk::post_bulk), config.max_bulk_body),
+                Endpoint::Bulk,
+            ),
+        )
+        .route(
+            "/api/v1/batches/{batch_id}",
+            limited(get(batches::get_batch), Endpoint::Batches),
+        )
+        .route(
+            "/api/v1/batches/{batch_id}/webhook",
+            limited(get(batches::get_webhook), Endpoint::Batches),
+        )
+        .route(
+            "/api/v1/batches/{batch_id}/webhook/redeliver",
+            limited(post(batches::post_redeliver), Endpoint::Batches),
+        )
+        .route(
+            "/api/v1/history",
+            limited(get(history::get_history), Endpoint::History),
+        )
+        .route(
+            "/api/v1/usage",
+            limited(get(history::get_usage), Endpoint::Usage),
+        )
+        .route_layer(from_fn_with_state(app.clone(), auth::authenticate));
+    let metrics_token: Option<std::sync::Arc<str>> =
+        config.metrics_token.as_deref().map(Into::into);
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route(
+            "/metrics",
+            get(observe::get_metrics).with_state((app.clone(), metrics_token)),
+        )
+        .route("/openapi.yaml", get(spec::get_openapi))
+        .route("/docs", get(spec::get_docs))
+        .merge(api)
+        .route_layer(axum::middleware::from_fn(observe::name_route))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(SMALL_BODY_BYTES))
+        .layer(axum::middleware::from_fn(headers::bound_headers))
+        .layer(from_fn_with_state(
+            std::sync::Arc::new(config.https.clone()),
+            https::require_https,
+        ))
+        .layer(layers)
+        .layer(from_fn_with_state(app.clone(), observe::track))
+        .with_state(app)
+}
+
+/// Gives the contract's `{"error"}` body to error responses made by layers rather than by
+/// our handlers (a request timeout, say), so that every error a client sees has the same shape.
+async fn json_errors(response: Response) -> Response {
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let message = match status {
+        StatusCode::GATEWAY_TIMEOUT => "The request took too long and was abandoned",
+        StatusCode::PAYLOAD_TOO_LARGE => "The request body is too large",
+        _ => status.canonical_reason().unwrap_or("Error"),
+    };
+    let (mut parts, _) = response.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    let body = ApiError::new(status, message).into_response();
+    let (fresh, body) = body.into_parts();
+    parts.headers.extend(fresh.headers);
+    Response::from_parts(parts, body)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "Not found")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn errors_from_layers_get_the_json_shape_and_keep_their_headers() {
+        let response = Response::builder()
+            .status(StatusCode::GATEWAY_TIMEOUT)
+            .header("x-request-id", "abc")
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let response = json_errors(response).await;
+        assert_eq!(response.status(), StatusCode::GATEWAY_TIMEOUT);
+        assert_eq!(response.headers()["x-request-id"], "abc");
+        assert_eq!(response.headers()[header::CONTENT_TYPE], "application/json");
+        let bytes = axum::body::to_bytes(response.into_body(), 1024)
+            .await
+            .unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(body["error"], "The request took too long and was abandoned");
+    }
+}

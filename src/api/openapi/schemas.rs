@@ -1,0 +1,137 @@
+//! Schemas for request fields that the code reads as plain strings (so that a wrong value gets
+//! our own message) but that the contract restricts: their allowed values come from the
+//! domain's own lists and limits, so the spec cannot drift from what the code accepts.
+use altframe_domain::batch::BatchStatus;
+use altframe_domain::generation::{limits, Field, MaxLength, Mode};
+use altframe_domain::job::Source;
+use altframe_projections::jobs;
+use schemars::{json_schema, Schema, SchemaGenerator};
+
+pub fn mode(_: &mut SchemaGenerator) -> Schema {
+    let names: Vec<&str> = Mode::ALL.iter().map(|m| m.as_str()).collect();
+    json_schema!({
+        "type": "string",
+        "enum": names,
+        "default": Mode::default().as_str(),
+        "description": "How the text is written: plain description, product copy, or an empty alt text for a decorative image."
+    })
+}
+
+pub fn fields(_: &mut SchemaGenerator) -> Schema {
+    let names: Vec<&str> = Field::ALL.iter().map(|f| f.as_str()).collect();
+    json_schema!({
+        "type": "array",
+        "items": { "type": "string", "enum": names },
+        "minItems": 1,
+        "uniqueItems": true,
+        "description": "Which texts to generate. Defaults to all four."
+    })
+}
+
+pub fn language(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "type": "string",
+        "pattern": "^[a-z]{2}$",
+        "description": "ISO 639-1 code of the language to write in. Defaults to the account's language."
+    })
+}
+
+pub fn keywords(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "type": "array",
+        "items": { "type": "string", "maxLength": limits::KEYWORD_CHARS },
+        "maxItems": limits::KEYWORDS,
+        "description": "SEO keywords to work into the text naturally."
+    })
+}
+
+pub fn max_length(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "type": "integer",
+        "minimum": MaxLength::MIN,
+        "maximum": MaxLength::MAX,
+        "default": MaxLength::DEFAULT.get(),
+        "description": "Longest alt text, in characters."
+    })
+}
+
+pub fn url(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({ "type": "string", "maxLength": limits::URL_CHARS })
+}
+
+pub fn image_url(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "type": "string",
+        "maxLength": limits::URL_CHARS,
+        "description": "Public http(s) URL of a JPEG, PNG, WebP, GIF, AVIF, HEIC or TIFF image. Wins over image_base64."
+    })
+}
+
+pub fn image_base64(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "type": "string",
+        "description": "The image's bytes in base64, with or without a data: URL prefix."
+    })
+}
+
+pub fn context(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({ "type": "string", "maxLength": limits::CONTEXT_CHARS })
+}
+
+pub fn product_text(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({ "type": "string", "maxLength": limits::PRODUCT_TEXT_CHARS })
+}
+
+pub fn product_attributes(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "type": "object",
+        "additionalProperties": { "type": "string", "maxLength": limits::PRODUCT_TEXT_CHARS },
+        "propertyNames": { "maxLength": limits::KEYWORD_CHARS },
+        "maxProperties": limits::PRODUCT_ATTRIBUTES,
+        "description": "Product details such as colour or material."
+    })
+}
+
+pub fn completed(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({ "type": "string", "const": "completed" })
+}
+
+pub fn batch_status(_: &mut SchemaGenerator) -> Schema {
+    let names: Vec<&str> = BatchStatus::ALL.iter().map(|s| s.as_str()).collect();
+    json_schema!({ "type": "string", "enum": names })
+}
+
+pub fn job_status(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({ "type": "string", "enum": crate::api::JOB_STATUSES })
+}
+
+pub fn source(_: &mut SchemaGenerator) -> Schema {
+    let names: Vec<&str> = Source::ALL.into_iter().map(jobs::source_name).collect();
+    json_schema!({
+        "type": "string",
+        "enum": names,
+        "description": "Where the job came from: a single request, a batch, or the dashboard."
+    })
+}
+
+pub fn batch_completed_event(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({ "type": "string", "const": "batch.completed" })
+}
+
+/// For a request that takes one image: every field is optional to the schema. One of
+/// `image_url` and `image_base64` is needed, which the description says rather than an
+/// `anyOf`, which client generators turn into an untyped body.
+pub fn needs_an_image(schema: &mut Schema) {
+    schema.remove("required");
+}
+
+/// A batch needs its images; everything else is optional.
+pub fn needs_images(schema: &mut Schema) {
+    schema.insert("required".into(), serde_json::json!(["images"]));
+}
+
+/// Drops a field schema's `default`: it tells what a server assumes for a request field, and
+/// means nothing on a response field that is always present.
+pub fn no_default(schema: &mut Schema) {
+    schema.remove("default");
+}

@@ -1,0 +1,149 @@
+//! POST /api/v1/generate
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use axum::extract::State;
+use axum::Json;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use altframe_domain::generation::{
+    limits, GeneratedText, GenerationOptions, Invalid, Language, MaxLength, Product,
+};
+use altframe_domain::job::Tokens;
+
+use crate::api::error::ApiError;
+use crate::api::fields::{bounded_text, common_options, image_source, present};
+use crate::api::json::ApiJson;
+use crate::api::layers::auth::Caller;
+use crate::api::openapi::schemas;
+use crate::usecases::app::App;
+use crate::usecases::generate::{generate, GenerateInput, GenerateOutcome};
+
+// Every field is optional at this level so that a missing one gets our own message, not
+// serde's.
+/// One image (`image_url` or `image_base64`) and how to describe it.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[schemars(transform = schemas::needs_an_image)]
+pub struct GenerateRequest {
+    #[schemars(schema_with = "schemas::image_url")]
+    pub image_url: Option<String>,
+    #[schemars(schema_with = "schemas::image_base64")]
+    pub image_base64: Option<String>,
+    #[schemars(schema_with = "schemas::mode")]
+    pub mode: Option<String>,
+    #[schemars(schema_with = "schemas::language")]
+    pub language: Option<String>,
+    #[schemars(schema_with = "schemas::keywords")]
+    pub keywords: Option<Vec<String>>,
+    #[schemars(schema_with = "schemas::max_length")]
+    pub max_length: Option<i64>,
+    /// URL of the page where the image appears.
+    #[schemars(schema_with = "schemas::url")]
+    pub page_url: Option<String>,
+    /// Text around the image on its page.
+    #[schemars(schema_with = "schemas::context")]
+    pub page_context: Option<String>,
+    #[schemars(schema_with = "schemas::product_text")]
+    pub product_name: Option<String>,
+    #[schemars(schema_with = "schemas::product_text")]
+    pub product_sku: Option<String>,
+    #[schemars(schema_with = "schemas::product_attributes")]
+    pub product_attributes: Option<BTreeMap<String, String>>,
+    #[schemars(schema_with = "schemas::fields")]
+    pub fields: Option<Vec<String>>,
+    /// Extra instructions for the model (plans of tier 2 and above).
+    #[schemars(schema_with = "schemas::context")]
+    pub custom_prompt: Option<String>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct GenerateResponse {
+    /// The job's id, as in history.
+    pub id: String,
+    #[schemars(schema_with = "crate::api::openapi::schemas::completed")]
+    pub status: &'static str,
+    pub results: GeneratedText,
+    pub meta: GenerateMeta,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct GenerateMeta {
+    pub language: String,
+    pub model: String,
+    pub tokens: Tokens,
+    pub processing_ms: u64,
+    pub credits_used: u32,
+    pub credits_remaining: u32,
+}
+
+impl From<GenerateOutcome> for GenerateResponse {
+    fn from(o: GenerateOutcome) -> Self {
+        GenerateResponse {
+            id: o.job_id,
+            status: "completed",
+            results: o.results,
+            meta: GenerateMeta {
+                language: o.language.as_str().to_string(),
+                model: o.model,
+                tokens: o.tokens,
+                processing_ms: o.processing_ms,
+                credits_used: o.credits_used,
+                credits_remaining: o.credits_remaining,
+            },
+        }
+    }
+}
+
+impl GenerateRequest {
+    /// Checks every field and builds the service's input. The language stays `None` when the
+    /// request names none, so the account's default can apply.
+    pub fn parse(self) -> Result<GenerateInput, Invalid> {
+        let source = image_source(self.image_url, self.image_base64.map(Cow::Owned))?;
+        let common = common_options(self.mode, self.language, self.keywords, self.fields)?;
+        let max_length = self
+            .max_length
+            .map(MaxLength::new)
+            .transpose()?
+            .unwrap_or(MaxLength::DEFAULT);
+        let product = Product::parse(
+            present(self.product_name),
+            present(self.product_sku),
+            self.product_attributes.unwrap_or_default(),
+        )?;
+        Ok(GenerateInput {
+            source,
+            language: common.language.clone(),
+            options: GenerationOptions {
+                mode: common.mode,
+                language: common.language.unwrap_or_else(Language::english),
+                keywords: common.keywords,
+                max_length,
+                fields: common.fields,
+                page_url: bounded_text("page_url", self.page_url, limits::URL_CHARS)?,
+                page_context: bounded_text(
+                    "page_context",
+                    self.page_context,
+                    limits::CONTEXT_CHARS,
+                )?,
+                product,
+                custom_prompt: bounded_text(
+                    "custom_prompt",
+                    self.custom_prompt,
+                    limits::CONTEXT_CHARS,
+                )?,
+            },
+        })
+    }
+}
+
+#[tracing::instrument(skip_all, fields(account_id = %caller.account_id))]
+pub async fn post_generate(
+    State(app): State<App>,
+    caller: Caller,
+    ApiJson(request): ApiJson<GenerateRequest>,
+) -> Result<Json<GenerateResponse>, ApiError> {
+    let input = request.parse()?;
+    let outcome = generate(&app, &caller.account_id, input).await?;
+    Ok(Json(outcome.into()))
+}

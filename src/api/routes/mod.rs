@@ -1,0 +1,7 @@
+//! The API's handlers, one file per resource.
+pub mod batches;
+pub mod bulk;
+pub mod generate;
+pub mod health;
+pub mod history;
+pub mod spec;

@@ -1,5 +1,0 @@
-//! Use cases: each runs the commands of one user action against the aggregates, in an order
-//! that leaves a consistent state at every step, and keeps outside effects out of `handle()`.
-pub mod accounts;
-pub mod bulk;
-pub mod generate;
