@@ -11,9 +11,9 @@
 use std::time::Instant;
 
 use altframe::adapters::image::{prepare_bytes, IntakeConfig};
-use altframe::adapters::store::{DatabaseUrl, Store};
+use altframe::adapters::store::{DatabaseUrl, Store, StoreConfig};
 use altframe::adapters::vision::{BuiltinProvider, VisionProvider, VisionRequest};
-use altframe::run::tasks::process_manager;
+use altframe::usecases::settlement::CHECKPOINT as PROCESS_MANAGER;
 use altframe_domain::account::{Account, AccountCommand};
 use altframe_domain::generation::{GenerationOptions, Language};
 use altframe_domain::job::{Generation, Job, JobCommand, Source};
@@ -35,7 +35,10 @@ const CHUNK_ROWS: usize = 20_000;
 async fn main() -> Result<(), Error> {
     let args = Args::parse()?;
     let started = Instant::now();
-    let store = Store::open(&DatabaseUrl::Postgres(args.database_url.clone())).await?;
+    let store = Store::open(&StoreConfig::new(DatabaseUrl::Postgres(
+        args.database_url.clone(),
+    )))
+    .await?;
     let Db::Postgres(pool) = &store.db else {
         return Err("the seeder writes to Postgres only".into());
     };
@@ -106,12 +109,12 @@ async fn main() -> Result<(), Error> {
     )
     .fetch_one(pool)
     .await?;
-    let from = checkpoint::read(&store.db, process_manager::NAME).await?;
+    let from = checkpoint::read(&store.db, PROCESS_MANAGER).await?;
     let to = Checkpoint {
         transaction_id,
         position,
     };
-    if !checkpoint::advance(&store.db, process_manager::NAME, &from, &to).await? {
+    if !checkpoint::advance(&store.db, PROCESS_MANAGER, &from, &to).await? {
         return Err("the process manager's checkpoint moved while seeding".into());
     }
     sqlx::query("ANALYZE events").execute(pool).await?;
@@ -237,7 +240,7 @@ impl History {
         let credits = template.image.format.credit_cost();
         self.account(AccountCommand::ReserveCredits {
             reservation_id: reservation_id.clone(),
-            purpose: job_id.clone(),
+            purpose: job_id.to_string(),
             credits,
             at,
         })
@@ -246,7 +249,7 @@ impl History {
         let mut sequence = 0;
         for command in [
             JobCommand::GenerateImage {
-                account_id: self.account_id.clone(),
+                account_id: self.account_id.as_str().into(),
                 source: Source::Api,
                 batch_id: None,
                 image: template.image.clone(),
@@ -263,7 +266,7 @@ impl History {
             for event in decide(&mut job, command).await? {
                 sequence += 1;
                 self.pending
-                    .push(serialize::<Job>(&job_id, sequence, event)?);
+                    .push(serialize::<Job>(job_id.as_str(), sequence, event)?);
             }
         }
         self.account(AccountCommand::CaptureCredits { reservation_id, at })

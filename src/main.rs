@@ -1,5 +1,4 @@
 use clap::Parser;
-use tracing_subscriber::EnvFilter;
 
 /// jemalloc, giving freed pages back to the system at once in `serve` (the other commands keep
 /// them a while: see `keep_freed_pages_a_while`). With glibc's malloc, `serve` kept
@@ -42,7 +41,7 @@ fn keep_freed_pages_a_while() {
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = altframe::run::cli::Cli::parse();
-    init_tracing();
+    altframe::run::telemetry::init();
     #[cfg(not(target_env = "msvc"))]
     if !matches!(cli.command, altframe::run::cli::Command::Serve(_)) {
         keep_freed_pages_a_while();
@@ -50,23 +49,8 @@ async fn main() -> std::process::ExitCode {
     match altframe::run::cli::run(cli).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", altframe::usecases::error_chain(&e));
             std::process::ExitCode::FAILURE
         }
-    }
-}
-
-/// Structured logs on stderr: JSON when ALTFRAME_LOG_FORMAT=json, readable text otherwise.
-/// Level from RUST_LOG (default info, with sqlx's notices at warn).
-fn init_tracing() {
-    let filter =
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    if std::env::var("ALTFRAME_LOG_FORMAT").as_deref() == Ok("json") {
-        builder.json().init();
-    } else {
-        builder.init();
     }
 }

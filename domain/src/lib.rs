@@ -8,6 +8,7 @@ pub mod api_key;
 pub mod batch;
 pub mod credits;
 pub mod generation;
+pub mod ids;
 pub mod image;
 pub mod job;
 pub mod languages;
@@ -17,4 +18,5 @@ pub mod plan;
 pub mod text;
 
 pub use credits::Credits;
+pub use ids::{AccountId, BatchId, JobId, KeyId, ReservationId};
 pub use money::Micros;

@@ -91,6 +91,37 @@ impl From<Option<String>> for Arg {
     }
 }
 
+/// Typed ids are stored as their text.
+macro_rules! id_args {
+    ($($id:ty),*) => {$(
+        impl From<$id> for Arg {
+            fn from(id: $id) -> Self {
+                Arg::Text(id.into_string())
+            }
+        }
+
+        impl From<&$id> for Arg {
+            fn from(id: &$id) -> Self {
+                Arg::Text(id.as_str().to_string())
+            }
+        }
+
+        impl From<Option<$id>> for Arg {
+            fn from(id: Option<$id>) -> Self {
+                Arg::OptText(id.map(|id| id.into_string()))
+            }
+        }
+    )*};
+}
+
+id_args!(
+    altframe_domain::AccountId,
+    altframe_domain::BatchId,
+    altframe_domain::JobId,
+    altframe_domain::KeyId,
+    altframe_domain::ReservationId
+);
+
 impl From<i64> for Arg {
     fn from(n: i64) -> Self {
         Arg::Int(n)

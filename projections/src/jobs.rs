@@ -1,6 +1,6 @@
 //! Job history: every job of an account, bulk items from their submission on.
 use altframe_domain::batch::BatchEvent;
-use altframe_domain::job::{JobEvent, Source};
+use altframe_domain::job::JobEvent;
 use serde::Serialize;
 
 use crate::staged::StagedRow;
@@ -28,14 +28,6 @@ pub struct JobRow {
     pub error: Option<String>,
     pub created_at: String,
     pub completed_at: Option<String>,
-}
-
-pub fn source_name(s: Source) -> &'static str {
-    match s {
-        Source::Api => "api",
-        Source::Bulk => "bulk",
-        Source::Dashboard => "dashboard",
-    }
 }
 
 impl StagedRow for JobRow {
@@ -132,7 +124,7 @@ pub(crate) async fn apply_job(
             if !started {
                 round.jobs.create(JobRow {
                     id: id.to_string(),
-                    account_id: account_id.clone(),
+                    account_id: account_id.to_string(),
                     status: "processing".into(),
                     image_url: image.url.clone(),
                     results: None,
@@ -144,8 +136,8 @@ pub(crate) async fn apply_job(
                     processing_ms: None,
                     cost_micros: None,
                     credits: i64::from(*credits),
-                    source: source_name(*source).to_string(),
-                    batch_id: batch_id.clone(),
+                    source: source.as_str().to_string(),
+                    batch_id: batch_id.as_ref().map(ToString::to_string),
                     batch_index: None,
                     error: None,
                     created_at: timestamp(*at),
@@ -196,8 +188,8 @@ pub(crate) fn apply_batch(round: &mut Round, event: &BatchEvent) {
     {
         for (index, item) in items.iter().enumerate() {
             round.jobs.put(JobRow {
-                id: item.job_id.clone(),
-                account_id: account_id.clone(),
+                id: item.job_id.to_string(),
+                account_id: account_id.to_string(),
                 status: "pending".into(),
                 image_url: item.image_url.clone(),
                 results: None,
@@ -210,7 +202,7 @@ pub(crate) fn apply_batch(round: &mut Round, event: &BatchEvent) {
                 cost_micros: None,
                 credits: i64::from(item.credits),
                 source: "bulk".into(),
-                batch_id: Some(batch_id.clone()),
+                batch_id: Some(batch_id.to_string()),
                 batch_index: Some(index as i64),
                 error: None,
                 created_at: timestamp(*at),

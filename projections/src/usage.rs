@@ -183,3 +183,17 @@ pub async fn find(db: &Db, account_id: &str) -> Result<Option<UsageRow>, sqlx::E
                  FROM usage WHERE account_id = $1";
     on_db!(db, pool => sqlx::query_as::<_, UsageRow>(sql).bind(account_id).fetch_optional(pool).await)
 }
+
+/// Accounts whose billing period ended by `now` (a new one is due), at most `limit`.
+pub async fn due_for_new_period(
+    db: &Db,
+    now: chrono::DateTime<chrono::Utc>,
+    limit: i64,
+) -> Result<Vec<String>, sqlx::Error> {
+    let sql = "SELECT account_id FROM usage WHERE period_end <= $1 ORDER BY period_end LIMIT $2";
+    on_db!(db, pool => sqlx::query_scalar::<_, String>(sql)
+        .bind(timestamp(now))
+        .bind(limit)
+        .fetch_all(pool)
+        .await)
+}

@@ -1,10 +1,12 @@
-//! The process manager's work, derived from events: bulk items to run, webhooks to deliver,
-//! reservations still open. Workers claim rows with a lease; an expired lease (its holder
-//! died) makes the row claimable again.
+//! What there is to do, derived from events: bulk items without an outcome, webhooks to
+//! deliver, reservations still open. This projection only says what is queued; who works on
+//! an item, how often it was tried and the inline images are the work queue's own tables
+//! (`src/adapters/queue.rs`), which a rebuild leaves alone.
 use altframe_domain::account::AccountEvent;
 use altframe_domain::batch::{BatchEvent, BatchItem};
 use altframe_domain::generation::GenerationOptions;
 use altframe_domain::job::JobEvent;
+use altframe_domain::{AccountId, BatchId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -14,8 +16,8 @@ use crate::{on_db, timestamp, Arg, Db, Round, Tx};
 /// What a worker needs to run one bulk item, stored with its queue row.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct QueuedItem {
-    pub batch_id: String,
-    pub account_id: String,
+    pub batch_id: BatchId,
+    pub account_id: AccountId,
     pub item: BatchItem,
     pub options: GenerationOptions,
 }
@@ -40,7 +42,7 @@ pub(crate) async fn apply_batch(
         } => {
             for (index, item) in items.iter().enumerate() {
                 let spec = QueuedItem {
-                    batch_id: id.to_string(),
+                    batch_id: BatchId::new(id),
                     account_id: account_id.clone(),
                     item: item.clone(),
                     options: (**options).clone(),
@@ -80,8 +82,7 @@ pub(crate) async fn apply_batch(
         }
         BatchEvent::WebhookAttempted { attempt, .. } => {
             tx.execute(
-                "UPDATE webhook_queue SET attempts = $1, next_attempt_at = $2, lease_until = 0
-                  WHERE batch_id = $3",
+                "UPDATE webhook_queue SET attempts = $1, next_attempt_at = $2 WHERE batch_id = $3",
                 vec![
                     Arg::Int(i64::from(attempt.attempt)),
                     Arg::OptInt(attempt.next_attempt_at.map(millis)),
@@ -92,7 +93,7 @@ pub(crate) async fn apply_batch(
         }
         BatchEvent::WebhookRedeliveryRequested { at, .. } => {
             tx.execute(
-                "UPDATE webhook_queue SET next_attempt_at = $1, lease_until = 0 WHERE batch_id = $2",
+                "UPDATE webhook_queue SET next_attempt_at = $1 WHERE batch_id = $2",
                 vec![Arg::Int(millis(*at)), id.into()],
             )
             .await?;
@@ -117,8 +118,6 @@ pub(crate) async fn apply_job(tx: &mut Tx, id: &str, event: &JobEvent) -> Result
     );
     if has_outcome {
         tx.execute("DELETE FROM bulk_queue WHERE job_id = $1", vec![id.into()])
-            .await?;
-        tx.execute("DELETE FROM bulk_images WHERE job_id = $1", vec![id.into()])
             .await?;
     }
     Ok(())
@@ -174,7 +173,7 @@ pub(crate) async fn apply_account(
             at,
             ..
         } => round.reservations.create(ReservationRow {
-            reservation_id: reservation_id.clone(),
+            reservation_id: reservation_id.to_string(),
             account_id: account_id.to_string(),
             purpose: purpose.clone(),
             credits: i64::from(*credits),
@@ -187,163 +186,18 @@ pub(crate) async fn apply_account(
         } => {
             round
                 .reservations
-                .update(tx, reservation_id, |r| r.credits += i64::from(*credits))
+                .update(tx, reservation_id.as_str(), |r| {
+                    r.credits += i64::from(*credits)
+                })
                 .await?;
         }
         AccountEvent::CreditsCaptured { reservation_id, .. }
         | AccountEvent::CreditsReleased { reservation_id, .. } => {
-            round.reservations.delete(reservation_id)
+            round.reservations.delete(reservation_id.as_str())
         }
         _ => {}
     }
     Ok(())
-}
-
-/// A claimed bulk item.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct ClaimedItem {
-    pub job_id: String,
-    pub spec: String,
-    pub attempts: i64,
-}
-
-/// Claims up to `limit` items whose lease has expired, leasing them to `worker` until
-/// `lease_until` (epoch ms). On Postgres, `SKIP LOCKED` lets several processes claim at once
-/// without waiting on each other or taking the same row.
-pub async fn claim_items(
-    db: &Db,
-    worker: &str,
-    now_ms: i64,
-    lease_until_ms: i64,
-    limit: i64,
-) -> Result<Vec<ClaimedItem>, sqlx::Error> {
-    let lock = if db.is_postgres() {
-        "FOR UPDATE SKIP LOCKED"
-    } else {
-        ""
-    };
-    let sql = format!(
-        "UPDATE bulk_queue SET lease_until = $1, leased_by = $2, attempts = attempts + 1
-          WHERE job_id IN (SELECT job_id FROM bulk_queue WHERE lease_until < $3
-                            ORDER BY enqueued_at, batch_index LIMIT $4 {lock})
-          RETURNING job_id, spec, attempts"
-    );
-    on_db!(db, pool => sqlx::query_as::<_, ClaimedItem>(&sql)
-        .bind(lease_until_ms)
-        .bind(worker)
-        .bind(now_ms)
-        .bind(limit)
-        .fetch_all(pool)
-        .await)
-}
-
-/// Extends a lease this worker still holds. Returns false when it was lost.
-pub async fn renew_item(
-    db: &Db,
-    job_id: &str,
-    worker: &str,
-    lease_until_ms: i64,
-) -> Result<bool, sqlx::Error> {
-    let n = db
-        .execute(
-            "UPDATE bulk_queue SET lease_until = $1 WHERE job_id = $2 AND leased_by = $3",
-            vec![Arg::Int(lease_until_ms), job_id.into(), worker.into()],
-        )
-        .await?;
-    Ok(n == 1)
-}
-
-/// Hands an item back, to be claimed again after `retry_at_ms` (a transient failure).
-pub async fn retry_item_later(
-    db: &Db,
-    job_id: &str,
-    worker: &str,
-    retry_at_ms: i64,
-) -> Result<(), sqlx::Error> {
-    db.execute(
-        "UPDATE bulk_queue SET lease_until = $1, leased_by = NULL WHERE job_id = $2 AND leased_by = $3",
-        vec![Arg::Int(retry_at_ms), job_id.into(), worker.into()],
-    )
-    .await?;
-    Ok(())
-}
-
-/// Hands every item this worker holds back at once (a graceful shutdown).
-pub async fn release_items(db: &Db, worker: &str) -> Result<u64, sqlx::Error> {
-    db.execute(
-        "UPDATE bulk_queue SET lease_until = 0, leased_by = NULL WHERE leased_by = $1",
-        vec![worker.into()],
-    )
-    .await
-}
-
-pub async fn queued_items(db: &Db) -> Result<i64, sqlx::Error> {
-    on_db!(db, pool => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM bulk_queue").fetch_one(pool).await)
-}
-
-pub async fn store_image(
-    db: &Db,
-    job_id: &str,
-    bytes: &[u8],
-    at: DateTime<Utc>,
-) -> Result<(), sqlx::Error> {
-    let sql = "INSERT INTO bulk_images (job_id, bytes, created_at) VALUES ($1, $2, $3)";
-    on_db!(db, pool => sqlx::query(sql).bind(job_id).bind(bytes).bind(timestamp(at)).execute(pool).await.map(|_| ()))?;
-    Ok(())
-}
-
-pub async fn load_image(db: &Db, job_id: &str) -> Result<Option<Vec<u8>>, sqlx::Error> {
-    let sql = "SELECT bytes FROM bulk_images WHERE job_id = $1";
-    on_db!(db, pool => sqlx::query_scalar::<_, Vec<u8>>(sql).bind(job_id).fetch_optional(pool).await)
-}
-
-pub async fn delete_images(db: &Db, job_ids: &[String]) -> Result<(), sqlx::Error> {
-    for id in job_ids {
-        db.execute(
-            "DELETE FROM bulk_images WHERE job_id = $1",
-            vec![id.clone().into()],
-        )
-        .await?;
-    }
-    Ok(())
-}
-
-/// A webhook due for delivery.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct DueWebhook {
-    pub batch_id: String,
-    pub account_id: String,
-    pub webhook_id: String,
-    pub url: String,
-    pub attempts: i64,
-}
-
-/// Claims up to `limit` due webhooks until `lease_until_ms`.
-pub async fn claim_webhooks(
-    db: &Db,
-    now_ms: i64,
-    lease_until_ms: i64,
-    limit: i64,
-) -> Result<Vec<DueWebhook>, sqlx::Error> {
-    let lock = if db.is_postgres() {
-        "FOR UPDATE SKIP LOCKED"
-    } else {
-        ""
-    };
-    let sql = format!(
-        "UPDATE webhook_queue SET lease_until = $1
-          WHERE batch_id IN (SELECT batch_id FROM webhook_queue
-                              WHERE next_attempt_at IS NOT NULL AND next_attempt_at <= $2
-                                AND lease_until < $2 AND webhook_id IS NOT NULL
-                              ORDER BY next_attempt_at LIMIT $3 {lock})
-          RETURNING batch_id, account_id, webhook_id, url, attempts"
-    );
-    on_db!(db, pool => sqlx::query_as::<_, DueWebhook>(&sql)
-        .bind(lease_until_ms)
-        .bind(now_ms)
-        .bind(limit)
-        .fetch_all(pool)
-        .await)
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -369,29 +223,4 @@ pub async fn stale_reservations(
         .bind(limit)
         .fetch_all(pool)
         .await)
-}
-
-/// How much work waits in the shared queues, for GET /metrics.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, sqlx::FromRow)]
-pub struct QueueDepths {
-    /// Bulk items a worker may take now.
-    pub bulk_waiting: i64,
-    /// Bulk items a worker holds.
-    pub bulk_running: i64,
-    /// Bulk items waiting out a retry delay after a transient failure.
-    pub bulk_retry_wait: i64,
-    /// Webhooks scheduled for a first try or a retry (a delivered or abandoned one has no
-    /// next attempt).
-    pub webhooks_pending: i64,
-}
-
-pub async fn queue_depths(db: &Db, now_ms: i64) -> Result<QueueDepths, sqlx::Error> {
-    let sql = "SELECT
-          (SELECT COUNT(*) FROM bulk_queue WHERE lease_until <= $1) AS bulk_waiting,
-          (SELECT COUNT(*) FROM bulk_queue
-            WHERE lease_until > $1 AND leased_by IS NOT NULL) AS bulk_running,
-          (SELECT COUNT(*) FROM bulk_queue
-            WHERE lease_until > $1 AND leased_by IS NULL) AS bulk_retry_wait,
-          (SELECT COUNT(*) FROM webhook_queue WHERE next_attempt_at IS NOT NULL) AS webhooks_pending";
-    on_db!(db, pool => sqlx::query_as::<_, QueueDepths>(sql).bind(now_ms).fetch_one(pool).await)
 }

@@ -1,4 +1,5 @@
 //! Identifiers and secrets. Random parts are base62 from the OS's CSPRNG.
+use altframe_domain::{AccountId, BatchId, JobId, KeyId, ReservationId};
 use rand::distributions::Alphanumeric;
 use rand::rngs::OsRng;
 use rand::Rng;
@@ -41,21 +42,26 @@ fn now_millis() -> u64 {
 }
 
 /// `job_` and 28 base62 characters, ordered by creation time (see [`time_ordered`]).
-pub fn job_id() -> String {
-    time_ordered("job_", now_millis())
+pub fn job_id() -> JobId {
+    JobId::new(time_ordered("job_", now_millis()))
 }
 
-pub fn account_id() -> String {
-    format!("acct_{}", random_base62(16))
+pub fn account_id() -> AccountId {
+    AccountId::new(format!("acct_{}", random_base62(16)))
 }
 
-pub fn api_key_id() -> String {
-    format!("key_{}", random_base62(16))
+pub fn api_key_id() -> KeyId {
+    KeyId::new(format!("key_{}", random_base62(16)))
+}
+
+/// A batch id is a UUID v4, as the contract shows.
+pub fn batch_id() -> BatchId {
+    BatchId::new(uuid::Uuid::new_v4().to_string())
 }
 
 /// `res_` and 28 base62 characters, ordered by creation time (see [`time_ordered`]).
-pub fn reservation_id() -> String {
-    time_ordered("res_", now_millis())
+pub fn reservation_id() -> ReservationId {
+    ReservationId::new(time_ordered("res_", now_millis()))
 }
 
 pub const API_KEY_PREFIX: &str = "af_live_";
@@ -107,12 +113,12 @@ mod tests {
 
     #[test]
     fn job_ids_have_the_time_then_twenty_random_base62_characters() {
-        let id = job_id();
+        let id = job_id().into_string();
         let tail = id.strip_prefix("job_").unwrap();
         assert_eq!(tail.len(), TIME_DIGITS + 20);
         assert!(tail.chars().all(|c| c.is_ascii_alphanumeric()));
         let random = |id: &str| id[id.len() - 20..].to_string();
-        assert_ne!(random(&id), random(&job_id()));
+        assert_ne!(random(&id), random(job_id().as_str()));
     }
 
     #[test]

@@ -6,13 +6,11 @@
 //! every process reports the same value, so take one (`max`), not the sum.
 use std::time::Duration;
 
-use altframe_projections::{batches, usage, work, Projection};
 use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder,
 };
 
-use crate::adapters::store::feed;
-use crate::adapters::store::Store;
+use crate::adapters::queue::QueueDepths;
 
 /// Request latency buckets, in seconds: from a cached read to a slow model call.
 const LATENCY_BUCKETS: &[f64] = &[
@@ -146,30 +144,18 @@ impl Metrics {
             .inc_by(u64::from(tokens.1));
     }
 
-    /// Reads the store's figures and renders everything in Prometheus' text format.
-    pub async fn render(&self, store: &Store) -> anyhow::Result<String> {
-        // Everything is read before any gauge is set, so that two scrapes at once never see
-        // a gauge half updated.
-        let db = &store.db;
-        let credits = usage::credit_totals(db).await?;
-        let depths = work::queue_depths(db, chrono::Utc::now().timestamp_millis()).await?;
-        let (delivered, failed) = batches::webhook_attempt_counts(db).await?;
-        let mut lags = Vec::new();
-        let subscribers = Projection::ALL
-            .iter()
-            .map(|p| p.name())
-            .chain([crate::run::tasks::process_manager::NAME]);
-        for name in subscribers {
-            lags.push((name, feed::count_events_after(db, name).await?));
-        }
-
+    /// Renders everything in Prometheus' text format, with the store's figures as read for
+    /// this scrape.
+    pub fn render(&self, store: &StoreFigures) -> Result<String, prometheus::Error> {
         for movement in ["reserved", "captured", "released"] {
-            let total = credits
+            let total = store
+                .credits
                 .iter()
                 .find(|(m, _)| m == movement)
                 .map_or(0, |(_, c)| *c);
             self.credits.with_label_values(&[movement]).set(total);
         }
+        let depths = &store.queue_depths;
         for (queue, depth) in [
             ("bulk_waiting", depths.bulk_waiting),
             ("bulk_running", depths.bulk_running),
@@ -180,17 +166,30 @@ impl Metrics {
         }
         self.webhook_attempts
             .with_label_values(&["delivered"])
-            .set(delivered);
+            .set(store.webhooks_delivered);
         self.webhook_attempts
             .with_label_values(&["failed"])
-            .set(failed);
-        for (name, lag) in lags {
-            self.projection_lag.with_label_values(&[name]).set(lag);
+            .set(store.webhooks_failed);
+        for (name, lag) in &store.subscriber_lags {
+            self.projection_lag.with_label_values(&[name]).set(*lag);
         }
         let mut text = Vec::new();
         TextEncoder::new().encode(&self.registry.gather(), &mut text)?;
         Ok(String::from_utf8_lossy(&text).into_owned())
     }
+}
+
+/// What the shared store holds, read once per scrape, before any gauge is set, so that two
+/// scrapes at once never see a gauge half updated.
+#[derive(Debug, Clone, Default)]
+pub struct StoreFigures {
+    /// Credits by movement (reserved, captured, released) since the log began.
+    pub credits: Vec<(String, i64)>,
+    pub queue_depths: QueueDepths,
+    pub webhooks_delivered: i64,
+    pub webhooks_failed: i64,
+    /// Events each subscriber (read model or process manager) has yet to apply.
+    pub subscriber_lags: Vec<(&'static str, i64)>,
 }
 
 impl Default for Metrics {

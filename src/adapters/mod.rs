@@ -6,6 +6,7 @@ pub mod ids;
 pub mod image;
 pub mod metrics;
 pub mod outbound;
+pub mod queue;
 pub mod rate_limits;
 pub mod read_models;
 pub mod store;

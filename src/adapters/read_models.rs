@@ -22,10 +22,11 @@ const BATCH: i64 = 5000;
 pub struct Projector {
     db: Db,
     running: Mutex<()>,
-    wake: Notify,
+    /// Asks the background loop to catch up now.
+    wake: Arc<Notify>,
     /// Notified after batch events were applied: the work queues changed, and new rows may be
     /// waiting for workers. (Rounds of synchronous requests alone leave them as they were.)
-    pub applied: Arc<Notify>,
+    queues_changed: Arc<Notify>,
 }
 
 impl Projector {
@@ -33,9 +34,24 @@ impl Projector {
         Arc::new(Projector {
             db,
             running: Mutex::new(()),
-            wake: Notify::new(),
-            applied: Arc::new(Notify::new()),
+            wake: Arc::new(Notify::new()),
+            queues_changed: Arc::new(Notify::new()),
         })
+    }
+
+    /// Asks the background loop to catch up now, rather than at its next poll.
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// What [`Projector::wake`] notifies, for the background loop to wait on.
+    pub fn wake_signal(&self) -> Arc<Notify> {
+        Arc::clone(&self.wake)
+    }
+
+    /// Notified when applied events changed the work queues (new bulk items or webhooks).
+    pub fn queues_changed(&self) -> Arc<Notify> {
+        Arc::clone(&self.queues_changed)
     }
 
     /// Empties every read model and applies every event again, in one transaction: reads see
@@ -207,14 +223,6 @@ async fn decoded(decoding: Decoding) -> Result<Batch, ProjectionError> {
 impl Subscriber for Projector {
     type Error = ProjectionError;
 
-    fn name(&self) -> &'static str {
-        "projector"
-    }
-
-    fn wake_signal(&self) -> &Notify {
-        &self.wake
-    }
-
     /// Applies every event committed before the call to every read model. Returns how many
     /// events were applied, summed over projections.
     async fn catch_up(&self) -> Result<usize, ProjectionError> {
@@ -231,7 +239,7 @@ impl Subscriber for Projector {
             }
         }
         if queues_changed {
-            self.applied.notify_waiters();
+            self.queues_changed.notify_waiters();
         }
         Ok(applied)
     }

@@ -1,18 +1,11 @@
-//! What the projector and the process manager share: they follow the event feed from a checkpoint,
-//! catching up when woken and on a poll, and can wait out Postgres transactions that still
-//! hide committed events.
-use std::sync::Arc;
+//! What the read models and the process manager share: they follow the event feed from a
+//! checkpoint, and can wait out Postgres transactions that still hide committed events. The
+//! loop that runs them in the background is `run::tasks`.
 use std::time::Duration;
-
-use tokio::sync::Notify;
 
 #[async_trait::async_trait]
 pub trait Subscriber: Send + Sync + 'static {
-    type Error: std::fmt::Display + Send;
-
-    fn name(&self) -> &'static str;
-
-    fn wake_signal(&self) -> &Notify;
+    type Error: std::error::Error + Send + Sync + 'static;
 
     /// Handles every event committed before the call. Returns how many it read.
     async fn catch_up(&self) -> Result<usize, Self::Error>;
@@ -33,33 +26,4 @@ pub trait Subscriber: Send + Sync + 'static {
         }
         Ok(read)
     }
-
-    /// Asks the background loop to catch up now.
-    fn wake(&self) {
-        self.wake_signal().notify_one();
-    }
-}
-
-/// How long a woken subscriber waits for more commits before catching up.
-const COALESCE: Duration = Duration::from_millis(20);
-
-/// Runs `subscriber` in the background: whenever woken (after `COALESCE`), and at least every
-/// `poll`.
-pub fn spawn<S: Subscriber>(subscriber: Arc<S>, poll: Duration) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        loop {
-            if let Err(e) = subscriber.catch_up().await {
-                tracing::error!(subscriber = subscriber.name(), error = %e, "catching up failed; retrying");
-            }
-            tokio::select! {
-                _ = subscriber.wake_signal().notified() => {
-                    // Let the commits of concurrent requests gather, and apply them in one
-                    // round: under load a round per request would cost more than the
-                    // requests. Reads do not wait for this: they catch up themselves.
-                    tokio::time::sleep(COALESCE).await;
-                }
-                _ = tokio::time::sleep(poll) => {}
-            }
-        }
-    })
 }

@@ -1,12 +1,18 @@
-//! The one place where errors become HTTP statuses and `{"error"}` bodies.
+//! The one place where errors become HTTP statuses and `{"error"}` bodies. Every error a use
+//! case can return has its status here; a failure of ours is a 500 that says nothing inside
+//! and is logged once, with its whole chain of causes and the request's id (the request span).
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
 use altframe_domain::generation::Invalid;
 
+use crate::usecases::batches::BatchesError;
 use crate::usecases::bulk::BulkError;
 use crate::usecases::generate::GenerateError;
+use crate::usecases::keys::AuthError;
+use crate::usecases::status::NotReady;
+use crate::usecases::{error_chain, Failure};
 
 /// The body of every error answer.
 #[derive(Debug, serde::Serialize, schemars::JsonSchema)]
@@ -14,6 +20,12 @@ pub struct ErrorBody {
     /// What is wrong, naming the field when a field is at fault.
     pub error: String,
 }
+
+/// A layer or handler wired in the wrong order (a route that needs a caller before
+/// authentication, say): a bug of ours, answered with a 500.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Miswired(pub &'static str);
 
 #[derive(Debug)]
 pub struct ApiError {
@@ -38,8 +50,8 @@ impl ApiError {
     }
 
     /// A failure of ours: the client sees a generic message, the log gets the cause.
-    pub fn internal(cause: impl std::fmt::Display) -> ApiError {
-        tracing::error!(error = %cause, "internal error");
+    pub fn internal(cause: impl std::error::Error + 'static) -> ApiError {
+        tracing::error!(error = %error_chain(&cause), "internal error");
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "An unexpected error occurred. Retry the request; if it persists, contact support with the x-request-id.",
@@ -65,6 +77,27 @@ impl From<Invalid> for ApiError {
     }
 }
 
+impl From<Failure> for ApiError {
+    fn from(e: Failure) -> Self {
+        ApiError::internal(e)
+    }
+}
+
+impl From<NotReady> for ApiError {
+    fn from(e: NotReady) -> Self {
+        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, format!("Not ready: {e}"))
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(e: AuthError) -> Self {
+        match e {
+            AuthError::Unknown | AuthError::Revoked => ApiError::unauthorized(e.to_string()),
+            AuthError::Failure(e) => e.into(),
+        }
+    }
+}
+
 impl From<GenerateError> for ApiError {
     fn from(e: GenerateError) -> Self {
         match e {
@@ -84,7 +117,7 @@ impl From<GenerateError> for ApiError {
                     format!("{e}. No credits were charged."),
                 )
             }
-            GenerateError::NoAccount(_) | GenerateError::Internal(_) => ApiError::internal(e),
+            GenerateError::Failure(e) => e.into(),
         }
     }
 }
@@ -100,7 +133,25 @@ impl From<BulkError> for ApiError {
                      Nothing was reserved. Upgrade your plan, wait for the monthly reset, or enable overage billing."
                 ),
             ),
-            BulkError::Internal(_) => ApiError::internal(e),
+            BulkError::Failure(e) => e.into(),
+        }
+    }
+}
+
+impl From<BatchesError> for ApiError {
+    fn from(e: BatchesError) -> Self {
+        match e {
+            BatchesError::NotFound => ApiError::new(StatusCode::NOT_FOUND, "Batch not found"),
+            BatchesError::NoWebhook => ApiError::bad_request("This batch has no webhook_url"),
+            BatchesError::StillProcessing => ApiError::new(
+                StatusCode::CONFLICT,
+                "The batch is still processing; its webhook is sent when it finishes",
+            ),
+            BatchesError::DeliveryPending => ApiError::new(
+                StatusCode::CONFLICT,
+                "The webhook is still being delivered; see its attempts",
+            ),
+            BatchesError::Failure(e) => e.into(),
         }
     }
 }

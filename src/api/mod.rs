@@ -1,4 +1,7 @@
-//! The HTTP API: routes, and the layers every request passes through.
+//! The API edge: the HTTP routes, the layers every request passes through, the one place
+//! where errors become statuses, and the OpenAPI document. Handlers parse what a client sent,
+//! call a use case and shape its answer; they never reach the event store or the work queue
+//! (a test, `tests/api/layers.rs`, keeps it so).
 pub mod error;
 pub mod fields;
 pub mod json;
@@ -7,6 +10,7 @@ pub mod openapi;
 pub mod routes;
 
 use std::convert::Infallible;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::DefaultBodyLimit;
@@ -15,17 +19,21 @@ use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, MethodRouter};
 use axum::Router;
+use secrecy::SecretString;
 use tower::ServiceBuilder;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
-use crate::adapters::rate_limits::Endpoint;
-use crate::usecases::app::App;
+use crate::adapters::idempotency::IdempotencyStore;
+use crate::adapters::metrics::Metrics;
+use crate::adapters::rate_limits::{Endpoint, RateLimiter};
+use crate::usecases::App;
 
 use layers::{auth, headers, https, idempotency, observe, rate_limit};
-use routes::{batches, bulk, generate, health, history, spec};
+use routes::{batches, bulk, generate, health, history, spec, usage};
 
+pub use crate::usecases::history::STATUSES as JOB_STATUSES;
 pub use error::{ApiError, ErrorBody};
 pub use layers::headers::{MAX_HEADERS, MAX_HEADER_BYTES, MAX_HEAD_BUFFER_BYTES};
 pub use layers::https::HttpsPolicy;
@@ -33,8 +41,18 @@ pub use layers::idempotency::REPLAYED as IDEMPOTENT_REPLAYED;
 pub use routes::batches::{RedeliveryAccepted, WebhookDeliveries};
 pub use routes::bulk::{BulkRequest, BulkResponse};
 pub use routes::generate::{GenerateRequest, GenerateResponse};
-pub use routes::history::STATUSES as JOB_STATUSES;
-pub use routes::history::{HistoryResponse, UsageResponse};
+pub use routes::history::HistoryResponse;
+pub use routes::usage::UsageResponse;
+
+/// What every handler and layer may use: the use cases, and the request edge's own records
+/// (rate-limit counts, idempotency keys) and metrics.
+#[derive(Clone)]
+pub struct ApiState {
+    pub app: App,
+    pub rate_limiter: Arc<RateLimiter>,
+    pub idempotency: IdempotencyStore,
+    pub metrics: Arc<Metrics>,
+}
 
 /// What the HTTP layer needs to know beyond the app itself.
 #[derive(Debug, Clone)]
@@ -46,7 +64,7 @@ pub struct HttpConfig {
     pub max_bulk_body: usize,
     pub https: HttpsPolicy,
     /// When set, GET /metrics needs `Authorization: Bearer <token>`.
-    pub metrics_token: Option<String>,
+    pub metrics_token: Option<SecretString>,
 }
 
 /// Largest body of POST /generate: a 20 MiB image as base64 is about 27 MiB, plus the fields.
@@ -68,7 +86,7 @@ impl Default for HttpConfig {
     }
 }
 
-pub fn router(app: App, config: &HttpConfig) -> Router {
+pub fn router(state: ApiState, config: &HttpConfig) -> Router {
     let request_timeout = config.request_timeout;
     let layers = ServiceBuilder::new()
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
@@ -97,16 +115,16 @@ pub fn router(app: App, config: &HttpConfig) -> Router {
             StatusCode::GATEWAY_TIMEOUT,
             request_timeout,
         ));
-    let limited = |route: MethodRouter<App>, endpoint: Endpoint| -> MethodRouter<App> {
+    let limited = |route: MethodRouter<ApiState>, endpoint: Endpoint| -> MethodRouter<ApiState> {
         route.layer::<_, Infallible>(from_fn_with_state(
-            (app.clone(), endpoint),
+            (state.clone(), endpoint),
             rate_limit::enforce,
         ))
     };
-    let idempotent = |route: MethodRouter<App>, body_limit: usize| -> MethodRouter<App> {
+    let idempotent = |route: MethodRouter<ApiState>, body_limit: usize| -> MethodRouter<ApiState> {
         route
             .layer::<_, Infallible>(from_fn_with_state(
-                (app.clone(), body_limit),
+                (state.clone(), body_limit),
                 idempotency::idempotent,
             ))
             .layer(DefaultBodyLimit::max(body_limit))
@@ -144,17 +162,16 @@ pub fn router(app: App, config: &HttpConfig) -> Router {
         )
         .route(
             "/api/v1/usage",
-            limited(get(history::get_usage), Endpoint::Usage),
+            limited(get(usage::get_usage), Endpoint::Usage),
         )
-        .route_layer(from_fn_with_state(app.clone(), auth::authenticate));
-    let metrics_token: Option<std::sync::Arc<str>> =
-        config.metrics_token.as_deref().map(Into::into);
+        .route_layer(from_fn_with_state(state.clone(), auth::authenticate));
+    let metrics_token = config.metrics_token.clone().map(Arc::new);
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route(
             "/metrics",
-            get(observe::get_metrics).with_state((app.clone(), metrics_token)),
+            get(observe::get_metrics).with_state((state.clone(), metrics_token)),
         )
         .route("/openapi.yaml", get(spec::get_openapi))
         .route("/docs", get(spec::get_docs))
@@ -169,8 +186,8 @@ pub fn router(app: App, config: &HttpConfig) -> Router {
             https::require_https,
         ))
         .layer(layers)
-        .layer(from_fn_with_state(app.clone(), observe::track))
-        .with_state(app)
+        .layer(from_fn_with_state(state.clone(), observe::track))
+        .with_state(state)
 }
 
 /// Gives the contract's `{"error"}` body to error responses made by layers rather than by

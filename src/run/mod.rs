@@ -1,6 +1,8 @@
-//! The running of it all: the command line, settings, start-up, the HTTP server and the
-//! background tasks.
+//! The running of it all: the command line, settings, start-up, the HTTP server, the
+//! background tasks and the logs.
 pub mod cli;
 pub mod server;
 pub mod settings;
+pub mod startup;
 pub mod tasks;
+pub mod telemetry;

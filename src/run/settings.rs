@@ -1,15 +1,22 @@
-//! Configuration for `serve`: one typed struct, read once from flags and the environment, with
-//! defaults that run on a laptop. Secrets are never printed (`hide_env_values`).
+//! Settings: one plain, typed struct that builds the whole application (`startup`), read once
+//! from flags and the environment by `serve` (each setting has a `--flag` and an
+//! `ALTFRAME_*` variable), built in code by the tests. Everything is parsed here, so a
+//! mistake fails the start-up with a message naming the setting; secrets are wrapped so that
+//! no log or debug print shows them.
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use altframe_domain::plan::Plan;
 use clap::{Args, ValueEnum};
+use secrecy::SecretString;
 
 use crate::adapters::image::{IntakeConfig, DEFAULT_DECODE_BUDGET_BYTES};
 use crate::adapters::outbound::OutboundConfig;
 use crate::adapters::rate_limits::RateLimitTable;
-use crate::adapters::vision::{OpenAiConfig, PriceTable};
+use crate::adapters::store::{DatabaseUrl, StoreConfig, StoreError};
+use crate::adapters::vision::{BadPrice, OpenAiConfig, PriceTable};
+use crate::api::layers::https::BadProxy;
 use crate::api::{HttpConfig, HttpsPolicy, DEFAULT_BULK_BODY_BYTES, DEFAULT_GENERATE_BODY_BYTES};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -18,10 +25,168 @@ pub enum VisionKind {
     Builtin,
 }
 
+/// Everything the service is built from.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub database: StoreConfig,
+    pub listen: SocketAddr,
+    pub tls: Option<TlsFiles>,
+    /// How long stopping waits for requests and bulk items in flight.
+    pub shutdown_grace: Duration,
+    pub http: HttpConfig,
+    pub vision: VisionSettings,
+    pub outbound: OutboundConfig,
+    pub intake: IntakeConfig,
+    pub rate_limits: RateLimitTable,
+    pub tasks: TaskSettings,
+    /// Plan of the account opened on the first start of an empty store.
+    pub default_plan: Plan,
+}
+
+#[derive(Debug, Clone)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+#[derive(Debug, Clone)]
+pub enum VisionSettings {
+    Builtin,
+    OpenAi(OpenAiConfig),
+}
+
+/// The background tasks' rhythm.
+#[derive(Debug, Clone)]
+pub struct TaskSettings {
+    /// How often read models and the process manager look for events committed by other
+    /// processes (this process's own commits wake them at once).
+    pub projection_poll: Duration,
+    pub bulk: BulkSettings,
+    pub webhooks: WebhookSettings,
+    /// When a reservation nothing settled (its request died) is settled by the reaper.
+    pub reservation_timeout: Duration,
+    /// How often the reaper and the billing-period tick run.
+    pub maintenance_every: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct BulkSettings {
+    /// Items one process runs at once.
+    pub concurrency: usize,
+    /// How long a claimed item stays with its worker without a renewal.
+    pub lease: Duration,
+    /// Tries of an item whose model call failed in a way that may pass.
+    pub max_attempts: u32,
+    /// How often an idle worker looks for items (new batches wake it at once).
+    pub poll: Duration,
+    /// The first retry delay after such a failure, doubled for each further try (with
+    /// jitter, capped at a minute).
+    pub retry_base: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct WebhookSettings {
+    pub poll: Duration,
+    /// How long a delivery under way stays with its process.
+    pub lease: Duration,
+    /// Multiplies the retry schedule's delays: 1 in service; tests shrink it so that a retry
+    /// comes at once.
+    pub retry_scale: f64,
+}
+
+/// Laptop defaults, shared by the flags and by [`Settings::new`].
+pub mod defaults {
+    use std::time::Duration;
+
+    pub const LISTEN: &str = "127.0.0.1:8080";
+    pub const SHUTDOWN_GRACE_SECS: u64 = 30;
+    pub const OPENAI_BASE_URL: &str = "https://api.openai.com/v1";
+    pub const MODEL: &str = "gpt-4.1-nano";
+    pub const MODEL_TIMEOUT_SECS: u64 = 60;
+    pub const MODEL_RETRIES: u32 = 3;
+    pub const MODEL_RETRY_BASE_MS: u64 = 500;
+    pub const FETCH_TIMEOUT_SECS: u64 = 10;
+    pub const MAX_REDIRECTS: usize = 5;
+    pub const REQUEST_TIMEOUT_SECS: u64 = 120;
+    pub const PROJECTION_POLL_MS: u64 = 1000;
+    pub const BULK_CONCURRENCY: usize = 8;
+    pub const BULK_LEASE_SECS: u64 = 60;
+    /// A lease renewed every third of it needs at least this much to be renewed in time.
+    pub const MIN_BULK_LEASE: Duration = Duration::from_secs(3);
+    pub const BULK_MAX_ATTEMPTS: u32 = 5;
+    pub const BULK_POLL_MS: u64 = 1000;
+    pub const BULK_RETRY_BASE_MS: u64 = 2000;
+    pub const WEBHOOK_POLL_MS: u64 = 1000;
+    pub const WEBHOOK_LEASE_SECS: u64 = 60;
+    pub const RESERVATION_TIMEOUT_SECS: u64 = 900;
+    pub const MAINTENANCE_SECS: u64 = 60;
+}
+
+impl Settings {
+    /// The defaults, on the given store.
+    pub fn new(database: StoreConfig) -> Settings {
+        let secs = Duration::from_secs;
+        let millis = Duration::from_millis;
+        Settings {
+            database,
+            listen: defaults::LISTEN
+                .parse()
+                .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 8080))),
+            tls: None,
+            shutdown_grace: secs(defaults::SHUTDOWN_GRACE_SECS),
+            http: HttpConfig::default(),
+            vision: VisionSettings::Builtin,
+            outbound: OutboundConfig {
+                allow_private_networks: false,
+                timeout: secs(defaults::FETCH_TIMEOUT_SECS),
+                max_redirects: defaults::MAX_REDIRECTS,
+            },
+            intake: IntakeConfig::default(),
+            rate_limits: RateLimitTable::default(),
+            tasks: TaskSettings {
+                projection_poll: millis(defaults::PROJECTION_POLL_MS),
+                bulk: BulkSettings {
+                    concurrency: defaults::BULK_CONCURRENCY,
+                    lease: secs(defaults::BULK_LEASE_SECS),
+                    max_attempts: defaults::BULK_MAX_ATTEMPTS,
+                    poll: millis(defaults::BULK_POLL_MS),
+                    retry_base: millis(defaults::BULK_RETRY_BASE_MS),
+                },
+                webhooks: WebhookSettings {
+                    poll: millis(defaults::WEBHOOK_POLL_MS),
+                    lease: secs(defaults::WEBHOOK_LEASE_SECS),
+                    retry_scale: 1.0,
+                },
+                reservation_timeout: secs(defaults::RESERVATION_TIMEOUT_SECS),
+                maintenance_every: secs(defaults::MAINTENANCE_SECS),
+            },
+            default_plan: Plan::Free,
+        }
+    }
+
+    /// How long an idempotency key is held by a running request: longer than any request.
+    pub fn idempotency_hold(&self) -> Duration {
+        self.http.request_timeout + Duration::from_secs(60)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("DATABASE_URL: {0}")]
+    Database(#[source] StoreError),
+    #[error("ALTFRAME_TRUSTED_PROXIES: {0}")]
+    TrustedProxies(#[source] BadProxy),
+    #[error("ALTFRAME_MODEL_PRICES: {0}")]
+    ModelPrices(#[source] BadPrice),
+    #[error("ALTFRAME_DEFAULT_PLAN: unknown plan {0}; use free, starter, pro or business")]
+    DefaultPlan(String),
+}
+
+/// The flags and variables of `altframe serve`, as given; [`ServeArgs::settings`] parses them.
 #[derive(Debug, Clone, Args)]
-pub struct ServeConfig {
+pub struct ServeArgs {
     /// Address to listen on.
-    #[arg(long, env = "ALTFRAME_LISTEN", default_value = "127.0.0.1:8080")]
+    #[arg(long, env = "ALTFRAME_LISTEN", default_value = defaults::LISTEN)]
     pub listen: SocketAddr,
 
     /// PEM certificate chain: with ALTFRAME_TLS_KEY, `serve` speaks HTTPS itself (rustls).
@@ -42,10 +207,10 @@ pub struct ServeConfig {
 
     /// When set, GET /metrics answers only `Authorization: Bearer <this token>`.
     #[arg(long, env = "ALTFRAME_METRICS_TOKEN", hide_env_values = true)]
-    pub metrics_token: Option<String>,
+    pub metrics_token: Option<SecretString>,
 
     /// Seconds that shutdown (SIGTERM) waits for in-flight requests and bulk items.
-    #[arg(long, env = "ALTFRAME_SHUTDOWN_GRACE_SECS", default_value_t = 30)]
+    #[arg(long, env = "ALTFRAME_SHUTDOWN_GRACE_SECS", default_value_t = defaults::SHUTDOWN_GRACE_SECS)]
     pub shutdown_grace_secs: u64,
 
     /// Vision provider; `openai` when OPENAI_API_KEY is set, else `builtin`.
@@ -54,18 +219,14 @@ pub struct ServeConfig {
 
     /// API key for the OpenAI-compatible endpoint (optional for local servers).
     #[arg(long, env = "OPENAI_API_KEY", hide_env_values = true)]
-    pub openai_api_key: Option<String>,
+    pub openai_api_key: Option<SecretString>,
 
     /// Base URL of the OpenAI-compatible API.
-    #[arg(
-        long,
-        env = "ALTFRAME_OPENAI_BASE_URL",
-        default_value = "https://api.openai.com/v1"
-    )]
+    #[arg(long, env = "ALTFRAME_OPENAI_BASE_URL", default_value = defaults::OPENAI_BASE_URL)]
     pub openai_base_url: String,
 
     /// Model name sent to the OpenAI-compatible API.
-    #[arg(long, env = "ALTFRAME_MODEL", default_value = "gpt-4.1-nano")]
+    #[arg(long, env = "ALTFRAME_MODEL", default_value = defaults::MODEL)]
     pub model: String,
 
     /// Extra or replaced token prices: `model=input/output,...` in USD per million tokens.
@@ -73,15 +234,15 @@ pub struct ServeConfig {
     pub model_prices: String,
 
     /// Seconds before one model call times out.
-    #[arg(long, env = "ALTFRAME_MODEL_TIMEOUT_SECS", default_value_t = 60)]
+    #[arg(long, env = "ALTFRAME_MODEL_TIMEOUT_SECS", default_value_t = defaults::MODEL_TIMEOUT_SECS)]
     pub model_timeout_secs: u64,
 
     /// Retries of a model call after a 429, a 5xx or a timeout.
-    #[arg(long, env = "ALTFRAME_MODEL_RETRIES", default_value_t = 3)]
+    #[arg(long, env = "ALTFRAME_MODEL_RETRIES", default_value_t = defaults::MODEL_RETRIES)]
     pub model_retries: u32,
 
     /// First retry delay in milliseconds; doubled for each further retry.
-    #[arg(long, env = "ALTFRAME_MODEL_RETRY_BASE_MS", default_value_t = 500)]
+    #[arg(long, env = "ALTFRAME_MODEL_RETRY_BASE_MS", default_value_t = defaults::MODEL_RETRY_BASE_MS)]
     pub model_retry_base_ms: u64,
 
     /// Allow image URLs on loopback, private and link-local networks (development only).
@@ -89,19 +250,19 @@ pub struct ServeConfig {
     pub allow_private_networks: bool,
 
     /// Seconds before fetching an image URL times out.
-    #[arg(long, env = "ALTFRAME_FETCH_TIMEOUT_SECS", default_value_t = 10)]
+    #[arg(long, env = "ALTFRAME_FETCH_TIMEOUT_SECS", default_value_t = defaults::FETCH_TIMEOUT_SECS)]
     pub fetch_timeout_secs: u64,
 
     /// Largest image accepted, in bytes.
-    #[arg(long, env = "ALTFRAME_MAX_IMAGE_BYTES", default_value_t = 20 * 1024 * 1024)]
+    #[arg(long, env = "ALTFRAME_MAX_IMAGE_BYTES", default_value_t = IntakeConfig::default().max_bytes)]
     pub max_image_bytes: usize,
 
     /// Largest image accepted, in pixels (width × height).
-    #[arg(long, env = "ALTFRAME_MAX_IMAGE_PIXELS", default_value_t = 64_000_000)]
+    #[arg(long, env = "ALTFRAME_MAX_IMAGE_PIXELS", default_value_t = IntakeConfig::default().max_pixels)]
     pub max_image_pixels: u64,
 
     /// Longest side of the copy sent to the model, in pixels.
-    #[arg(long, env = "ALTFRAME_MODEL_IMAGE_SIDE", default_value_t = 1024)]
+    #[arg(long, env = "ALTFRAME_MODEL_IMAGE_SIDE", default_value_t = IntakeConfig::default().model_max_side)]
     pub model_image_side: u32,
 
     /// Memory that decoding images may take at once, in bytes (8 a pixel of each image being
@@ -110,25 +271,52 @@ pub struct ServeConfig {
     pub decode_budget_bytes: u64,
 
     /// Seconds before a request is abandoned.
-    #[arg(long, env = "ALTFRAME_REQUEST_TIMEOUT_SECS", default_value_t = 120)]
+    #[arg(long, env = "ALTFRAME_REQUEST_TIMEOUT_SECS", default_value_t = defaults::REQUEST_TIMEOUT_SECS)]
     pub request_timeout_secs: u64,
 
+    /// Largest number of database connections this process opens (default: 20 on Postgres,
+    /// 8 on SQLite).
+    #[arg(long, env = "ALTFRAME_DB_MAX_CONNECTIONS")]
+    pub db_max_connections: Option<u32>,
+
+    /// Milliseconds between looks for events committed by other processes.
+    #[arg(long, env = "ALTFRAME_PROJECTION_POLL_MS", default_value_t = defaults::PROJECTION_POLL_MS)]
+    pub projection_poll_ms: u64,
+
     /// Bulk items this process runs at once.
-    #[arg(long, env = "ALTFRAME_BULK_CONCURRENCY", default_value_t = 8)]
+    #[arg(long, env = "ALTFRAME_BULK_CONCURRENCY", default_value_t = defaults::BULK_CONCURRENCY)]
     pub bulk_concurrency: usize,
 
     /// Seconds a worker holds a bulk item before another may take it over (renewed while
-    /// the worker is alive).
-    #[arg(long, env = "ALTFRAME_BULK_LEASE_SECS", default_value_t = 60)]
+    /// the worker is alive; at least 3).
+    #[arg(long, env = "ALTFRAME_BULK_LEASE_SECS", default_value_t = defaults::BULK_LEASE_SECS)]
     pub bulk_lease_secs: u64,
 
     /// Tries of a bulk item whose model call failed transiently, before it fails.
-    #[arg(long, env = "ALTFRAME_BULK_MAX_ATTEMPTS", default_value_t = 5)]
+    #[arg(long, env = "ALTFRAME_BULK_MAX_ATTEMPTS", default_value_t = defaults::BULK_MAX_ATTEMPTS)]
     pub bulk_max_attempts: u32,
 
+    /// Milliseconds between looks for bulk items when nothing announces new ones.
+    #[arg(long, env = "ALTFRAME_BULK_POLL_MS", default_value_t = defaults::BULK_POLL_MS)]
+    pub bulk_poll_ms: u64,
+
+    /// Milliseconds before a bulk item whose model call failed transiently is tried again;
+    /// doubled for each further try, with jitter, at most a minute.
+    #[arg(long, env = "ALTFRAME_BULK_RETRY_BASE_MS", default_value_t = defaults::BULK_RETRY_BASE_MS)]
+    pub bulk_retry_base_ms: u64,
+
+    /// Milliseconds between looks for webhooks due.
+    #[arg(long, env = "ALTFRAME_WEBHOOK_POLL_MS", default_value_t = defaults::WEBHOOK_POLL_MS)]
+    pub webhook_poll_ms: u64,
+
     /// Seconds after which a reservation nothing settled (its request died) is released.
-    #[arg(long, env = "ALTFRAME_RESERVATION_TIMEOUT_SECS", default_value_t = 900)]
+    #[arg(long, env = "ALTFRAME_RESERVATION_TIMEOUT_SECS", default_value_t = defaults::RESERVATION_TIMEOUT_SECS)]
     pub reservation_timeout_secs: u64,
+
+    /// Seconds between rounds of the reaper (stale reservations, expired records) and of the
+    /// tick that starts due billing periods.
+    #[arg(long, env = "ALTFRAME_MAINTENANCE_SECS", default_value_t = defaults::MAINTENANCE_SECS)]
+    pub maintenance_secs: u64,
 
     /// Requests per minute per API key, overriding the contract's table:
     /// `endpoint=N` or `plan.endpoint=N`, comma separated (endpoints: generate, bulk, batches,
@@ -149,61 +337,141 @@ pub struct ServeConfig {
     pub default_plan: String,
 }
 
-impl ServeConfig {
-    pub fn vision_kind(&self) -> VisionKind {
-        self.vision.unwrap_or(if self.openai_api_key.is_some() {
+impl ServeArgs {
+    /// Parses every setting. `database_url` is the global `--database-url`.
+    pub fn settings(self, database_url: Option<&str>) -> Result<Settings, SettingsError> {
+        let secs = Duration::from_secs;
+        let millis = Duration::from_millis;
+        let url = DatabaseUrl::parse(database_url).map_err(SettingsError::Database)?;
+        let mut settings = Settings::new(StoreConfig {
+            url,
+            max_connections: self.db_max_connections,
+        });
+        let vision = self.vision.unwrap_or(if self.openai_api_key.is_some() {
             VisionKind::Openai
         } else {
             VisionKind::Builtin
-        })
-    }
-
-    pub fn http(&self) -> Result<HttpConfig, String> {
-        Ok(HttpConfig {
-            request_timeout: Duration::from_secs(self.request_timeout_secs),
+        });
+        settings.vision = match vision {
+            VisionKind::Builtin => VisionSettings::Builtin,
+            VisionKind::Openai => VisionSettings::OpenAi(OpenAiConfig {
+                base_url: self.openai_base_url,
+                api_key: self.openai_api_key,
+                model: self.model,
+                timeout: secs(self.model_timeout_secs),
+                max_retries: self.model_retries,
+                retry_base: millis(self.model_retry_base_ms),
+                prices: PriceTable::default()
+                    .with_overrides(&self.model_prices)
+                    .map_err(SettingsError::ModelPrices)?,
+            }),
+        };
+        settings.listen = self.listen;
+        settings.tls = match (self.tls_cert, self.tls_key) {
+            (Some(cert), Some(key)) => Some(TlsFiles { cert, key }),
+            _ => None,
+        };
+        settings.shutdown_grace = secs(self.shutdown_grace_secs);
+        settings.http = HttpConfig {
+            request_timeout: secs(self.request_timeout_secs),
             max_generate_body: self.max_generate_body_bytes,
             max_bulk_body: self.max_bulk_body_bytes,
             https: HttpsPolicy {
                 required: self.require_https,
-                terminates_tls: self.tls_cert.is_some(),
+                terminates_tls: settings.tls.is_some(),
                 trusted_proxies: HttpsPolicy::parse_proxies(&self.trusted_proxies)
-                    .map_err(|e| format!("ALTFRAME_TRUSTED_PROXIES: {e}"))?,
+                    .map_err(SettingsError::TrustedProxies)?,
             },
-            metrics_token: self.metrics_token.clone(),
-        })
-    }
-
-    /// How long an idempotency key is held by a running request: longer than any request.
-    pub fn idempotency_hold(&self) -> Duration {
-        Duration::from_secs(self.request_timeout_secs + 60)
-    }
-
-    pub fn outbound(&self) -> OutboundConfig {
-        OutboundConfig {
+            metrics_token: self.metrics_token,
+        };
+        settings.outbound = OutboundConfig {
             allow_private_networks: self.allow_private_networks,
-            timeout: Duration::from_secs(self.fetch_timeout_secs),
-            max_redirects: 5,
-        }
-    }
-
-    pub fn intake(&self) -> IntakeConfig {
-        IntakeConfig {
+            timeout: secs(self.fetch_timeout_secs),
+            max_redirects: defaults::MAX_REDIRECTS,
+        };
+        settings.intake = IntakeConfig {
             max_bytes: self.max_image_bytes,
             max_pixels: self.max_image_pixels,
             model_max_side: self.model_image_side,
             decode_budget_bytes: self.decode_budget_bytes,
-        }
+        };
+        settings.rate_limits = self.rate_limits;
+        settings.tasks = TaskSettings {
+            projection_poll: millis(self.projection_poll_ms),
+            bulk: BulkSettings {
+                concurrency: self.bulk_concurrency,
+                lease: secs(self.bulk_lease_secs).max(defaults::MIN_BULK_LEASE),
+                max_attempts: self.bulk_max_attempts,
+                poll: millis(self.bulk_poll_ms),
+                retry_base: millis(self.bulk_retry_base_ms),
+            },
+            webhooks: WebhookSettings {
+                poll: millis(self.webhook_poll_ms),
+                lease: secs(defaults::WEBHOOK_LEASE_SECS),
+                retry_scale: 1.0,
+            },
+            reservation_timeout: secs(self.reservation_timeout_secs),
+            maintenance_every: secs(self.maintenance_secs),
+        };
+        settings.default_plan = Plan::parse(&self.default_plan)
+            .ok_or_else(|| SettingsError::DefaultPlan(self.default_plan.clone()))?;
+        Ok(settings)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Serve {
+        #[command(flatten)]
+        args: ServeArgs,
     }
 
-    pub fn openai(&self) -> Result<OpenAiConfig, String> {
-        Ok(OpenAiConfig {
-            base_url: self.openai_base_url.clone(),
-            api_key: self.openai_api_key.clone(),
-            model: self.model.clone(),
-            timeout: Duration::from_secs(self.model_timeout_secs),
-            max_retries: self.model_retries,
-            retry_base: Duration::from_millis(self.model_retry_base_ms),
-            prices: PriceTable::default().with_overrides(&self.model_prices)?,
-        })
+    fn parse(flags: &[&str]) -> Result<Settings, SettingsError> {
+        let mut argv = vec!["serve"];
+        argv.extend_from_slice(flags);
+        Serve::parse_from(argv).args.settings(Some("x.db"))
+    }
+
+    #[test]
+    fn secrets_never_print() {
+        let settings = parse(&[
+            "--vision",
+            "openai",
+            "--openai-api-key",
+            "sk-very-secret",
+            "--metrics-token",
+            "scrape-secret",
+        ])
+        .unwrap();
+        let printed = format!("{settings:?}");
+        assert!(!printed.contains("sk-very-secret"), "{printed}");
+        assert!(!printed.contains("scrape-secret"), "{printed}");
+    }
+
+    #[test]
+    fn mistakes_name_their_setting() {
+        let proxies = parse(&["--trusted-proxies", "proxy.local"]).unwrap_err();
+        assert!(
+            proxies.to_string().starts_with("ALTFRAME_TRUSTED_PROXIES"),
+            "{proxies}"
+        );
+        let prices = parse(&["--vision", "openai", "--model-prices", "llava=cheap"]).unwrap_err();
+        assert!(
+            prices.to_string().starts_with("ALTFRAME_MODEL_PRICES"),
+            "{prices}"
+        );
+        let plan = parse(&["--default-plan", "platinum"]).unwrap_err();
+        assert!(plan.to_string().contains("platinum"), "{plan}");
+    }
+
+    #[test]
+    fn the_flags_defaults_are_the_settings_defaults() {
+        let parsed = parse(&["--vision", "builtin"]).unwrap();
+        let plain = Settings::new(parsed.database.clone());
+        assert_eq!(format!("{parsed:?}"), format!("{plain:?}"));
     }
 }

@@ -9,8 +9,11 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::adapters::store::{upcasters, Store};
+use altframe_domain::{AccountId, ReservationId};
 use cqrs_es::persist::{EventUpcaster, SerializedEvent};
+
+use super::App;
+use crate::adapters::store::upcasters;
 use futures_util::TryStreamExt;
 
 /// One ledger line: an event and what it did to the balance.
@@ -51,7 +54,9 @@ pub struct AuditReport {
 #[derive(Debug, thiserror::Error)]
 pub enum AuditError {
     #[error("account {0} has no events")]
-    NoSuchAccount(String),
+    NoSuchAccount(AccountId),
+    #[error("bringing read models up to date")]
+    CatchUp(#[source] Box<super::Failure>),
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
     #[error("event {sequence} of the account cannot be read: {source}")]
@@ -74,8 +79,8 @@ fn check(name: impl Into<String>, expected: impl ToString, actual: impl ToString
 /// Replays and reconciles the account. Rows are kept between `from` and `to` (inclusive,
 /// either open); the checks always cover the whole history.
 pub async fn audit(
-    store: &Store,
-    account_id: &str,
+    app: &App,
+    account_id: &AccountId,
     from: Option<DateTime<Utc>>,
     to: Option<DateTime<Utc>>,
 ) -> Result<AuditReport, AuditError> {
@@ -88,9 +93,13 @@ pub async fn audit(
     let mut checks = Vec::new();
     let mut rows = Vec::new();
     let (mut events, mut last) = (0usize, 0i64);
+    super::read_models::catch_up(app)
+        .await
+        .map_err(|e| AuditError::CatchUp(Box::new(e)))?;
+    let store = &app.store;
     on_db!(&store.db, pool => {
         let mut stored = sqlx::query_as::<_, (i64, String, String, String)>(sql)
-            .bind(account_id)
+            .bind(account_id.as_str())
             .fetch(pool);
         while let Some((sequence, event_type, version, payload)) = stored.try_next().await? {
             let event = decode(&upcasters, account_id, sequence, event_type, version, &payload)?;
@@ -102,12 +111,12 @@ pub async fn audit(
         }
     });
     if events == 0 {
-        return Err(AuditError::NoSuchAccount(account_id.to_string()));
+        return Err(AuditError::NoSuchAccount(account_id.clone()));
     }
     // Completeness: sequences run 1..=n with no gap, so nothing was skipped.
     checks.insert(0, check("event sequence has no gap", last, events));
 
-    match usage::find(&store.db, account_id).await? {
+    match usage::find(&store.db, account_id.as_str()).await? {
         Some(u) => {
             checks.push(check("usage.remaining", replay.balance, u.remaining));
             checks.push(check(
@@ -128,7 +137,7 @@ pub async fn audit(
         }
         None => checks.push(check("usage row exists", "yes", "no")),
     }
-    let (completed_jobs, completed_credits) = history_totals(store, account_id).await?;
+    let (completed_jobs, completed_credits) = history_totals(app, account_id).await?;
     checks.push(check(
         "history: completed jobs = captures for jobs",
         replay.job_captures,
@@ -159,7 +168,7 @@ pub async fn audit(
 /// type and version, else decoded directly.
 fn decode(
     upcasters: &[Box<dyn EventUpcaster>],
-    account_id: &str,
+    account_id: &AccountId,
     sequence: i64,
     event_type: String,
     version: String,
@@ -184,17 +193,17 @@ fn decode(
     serde_json::from_value(upcasters::upcast(upcasters, event).payload).map_err(err)
 }
 
-async fn history_totals(store: &Store, account_id: &str) -> Result<(i64, i64), sqlx::Error> {
+async fn history_totals(app: &App, account_id: &AccountId) -> Result<(i64, i64), sqlx::Error> {
     let sql = "SELECT COUNT(*), CAST(COALESCE(SUM(credits), 0) AS BIGINT) FROM jobs
                 WHERE account_id = $1 AND status = 'completed'";
-    on_db!(&store.db, pool => sqlx::query_as::<_, (i64, i64)>(sql).bind(account_id).fetch_one(pool).await)
+    on_db!(&app.store.db, pool => sqlx::query_as::<_, (i64, i64)>(sql).bind(account_id.as_str()).fetch_one(pool).await)
 }
 
 /// The ledger arithmetic, done again from the events' own facts.
 #[derive(Default)]
 struct Replay {
     balance: i64,
-    open: HashMap<String, (String, i64)>,
+    open: HashMap<ReservationId, (String, i64)>,
     period_captured: i64,
     period_overage: i64,
     period_overage_cost: i64,
@@ -352,66 +361,4 @@ impl Replay {
         };
         (row, at)
     }
-}
-
-/// The report as text: the ledger, then each check.
-pub fn to_text(report: &AuditReport) -> String {
-    let mut out = format!(
-        "Credit ledger of {} ({} events)\n\n",
-        report.account_id, report.events
-    );
-    out.push_str(&format!(
-        "{:>5}  {:<24}  {:<22}  {:<32}  {:>8}  {:>8}  {:>8}  {:>8}  {:>10}\n",
-        "SEQ", "TIME", "EVENT", "FOR", "CREDITS", "BALANCE", "CHARGED", "OVERAGE", "PRICE USD"
-    ));
-    for r in &report.rows {
-        out.push_str(&format!(
-            "{:>5}  {:<24}  {:<22}  {:<32}  {:>+8}  {:>8}  {:>8}  {:>8}  {:>10.6}\n",
-            r.sequence,
-            r.at,
-            r.event,
-            r.reference.as_deref().unwrap_or("-"),
-            r.credits,
-            r.balance,
-            r.charged,
-            r.overage_credits,
-            r.overage_cost_usd
-        ));
-    }
-    out.push_str("\nReconciliation\n");
-    for c in &report.checks {
-        let mark = if c.ok { "ok      " } else { "MISMATCH" };
-        out.push_str(&format!(
-            "  {mark}  {}: expected {}, found {}\n",
-            c.name, c.expected, c.actual
-        ));
-    }
-    out.push_str(if report.ok {
-        "\nThe ledger reconciles.\n"
-    } else {
-        "\nThe ledger does NOT reconcile.\n"
-    });
-    out
-}
-
-/// The ledger as CSV, one row per event.
-pub fn to_csv(report: &AuditReport) -> String {
-    let mut out = String::from(
-        "sequence,time,event,reference,credits,balance,charged,overage_credits,overage_cost_usd\n",
-    );
-    for r in &report.rows {
-        out.push_str(&format!(
-            "{},{},{},{},{},{},{},{},{:.6}\n",
-            r.sequence,
-            r.at,
-            r.event,
-            r.reference.as_deref().unwrap_or(""),
-            r.credits,
-            r.balance,
-            r.charged,
-            r.overage_credits,
-            r.overage_cost_usd
-        ));
-    }
-    out
 }

@@ -7,17 +7,17 @@ use altframe_domain::batch::{BatchCommand, BatchItem};
 use altframe_domain::credits::CreditCost;
 use altframe_domain::generation::{GenerationOptions, Language, Product};
 use altframe_domain::image::ImageRef;
-use altframe_domain::Credits;
-use altframe_projections::{jobs, work, Db};
+use altframe_domain::{AccountId, BatchId, Credits, JobId};
+use altframe_projections::jobs;
 use chrono::{DateTime, Utc};
 
+use super::generate::resolve_language;
+use super::{App, Failure};
 use crate::adapters::ids;
 use crate::adapters::image::{decode_base64, inspect_bytes, ImageSource, IntakeError};
 use crate::adapters::outbound::FetchError;
+use crate::adapters::queue::Queue;
 use crate::adapters::store::CommandError;
-use crate::adapters::subscriber::Subscriber;
-use crate::usecases::app::App;
-use crate::usecases::generate::resolve_language;
 
 /// One image of a bulk request, validated. Its base64 may borrow from the request body.
 #[derive(Debug, Clone)]
@@ -40,7 +40,7 @@ pub struct BulkInput<'a> {
 /// A batch whose items are valid and whose inline images are held; nothing is charged yet.
 #[derive(Debug)]
 pub struct StagedBatch {
-    account_id: String,
+    account_id: AccountId,
     items: Vec<BatchItem>,
     options: GenerationOptions,
     webhook_url: Option<String>,
@@ -55,18 +55,18 @@ pub struct StagedBatch {
 /// image is left without a batch to delete it.
 #[derive(Debug)]
 struct HeldImages {
-    db: Db,
-    job_ids: Vec<String>,
+    queue: Queue,
+    job_ids: Vec<JobId>,
 }
 
 impl HeldImages {
     async fn forget(mut self) {
         let job_ids = std::mem::take(&mut self.job_ids);
-        delete_images(&self.db, &job_ids).await;
+        drop_images(&self.queue, &job_ids).await;
     }
 
     /// Stops guarding the images (the batch is being recorded) and gives their jobs.
-    fn hand_over(mut self) -> Vec<String> {
+    fn hand_over(mut self) -> Vec<JobId> {
         std::mem::take(&mut self.job_ids)
     }
 }
@@ -76,22 +76,23 @@ impl Drop for HeldImages {
         if self.job_ids.is_empty() {
             return;
         }
-        let (db, job_ids) = (self.db.clone(), std::mem::take(&mut self.job_ids));
+        let (queue, job_ids) = (self.queue.clone(), std::mem::take(&mut self.job_ids));
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            runtime.spawn(async move { delete_images(&db, &job_ids).await });
+            runtime.spawn(async move { drop_images(&queue, &job_ids).await });
         }
     }
 }
 
-async fn delete_images(db: &Db, job_ids: &[String]) {
-    if let Err(e) = work::delete_images(db, job_ids).await {
-        tracing::error!(error = %e, "could not delete the images of a refused batch");
+/// Deletes the images of a batch that will not be recorded; what fails here is swept later.
+async fn drop_images(queue: &Queue, job_ids: &[JobId]) {
+    if let Err(e) = queue.drop_images(job_ids).await {
+        tracing::error!(error = %super::error_chain(&e), "could not delete the images of a refused batch");
     }
 }
 
 #[derive(Debug, Clone)]
 pub struct BulkAccepted {
-    pub batch_id: String,
+    pub batch_id: BatchId,
     pub total_images: usize,
     pub credits_reserved: Credits,
     pub estimated_seconds: u64,
@@ -105,16 +106,9 @@ pub enum BulkError {
     WebhookUrl(FetchError),
     #[error("insufficient credits: this batch needs {needed} and {remaining} remain")]
     InsufficientCredits { needed: Credits, remaining: Credits },
-    #[error("{0}")]
-    Internal(String),
+    #[error(transparent)]
+    Failure(#[from] Failure),
 }
-
-fn internal(e: impl std::fmt::Display) -> BulkError {
-    BulkError::Internal(e.to_string())
-}
-
-/// How long a submission waits for read models to show its batch.
-const READ_YOUR_WRITES: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// How long one item takes when nothing has been measured yet.
 const DEFAULT_ITEM_MS: f64 = 2_000.0;
@@ -125,7 +119,7 @@ const DEFAULT_ITEM_MS: f64 = 2_000.0;
 #[tracing::instrument(skip(app, input), fields(account_id = %account_id, images = input.items.len()))]
 pub async fn stage(
     app: &App,
-    account_id: &str,
+    account_id: &AccountId,
     input: BulkInput<'_>,
 ) -> Result<StagedBatch, BulkError> {
     let account = app
@@ -133,9 +127,9 @@ pub async fn stage(
         .accounts
         .load(account_id)
         .await
-        .map_err(internal)?;
+        .map_err(Failure::from)?;
     let Some(default_language) = account.language().cloned() else {
-        return Err(internal(format!("account {account_id} does not exist")));
+        return Err(Failure::Inconsistent(format!("account {account_id} does not exist")).into());
     };
     let (language, additional) = resolve_language(app, input.language, &default_language);
     let mut options = input.options;
@@ -148,13 +142,13 @@ pub async fn stage(
     }
 
     let mut staged = StagedBatch {
-        account_id: account_id.to_string(),
+        account_id: account_id.clone(),
         items: Vec::with_capacity(input.items.len()),
         options,
         needs_webhook_secret: input.webhook_url.is_some() && account.webhook_secret().is_none(),
         webhook_url: input.webhook_url,
         held: HeldImages {
-            db: app.store.db.clone(),
+            queue: app.queue.clone(),
             job_ids: Vec::new(),
         },
         at: app.clock.now(),
@@ -167,7 +161,7 @@ pub async fn stage(
                 staged.held.forget().await;
                 return Err(match source {
                     Staging::Refused(source) => BulkError::Image { index, source },
-                    Staging::Failed(message) => BulkError::Internal(message),
+                    Staging::Failed(failure) => BulkError::Failure(failure),
                 });
             }
         };
@@ -201,14 +195,26 @@ struct StagedImage {
 }
 
 enum Staging {
+    /// The item's own fault.
     Refused(IntakeError),
-    Failed(String),
+    /// Ours.
+    Failed(Failure),
+}
+
+impl From<IntakeError> for Staging {
+    fn from(e: IntakeError) -> Staging {
+        if e.is_ours() {
+            Staging::Failed(Failure::Intake(e))
+        } else {
+            Staging::Refused(e)
+        }
+    }
 }
 
 /// Checks a URL, or decodes, inspects and stores an inline image; its bytes are dropped here.
 async fn stage_image(
     app: &App,
-    job_id: &str,
+    job_id: &JobId,
     source: ImageSource<'_>,
     at: DateTime<Utc>,
 ) -> Result<StagedImage, Staging> {
@@ -226,18 +232,19 @@ async fn stage_image(
         ImageSource::Base64(data) => data,
     };
     let config = app.intake.config().clone();
-    let bytes = decode_base64(&data, config.max_bytes).map_err(Staging::Refused)?;
+    let bytes = decode_base64(&data, config.max_bytes)?;
     drop(data);
     let (bytes, image) = tokio::task::spawn_blocking(move || {
         let image = inspect_bytes(None, &bytes, &config);
         (bytes, image)
     })
     .await
-    .map_err(|e| Staging::Failed(e.to_string()))?;
-    let image = image.map_err(Staging::Refused)?;
-    work::store_image(&app.store.db, job_id, &bytes, at)
+    .map_err(|e| Staging::from(IntakeError::DecoderStopped(e)))?;
+    let image = image?;
+    app.queue
+        .hold_image(job_id, &bytes, at)
         .await
-        .map_err(|e| Staging::Failed(e.to_string()))?;
+        .map_err(|e| Staging::Failed(e.into()))?;
     Ok(StagedImage {
         url: None,
         inline: Some(image),
@@ -264,7 +271,7 @@ pub async fn submit(app: &App, staged: StagedBatch) -> Result<BulkAccepted, Bulk
         };
         if let Err(e) = app.store.accounts.execute(&account_id, secret).await {
             held.forget().await;
-            return Err(internal(e));
+            return Err(Failure::from(e).into());
         }
     }
 
@@ -272,7 +279,7 @@ pub async fn submit(app: &App, staged: StagedBatch) -> Result<BulkAccepted, Bulk
         .iter()
         .map(|i| ReservationRequest {
             reservation_id: i.reservation_id.clone(),
-            purpose: i.job_id.clone(),
+            purpose: i.job_id.to_string(),
             credits: i.credits,
         })
         .collect();
@@ -288,11 +295,11 @@ pub async fn submit(app: &App, staged: StagedBatch) -> Result<BulkAccepted, Bulk
         }
         Err(e) => {
             held.forget().await;
-            return Err(internal(e));
+            return Err(Failure::from(e).into());
         }
     }
 
-    let batch_id = uuid::Uuid::new_v4().to_string();
+    let batch_id = ids::batch_id();
     let total_images = items.len();
     let credits_reserved = items.iter().map(|i| i.credits).sum();
     let submit = BatchCommand::SubmitBatch {
@@ -308,14 +315,12 @@ pub async fn submit(app: &App, staged: StagedBatch) -> Result<BulkAccepted, Bulk
     let job_ids = held.hand_over();
     if let Err(e) = app.store.batches.execute(&batch_id, submit).await {
         // The reservations are released by the timeout for reservations nothing settles.
-        delete_images(&app.store.db, &job_ids).await;
-        return Err(internal(e));
+        drop_images(&app.queue, &job_ids).await;
+        return Err(Failure::from(e).into());
     }
     app.events_committed();
     // The status URL answers at once: bring the read models up to this batch.
-    if let Err(e) = app.projector.catch_up_fully(READ_YOUR_WRITES).await {
-        tracing::warn!(error = %e, "read models are behind");
-    }
+    app.read_your_writes().await;
 
     Ok(BulkAccepted {
         estimated_seconds: estimate_seconds(app, total_images).await,

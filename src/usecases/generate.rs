@@ -1,5 +1,5 @@
-//! One synchronous generation: reserve, request the job, call the model, then complete and
-//! capture, or fail and release. Credits are charged only for a completed job.
+//! One synchronous generation: reserve, run the job, then capture, or release when the model
+//! failed. Credits are charged only for a completed job.
 //!
 //! A generation does not wake the projector or the process manager. Its request has already
 //! settled the credits, reads of history and usage catch up themselves, and the once-a-second
@@ -10,15 +10,16 @@ use std::time::Instant;
 use altframe_domain::account::{AccountCommand, AccountError, AccountEvent};
 use altframe_domain::credits::CreditCost;
 use altframe_domain::generation::{GeneratedText, GenerationOptions, Language};
-use altframe_domain::job::{Generation, JobCommand, Source, Tokens};
+use altframe_domain::job::{Source, Tokens};
 use altframe_domain::plan::Plan;
-use altframe_domain::Credits;
+use altframe_domain::{AccountId, Credits, JobId, ReservationId};
 
+use super::job::{self, Job, OnTransientFailure, Outcome, Requested, RunError};
+use super::{App, Failure};
 use crate::adapters::ids;
 use crate::adapters::image::{ImageSource, IntakeError};
 use crate::adapters::store::CommandError;
-use crate::adapters::vision::{VisionError, VisionRequest};
-use crate::usecases::app::App;
+use crate::adapters::vision::VisionError;
 
 /// A generation request, already validated except for what needs the account.
 #[derive(Debug, Clone)]
@@ -32,7 +33,7 @@ pub struct GenerateInput {
 
 #[derive(Debug, Clone)]
 pub struct GenerateOutcome {
-    pub job_id: String,
+    pub job_id: JobId,
     pub results: GeneratedText,
     pub language: Language,
     pub model: String,
@@ -44,22 +45,27 @@ pub struct GenerateOutcome {
 
 #[derive(Debug, thiserror::Error)]
 pub enum GenerateError {
-    #[error("account {0} does not exist")]
-    NoAccount(String),
     #[error("custom_prompt requires the {needed} plan or higher; this account is on {current}")]
     PlanTooLow { needed: Plan, current: Plan },
     #[error(transparent)]
-    Image(#[from] IntakeError),
+    Image(IntakeError),
     #[error("insufficient credits: this image needs {needed} and {remaining} remain")]
     InsufficientCredits { needed: Credits, remaining: Credits },
     #[error(transparent)]
-    Vision(#[from] VisionError),
-    #[error("{0}")]
-    Internal(String),
+    Vision(VisionError),
+    #[error(transparent)]
+    Failure(#[from] Failure),
 }
 
-fn internal<E: std::error::Error>(e: CommandError<E>) -> GenerateError {
-    GenerateError::Internal(e.to_string())
+impl From<IntakeError> for GenerateError {
+    /// The image's fault is the caller's; a decoder that died is ours.
+    fn from(e: IntakeError) -> Self {
+        if e.is_ours() {
+            GenerateError::Failure(Failure::Intake(e))
+        } else {
+            GenerateError::Image(e)
+        }
+    }
 }
 
 /// The plan tier that may send `custom_prompt`.
@@ -68,7 +74,7 @@ const CUSTOM_PROMPT_TIER: u8 = 2;
 #[tracing::instrument(skip(app, input), fields(account_id = %account_id))]
 pub async fn generate(
     app: &App,
-    account_id: &str,
+    account_id: &AccountId,
     input: GenerateInput,
 ) -> Result<GenerateOutcome, GenerateError> {
     let started = Instant::now();
@@ -78,9 +84,9 @@ pub async fn generate(
         .accounts
         .read_settled(account_id, |a| Some((a.plan()?, a.language().cloned()?)))
         .await
-        .map_err(internal)?;
+        .map_err(Failure::from)?;
     let Some((plan, default_language)) = settled else {
-        return Err(GenerateError::NoAccount(account_id.to_string()));
+        return Err(Failure::Inconsistent(format!("account {account_id} does not exist")).into());
     };
     let mut options = input.options;
     if options.custom_prompt.is_some() && plan.tier() < CUSTOM_PROMPT_TIER {
@@ -95,73 +101,56 @@ pub async fn generate(
     let image = app.intake.prepare(&input.source).await?;
     let cost = CreditCost::of(image.reference.format, additional_language);
 
-    let job_id = ids::job_id();
-    let reservation_id = ids::reservation_id();
-    reserve(app, account_id, &reservation_id, &job_id, cost.total()).await?;
-
-    let request = JobCommand::GenerateImage {
-        account_id: account_id.to_string(),
+    let job = Job {
+        id: ids::job_id(),
+        account_id: account_id.clone(),
         source: Source::Api,
         batch_id: None,
-        image: image.reference.clone(),
-        options: Box::new(options.clone()),
-        reservation_id: reservation_id.clone(),
+        reservation_id: ids::reservation_id(),
         credits: cost.total(),
-        at: app.clock.now(),
+        options,
+        state: Requested::NewId,
     };
-    if let Err(e) = app.store.jobs.execute_new(&job_id, request).await {
-        release(
-            app,
-            account_id,
-            &reservation_id,
-            "the job could not be recorded",
-        )
-        .await;
-        return Err(internal(e));
-    }
-
-    let described = app
-        .vision
-        .describe(VisionRequest {
-            image: &image,
-            options: &options,
-        })
-        .await;
-    let output = match described {
-        Ok(output) => output,
-        Err(e) => {
-            fail(app, account_id, &job_id, &reservation_id, &e.to_string()).await;
+    reserve(app, &job).await?;
+    let reservation_id = job.reservation_id.clone();
+    let (job_id, language) = (job.id.clone(), job.options.language.clone());
+    let outcome = match job::run(app, job, &image, started, OnTransientFailure::Fail).await {
+        Ok(outcome) => outcome,
+        Err(RunError::NotRequested(e)) => {
+            release(
+                app,
+                account_id,
+                &reservation_id,
+                "the job could not be recorded",
+            )
+            .await;
             return Err(e.into());
         }
+        // Whether the job completed is not known here: its reservation stays open, and the
+        // reaper settles it from the job's state.
+        Err(RunError::Failure(e)) => return Err(e.into()),
     };
-
-    let results = output.text.finish(&options);
-    let processing_ms = started.elapsed().as_millis() as u64;
-    let generation = Generation {
-        results: results.clone(),
-        model: output.model.clone(),
-        tokens: output.tokens,
-        processing_ms,
-        cost: output.cost,
+    let generation = match outcome {
+        Outcome::Completed(generation) => generation,
+        Outcome::Failed(e) | Outcome::Deferred(e) => {
+            release(app, account_id, &reservation_id, &e.to_string()).await;
+            return Err(GenerateError::Vision(e));
+        }
+        Outcome::RecordedElsewhere => {
+            return Err(Failure::Inconsistent(format!(
+                "job {job_id} had an outcome before its request recorded one"
+            ))
+            .into())
+        }
     };
-    let complete = JobCommand::CompleteJob {
-        generation,
-        at: app.clock.now(),
-    };
-    app.store
-        .jobs
-        .execute(&job_id, complete)
-        .await
-        .map_err(internal)?;
     let credits_remaining = capture(app, account_id, &reservation_id).await?;
-
     Ok(GenerateOutcome {
         job_id,
-        results,
-        language: options.language,
-        model: output.model,
-        tokens: output.tokens,
-        processing_ms,
+        results: generation.results,
+        language,
+        model: generation.model,
+        tokens: generation.tokens,
+        processing_ms: generation.processing_ms,
         credits_used: cost.total(),
         credits_remaining,
     })
@@ -170,7 +159,7 @@ pub async fn generate(
 /// The language a job is written in, and whether it is an "additional language" (one other
 /// than the account's default, charged one credit more). A provider that writes one language
 /// only (the builtin) writes that one, and no surcharge applies.
-pub(crate) fn resolve_language(
+pub(super) fn resolve_language(
     app: &App,
     requested: Option<Language>,
     default: &Language,
@@ -185,52 +174,41 @@ pub(crate) fn resolve_language(
     }
 }
 
-async fn reserve(
-    app: &App,
-    account_id: &str,
-    reservation_id: &str,
-    job_id: &str,
-    credits: Credits,
-) -> Result<(), GenerateError> {
+async fn reserve(app: &App, job: &Job) -> Result<(), GenerateError> {
     let command = AccountCommand::ReserveCredits {
-        reservation_id: reservation_id.to_string(),
-        purpose: job_id.to_string(),
-        credits,
+        reservation_id: job.reservation_id.clone(),
+        purpose: job.id.to_string(),
+        credits: job.credits,
         at: app.clock.now(),
     };
-    match app.store.accounts.execute(account_id, command).await {
+    match app.store.accounts.execute(&job.account_id, command).await {
         Ok(_) => Ok(()),
         Err(CommandError::Rejected(AccountError::InsufficientCredits { needed, remaining })) => {
             Err(GenerateError::InsufficientCredits { needed, remaining })
         }
-        Err(e) => Err(internal(e)),
+        Err(e) => Err(Failure::from(e).into()),
     }
 }
 
+/// Captures the job's credits and returns the balance after.
 async fn capture(
     app: &App,
-    account_id: &str,
-    reservation_id: &str,
-) -> Result<Credits, GenerateError> {
+    account_id: &AccountId,
+    reservation_id: &ReservationId,
+) -> Result<Credits, Failure> {
     let command = AccountCommand::CaptureCredits {
-        reservation_id: reservation_id.to_string(),
+        reservation_id: reservation_id.clone(),
         at: app.clock.now(),
     };
     let events = match app.store.accounts.execute(account_id, command).await {
         Ok(events) => events,
         // The process manager got there first (it reacts to JobCompleted too): the charge stands.
         Err(CommandError::Rejected(AccountError::ReservationNotOpen(_))) => {
-            let account = app
-                .store
-                .accounts
-                .load(account_id)
-                .await
-                .map_err(internal)?;
-            return Ok(account.remaining());
+            return Ok(app.store.accounts.load(account_id).await?.remaining());
         }
-        Err(e) => return Err(internal(e)),
+        Err(e) => return Err(e.into()),
     };
-    app.process_manager.settled_by_request(reservation_id);
+    app.settled_here.record(reservation_id);
     events
         .iter()
         .rev()
@@ -238,31 +216,21 @@ async fn capture(
             AccountEvent::CreditsCaptured { remaining, .. } => Some(*remaining),
             _ => None,
         })
-        .ok_or_else(|| GenerateError::Internal("capture recorded no event".into()))
+        .ok_or_else(|| Failure::Inconsistent("a capture recorded no CreditsCaptured".into()))
 }
 
-/// Records the failure and gives the credits back. Errors here are logged, not returned: the
-/// caller already has the error that matters, and an open reservation is released later by
-/// the process manager's timeout.
-async fn fail(app: &App, account_id: &str, job_id: &str, reservation_id: &str, error: &str) {
-    let command = JobCommand::FailJob {
-        error: error.to_string(),
-        at: app.clock.now(),
-    };
-    if let Err(e) = app.store.jobs.execute(job_id, command).await {
-        tracing::error!(job_id, error = %e, "could not record a failed job");
-    }
-    release(app, account_id, reservation_id, error).await;
-}
-
-async fn release(app: &App, account_id: &str, reservation_id: &str, reason: &str) {
+/// Gives the credits back. An error here is logged, not returned: the caller already has the
+/// error that matters, and an open reservation is settled later by the reaper.
+async fn release(app: &App, account_id: &AccountId, reservation_id: &ReservationId, reason: &str) {
     let command = AccountCommand::ReleaseCredits {
-        reservation_id: reservation_id.to_string(),
+        reservation_id: reservation_id.clone(),
         reason: reason.to_string(),
         at: app.clock.now(),
     };
     match app.store.accounts.execute(account_id, command).await {
-        Ok(_) => app.process_manager.settled_by_request(reservation_id),
-        Err(e) => tracing::error!(reservation_id, error = %e, "could not release a reservation"),
+        Ok(_) => app.settled_here.record(reservation_id),
+        Err(e) => {
+            tracing::error!(%reservation_id, error = %super::error_chain(&e), "could not release a reservation")
+        }
     }
 }

@@ -1,8 +1,117 @@
-//! Use cases: each runs the commands of one user action against the aggregates, in an order
-//! that leaves a consistent state at every step, and keeps outside effects out of `handle()`.
+//! Use cases: what users and operators do. Each runs the commands of one action against the
+//! aggregates, in an order that leaves a consistent state at every step, and keeps outside
+//! effects (a model call, a webhook) out of `handle()`, so that a command can be decided again
+//! after a write conflict.
+//!
+//! This is the only layer that issues commands. The API, the command line and the background
+//! tasks are doors onto these functions; the queries that answer reads are here too, so that
+//! every door shows the same read models.
+//!
+//! [`App`] is what they share. Its parts are private to this module: code outside it cannot
+//! reach the event store, only call a use case.
 pub mod accounts;
-pub mod app;
 pub mod audit;
+pub mod batch_report;
+pub mod batches;
+pub mod billing;
 pub mod bulk;
+pub mod bulk_item;
+mod failure;
 pub mod generate;
-pub mod settled_here;
+pub mod history;
+mod job;
+pub mod keys;
+pub mod read_models;
+pub mod reservations;
+mod settled_here;
+pub mod settlement;
+pub mod status;
+pub mod usage;
+pub mod webhooks;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Notify;
+
+use crate::adapters::clock::Clock;
+use crate::adapters::image::Intake;
+use crate::adapters::queue::Queue;
+use crate::adapters::read_models::Projector;
+use crate::adapters::store::Store;
+use crate::adapters::subscriber::Subscriber;
+use crate::adapters::vision::VisionProvider;
+
+pub use failure::{error_chain, Failure};
+use settled_here::SettledHere;
+
+/// How long a request waits for read models to show what was committed before it.
+const READ_YOUR_WRITES: Duration = Duration::from_secs(2);
+
+/// What every use case may use. Cheap to clone.
+#[derive(Clone)]
+pub struct App {
+    store: Arc<Store>,
+    read_models: Arc<Projector>,
+    queue: Queue,
+    intake: Arc<Intake>,
+    vision: Arc<dyn VisionProvider>,
+    clock: Arc<dyn Clock>,
+    settled_here: Arc<SettledHere>,
+    /// Wakes the process manager, which settles credits from job outcomes.
+    process_manager: Arc<Notify>,
+    /// Bulk items one process runs at once, for a batch's time estimate.
+    bulk_concurrency: usize,
+}
+
+/// The adapters an [`App`] is made of, assembled at start-up (`run::startup`).
+pub struct AppParts {
+    pub store: Arc<Store>,
+    pub read_models: Arc<Projector>,
+    pub queue: Queue,
+    pub intake: Arc<Intake>,
+    pub vision: Arc<dyn VisionProvider>,
+    pub clock: Arc<dyn Clock>,
+    pub process_manager: Arc<Notify>,
+    pub bulk_concurrency: usize,
+}
+
+impl App {
+    pub fn new(parts: AppParts) -> App {
+        App {
+            store: parts.store,
+            read_models: parts.read_models,
+            queue: parts.queue,
+            intake: parts.intake,
+            vision: parts.vision,
+            clock: parts.clock,
+            settled_here: Arc::new(SettledHere::default()),
+            process_manager: parts.process_manager,
+            bulk_concurrency: parts.bulk_concurrency,
+        }
+    }
+
+    pub fn clock(&self) -> &dyn Clock {
+        self.clock.as_ref()
+    }
+
+    /// The vision model's name, as `meta.model` reports it.
+    pub fn model(&self) -> &str {
+        self.vision.model()
+    }
+
+    /// Tells the background subscribers that new events were committed, so they apply them
+    /// now rather than at their next poll.
+    fn events_committed(&self) {
+        self.read_models.wake();
+        self.process_manager.notify_one();
+    }
+
+    /// Brings the read models up to what was committed before the call; a read model that
+    /// stays behind is logged and read as it is.
+    async fn read_your_writes(&self) {
+        if let Err(e) = self.read_models.catch_up_fully(READ_YOUR_WRITES).await {
+            tracing::warn!(error = %error_chain(&e), "read models are behind");
+        }
+    }
+}

@@ -12,6 +12,8 @@
 use std::collections::HashSet;
 use std::sync::Mutex;
 
+use altframe_domain::ReservationId;
+
 /// Entries per generation. One is left behind when the process manager reached the job's
 /// outcome before the request recorded its settle, when another process's manager moved the
 /// shared checkpoint past it, or when a release had no job outcome to follow (the job could not
@@ -25,23 +27,23 @@ pub struct SettledHere {
 
 #[derive(Default)]
 struct Generations {
-    current: HashSet<String>,
-    previous: HashSet<String>,
+    current: HashSet<ReservationId>,
+    previous: HashSet<ReservationId>,
 }
 
 impl SettledHere {
     /// Records that a commit of this process settled `reservation_id`.
-    pub fn record(&self, reservation_id: &str) {
+    pub fn record(&self, reservation_id: &ReservationId) {
         let mut g = self.lock();
         if g.current.len() >= GENERATION {
             g.previous = std::mem::take(&mut g.current);
         }
-        g.current.insert(reservation_id.to_string());
+        g.current.insert(reservation_id.clone());
     }
 
     /// Whether `reservation_id` was recorded, forgetting it: each job outcome is reacted to
     /// once, and a reaction read again (the feed is at-least-once) settles as before.
-    pub fn take(&self, reservation_id: &str) -> bool {
+    pub fn take(&self, reservation_id: &ReservationId) -> bool {
         let mut g = self.lock();
         g.current.remove(reservation_id) || g.previous.remove(reservation_id)
     }
@@ -60,25 +62,28 @@ mod tests {
     #[test]
     fn a_recorded_reservation_is_taken_once() {
         let settled = SettledHere::default();
-        settled.record("res_1");
-        assert!(!settled.take("res_2"));
-        assert!(settled.take("res_1"));
-        assert!(!settled.take("res_1"));
+        settled.record(&"res_1".into());
+        assert!(!settled.take(&"res_2".into()));
+        assert!(settled.take(&"res_1".into()));
+        assert!(!settled.take(&"res_1".into()));
     }
 
     #[test]
     fn leftovers_are_forgotten_after_two_generations() {
         let settled = SettledHere::default();
-        settled.record("left_behind");
+        settled.record(&"left_behind".into());
         for i in 0..GENERATION {
-            settled.record(&format!("res_{i}"));
+            settled.record(&format!("res_{i}").into());
         }
-        assert!(settled.take("left_behind"), "kept for one more generation");
-        settled.record("left_behind");
+        assert!(
+            settled.take(&"left_behind".into()),
+            "kept for one more generation"
+        );
+        settled.record(&"left_behind".into());
         for i in 0..2 * GENERATION {
-            settled.record(&format!("res_{i}_again"));
+            settled.record(&format!("res_{i}_again").into());
         }
-        assert!(!settled.take("left_behind"));
+        assert!(!settled.take(&"left_behind".into()));
         let held = settled.lock();
         assert!(held.current.len() + held.previous.len() <= 2 * GENERATION);
     }

@@ -18,7 +18,7 @@ async fn run_audit(app: &TestApp, args: &[&str]) -> Output {
     let mut all = vec![
         "audit".to_string(),
         "--account".into(),
-        app.account_id.clone(),
+        app.account_id.to_string(),
     ];
     all.extend(args.iter().map(|a| a.to_string()));
     tokio::task::spawn_blocking(move || {
@@ -34,7 +34,7 @@ async fn run_audit(app: &TestApp, args: &[&str]) -> Output {
 }
 
 async fn tamper(app: &TestApp, sql: &str) {
-    app.app.store.db.execute(sql, vec![]).await.unwrap();
+    app.services.store.db.execute(sql, vec![]).await.unwrap();
 }
 
 async fn the_ledger_reconciles_and_tampering_is_named(backend: Backend) {

@@ -52,17 +52,17 @@ async fn keys_are_accepted_in_either_header_and_refused_when_bad(backend: Backen
     error_of(basic, 401).await;
 
     let key_id = altframe_projections::api_keys::find_holder_by_hash(
-        &app.app.store.db,
+        &app.services.store.db,
         &altframe::adapters::ids::hash_api_key(&app.key),
     )
     .await
     .unwrap()
     .unwrap()
     .key_id;
-    altframe::usecases::accounts::revoke_key(&app.app.store, app.app.clock.as_ref(), &key_id)
+    altframe::usecases::keys::revoke_key(&app.services.app, &key_id.into())
         .await
         .unwrap();
-    app.app
+    app.services
         .projector
         .catch_up_fully(std::time::Duration::from_secs(10))
         .await

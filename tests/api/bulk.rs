@@ -160,14 +160,10 @@ async fn a_hundred_mixed_images_finish_with_a_signed_webhook_and_exact_credits(b
     );
 
     let delivery = receiver.wait_for(1).await.remove(0);
-    let (secret, _) = altframe::usecases::accounts::webhook_secret(
-        &app.app.store,
-        app.app.clock.as_ref(),
-        &app.account_id,
-        false,
-    )
-    .await
-    .unwrap();
+    let (secret, _) =
+        altframe::usecases::webhooks::secret(&app.services.app, &app.account_id, false)
+            .await
+            .unwrap();
     assert!(secret.starts_with("whsec_"));
     assert!(verify(&secret, &delivery), "the webhook signature verifies");
     assert_eq!(delivery.id, format!("msg_{}", batch_id.replace('-', "")));
@@ -217,7 +213,7 @@ async fn a_hundred_mixed_images_finish_with_a_signed_webhook_and_exact_credits(b
     );
 
     // History holds the same results, source bulk, batch id set.
-    let rows = altframe_projections::jobs::for_batch(&app.app.store.db, &batch_id)
+    let rows = altframe_projections::jobs::for_batch(&app.services.store.db, &batch_id)
         .await
         .unwrap();
     assert_eq!(rows.len(), 100);
@@ -235,7 +231,7 @@ async fn a_hundred_mixed_images_finish_with_a_signed_webhook_and_exact_credits(b
         }
     }
 
-    app.app
+    app.services
         .process_manager
         .catch_up_fully(Duration::from_secs(10))
         .await
@@ -248,7 +244,7 @@ async fn a_hundred_mixed_images_finish_with_a_signed_webhook_and_exact_credits(b
     );
     assert_eq!(released, 10 + 5 + 10);
     assert_eq!(app.remaining().await, 5000 - 90);
-    let held: i64 = match &app.app.store.db {
+    let held: i64 = match &app.services.store.db {
         altframe_projections::Db::Postgres(p) => {
             sqlx::query_scalar("SELECT COUNT(*) FROM bulk_images")
                 .fetch_one(p)
@@ -357,14 +353,12 @@ async fn batches_of_other_accounts_are_not_found(backend: Backend) {
     let batch_id = accepted["batch_id"].as_str().unwrap();
     assert_eq!(finished_batch(&app, batch_id).await["status"], "completed");
 
-    let other = altframe::usecases::accounts::issue_key(
-        &app.app.store,
-        app.app.clock.as_ref(),
+    let other = altframe::usecases::keys::issue_key(
+        &app.services.app,
         &{
             let id = altframe::adapters::ids::account_id();
             altframe::usecases::accounts::open_account(
-                &app.app.store,
-                app.app.clock.as_ref(),
+                &app.services.app,
                 &id,
                 "Other",
                 Plan::Free,
@@ -378,7 +372,7 @@ async fn batches_of_other_accounts_are_not_found(backend: Backend) {
     )
     .await
     .unwrap();
-    app.app
+    app.services
         .projector
         .catch_up_fully(Duration::from_secs(10))
         .await
@@ -426,7 +420,7 @@ async fn an_advanced_format_behind_a_url_is_topped_up_or_fails_cleanly(backend: 
         error.contains("AVIF") && error.contains("2 credits"),
         "{error}"
     );
-    app.app
+    app.services
         .process_manager
         .catch_up_fully(Duration::from_secs(10))
         .await
@@ -442,7 +436,7 @@ async fn an_advanced_format_behind_a_url_is_topped_up_or_fails_cleanly(backend: 
         .unwrap();
     let status = finished_batch(&app, accepted["batch_id"].as_str().unwrap()).await;
     assert_eq!(status["status"], "completed");
-    app.app
+    app.services
         .process_manager
         .catch_up_fully(Duration::from_secs(10))
         .await

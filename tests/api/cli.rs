@@ -119,7 +119,7 @@ async fn accounts_and_keys_from_the_command_line_work_against_a_running_service(
 
     let revoked = run_json(&db, &["keys", "revoke", &key_id, "--json"]).await;
     assert!(revoked["revoked_at"].is_string());
-    app.app
+    app.services
         .projector
         .catch_up_fully(std::time::Duration::from_secs(10))
         .await

@@ -20,7 +20,7 @@ async fn health_and_readiness_answer_without_a_key(backend: Backend) {
         assert_eq!(response.status(), 200, "{path}");
         assert_eq!(response.json::<Value>().await.unwrap(), expected);
     }
-    app.app.store.db.execute("DELETE FROM _sqlx_migrations WHERE version = (SELECT MAX(version) FROM _sqlx_migrations)", vec![]).await.unwrap();
+    app.services.store.db.execute("DELETE FROM _sqlx_migrations WHERE version = (SELECT MAX(version) FROM _sqlx_migrations)", vec![]).await.unwrap();
     let response = app
         .http
         .get(format!("{}/readyz", app.base))

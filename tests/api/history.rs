@@ -109,6 +109,8 @@ async fn usage_follows_the_balance_and_rolls_over_at_the_month(backend: Backend)
         Options {
             plan: Plan::Pro,
             clock: Arc::new(clock.clone()),
+            // The service's own billing tick stays out of the way: this test runs it by hand.
+            settings: |s| s.tasks.maintenance_every = std::time::Duration::from_secs(3600),
             ..Options::default()
         },
     )
@@ -130,6 +132,21 @@ async fn usage_follows_the_balance_and_rolls_over_at_the_month(backend: Backend)
     assert_eq!(usage["credits"]["used_this_period"], 2);
 
     clock.set("2025-08-01T00:00:00Z".parse().unwrap());
+    // A read issues no command: the period moves on when the next command or the billing
+    // tick starts it.
+    let before_tick: Value = app.get("/api/v1/usage").await.json().await.unwrap();
+    assert_eq!(
+        before_tick["credits"]["period_resets_at"],
+        "2025-08-01T00:00:00.000Z"
+    );
+    assert!(!app
+        .event_types()
+        .await
+        .contains(&"BillingPeriodStarted".to_string()));
+    let started = altframe::usecases::billing::start_due_periods(&app.services.app)
+        .await
+        .unwrap();
+    assert_eq!(started, 1, "the tick finds the account whose period ended");
     let usage: Value = app.get("/api/v1/usage").await.json().await.unwrap();
     assert_eq!(
         usage["credits"],

@@ -189,10 +189,7 @@ async fn a_key_is_kept_for_a_day(backend: Backend) {
     assert_eq!(within["id"], first["id"]);
     clock.set(start + chrono::Duration::hours(24) + chrono::Duration::seconds(1));
     assert_eq!(kept_records(&app).await, 1);
-    altframe::run::tasks::reaper::Reaper::new(app.app.clone(), std::time::Duration::from_secs(900))
-        .forget_expired_edge_state()
-        .await
-        .unwrap();
+    sweep(&app).await;
     assert_eq!(
         kept_records(&app).await,
         0,
@@ -210,9 +207,24 @@ async fn a_key_is_kept_for_a_day(backend: Backend) {
     assert_eq!(count_events(&app, "JobRequested").await, 2);
 }
 
+/// One round of the sweeper, as the running service makes every few minutes.
+async fn sweep(app: &TestApp) {
+    use altframe::run::tasks::sweeper::Sweeper;
+    use altframe::run::tasks::Task;
+    let services = &app.services;
+    let sweeper = Sweeper {
+        clock: Arc::clone(&services.clock),
+        rate_limiter: Arc::clone(&services.rate_limiter),
+        idempotency: services.idempotency.clone(),
+        queue: services.queue.clone(),
+        every: std::time::Duration::from_secs(60),
+    };
+    sweeper.round().await.expect("sweep");
+}
+
 async fn kept_records(app: &TestApp) -> i64 {
     let sql = "SELECT COUNT(*) FROM idempotency_keys";
-    altframe_projections::on_db!(&app.app.store.db, pool => sqlx::query_scalar::<_, i64>(sql)
+    altframe_projections::on_db!(&app.services.store.db, pool => sqlx::query_scalar::<_, i64>(sql)
         .fetch_one(pool)
         .await
         .unwrap())

@@ -17,6 +17,7 @@ mod history;
 mod https;
 mod idempotency;
 mod intake;
+mod layers;
 mod metrics;
 mod openai;
 mod openapi;

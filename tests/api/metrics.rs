@@ -39,7 +39,7 @@ fn parse(text: &str) -> BTreeMap<String, f64> {
 }
 
 async fn scrape(app: &TestApp) -> BTreeMap<String, f64> {
-    app.app
+    app.services
         .projector
         .catch_up_fully(Duration::from_secs(10))
         .await

@@ -55,13 +55,13 @@ async fn two_projectors_under_load_apply_each_event_once() {
         .catch_up_fully(Duration::from_secs(10))
         .await
         .expect("the second projector fails at the end");
-    app.app
+    app.services
         .projector
         .catch_up_fully(Duration::from_secs(10))
         .await
         .expect("the first projector fails");
 
-    let altframe_projections::Db::Postgres(pool) = &app.app.store.db else {
+    let altframe_projections::Db::Postgres(pool) = &app.services.store.db else {
         unreachable!()
     };
     let jobs: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs")

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use altframe::adapters::clock::ManualClock;
 use altframe::adapters::subscriber::Subscriber;
-use altframe::run::tasks::reaper::Reaper;
+use altframe::usecases::reservations::settle_stale;
 use altframe_domain::account::AccountCommand;
 use altframe_domain::generation::{GenerationOptions, Language};
 use altframe_domain::image::{ImageFormat, ImageRef};
@@ -22,11 +22,13 @@ async fn forgotten_reservations_are_released_after_the_timeout(backend: Backend)
         backend,
         Options {
             clock: Arc::new(clock.clone()),
+            // The service's own reaper stays out of the way: this test runs it by hand.
+            settings: |s| s.tasks.maintenance_every = Duration::from_secs(3600),
             ..Options::default()
         },
     )
     .await;
-    let store = &app.app.store;
+    let store = &app.services.store;
     let now = clock.now_utc();
     // A request that reserved and died before recording its job.
     store
@@ -75,21 +77,22 @@ async fn forgotten_reservations_are_released_after_the_timeout(backend: Backend)
     };
     store
         .jobs
-        .execute("job_stuck00000000000000000", generation)
+        .execute(&"job_stuck00000000000000000".into(), generation)
         .await
         .unwrap();
-    app.app
+    app.services
         .projector
         .catch_up_fully(Duration::from_secs(10))
         .await
         .unwrap();
     assert_eq!(app.remaining().await, 47);
 
-    let reaper = Reaper::new(app.app.clone(), Duration::from_secs(15 * 60));
-    assert_eq!(reaper.reap().await.unwrap(), 0, "nothing is stale yet");
+    let timeout = Duration::from_secs(15 * 60);
+    let reap = || settle_stale(&app.services.app, timeout);
+    assert_eq!(reap().await.unwrap(), 0, "nothing is stale yet");
     clock.set(now + chrono::Duration::minutes(16));
-    assert_eq!(reaper.reap().await.unwrap(), 2);
-    app.app
+    assert_eq!(reap().await.unwrap(), 2);
+    app.services
         .process_manager
         .catch_up_fully(Duration::from_secs(10))
         .await

@@ -18,7 +18,8 @@ on_both_backends!(outcomes_without_settlement_are_settled_from_the_events);
 
 /// Runs a job's commands as a request would, then "crashes" before settling.
 async fn job_left_unsettled(app: &TestApp, job_id: &str, reservation_id: &str, complete: bool) {
-    let store = &app.app.store;
+    let store = &app.services.store;
+    let job_id = &altframe_domain::JobId::new(job_id);
     let now = chrono::Utc::now();
     store
         .accounts
@@ -26,7 +27,7 @@ async fn job_left_unsettled(app: &TestApp, job_id: &str, reservation_id: &str, c
             &app.account_id,
             AccountCommand::ReserveCredits {
                 reservation_id: reservation_id.into(),
-                purpose: job_id.into(),
+                purpose: job_id.to_string(),
                 credits: 1,
                 at: now,
             },
@@ -92,15 +93,21 @@ async fn outcomes_without_settlement_are_settled_from_the_events(backend: Backen
         "both reservations are still open"
     );
 
-    app.app
+    app.services
         .process_manager
         .catch_up_fully(Duration::from_secs(10))
         .await
         .unwrap();
-    let account = app.app.store.accounts.load(&app.account_id).await.unwrap();
+    let account = app
+        .services
+        .store
+        .accounts
+        .load(&app.account_id)
+        .await
+        .unwrap();
     assert!(
-        account.reservation("res_completed").is_none()
-            && account.reservation("res_failed").is_none()
+        account.reservation(&"res_completed".into()).is_none()
+            && account.reservation(&"res_failed".into()).is_none()
     );
     assert_eq!(
         account.remaining(),
@@ -109,7 +116,7 @@ async fn outcomes_without_settlement_are_settled_from_the_events(backend: Backen
     );
 
     // Settling again changes nothing: each reservation is settled exactly once.
-    app.app
+    app.services
         .process_manager
         .catch_up_fully(Duration::from_secs(10))
         .await

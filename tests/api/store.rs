@@ -36,13 +36,13 @@ async fn account_loads_start_from_a_snapshot(backend: Backend) {
     let app = spawn_business(backend).await;
     let commands = 210;
     for i in 0..commands {
-        app.app
+        app.services
             .store
             .accounts
             .execute(
                 &app.account_id,
                 AccountCommand::ReserveCredits {
-                    reservation_id: format!("res_{i}"),
+                    reservation_id: format!("res_{i}").into(),
                     purpose: "load".into(),
                     credits: 1,
                     at: chrono::Utc::now(),
@@ -52,14 +52,14 @@ async fn account_loads_start_from_a_snapshot(backend: Backend) {
             .unwrap();
     }
     let sql = "SELECT MAX(last_sequence) FROM snapshots WHERE aggregate_type = 'Account' AND aggregate_id = $1";
-    let last: Option<i64> = match &app.app.store.db {
+    let last: Option<i64> = match &app.services.store.db {
         altframe_projections::Db::Postgres(p) => sqlx::query_scalar(sql)
-            .bind(&app.account_id)
+            .bind(app.account_id.as_str())
             .fetch_one(p)
             .await
             .unwrap(),
         altframe_projections::Db::Sqlite(p) => sqlx::query_scalar(sql)
-            .bind(&app.account_id)
+            .bind(app.account_id.as_str())
             .fetch_one(p)
             .await
             .unwrap(),
@@ -95,14 +95,20 @@ fn database_url_picks_the_backend() {
 async fn a_commit_of_many_events_is_whole_in_the_snapshot(backend: Backend) {
     let app = spawn_business(backend).await;
     for round in 0..3 {
-        app.app
+        app.services
             .store
             .accounts
             .execute(&app.account_id, reserve_batch(&round.to_string(), 70))
             .await
             .unwrap();
     }
-    let account = app.app.store.accounts.load(&app.account_id).await.unwrap();
+    let account = app
+        .services
+        .store
+        .accounts
+        .load(&app.account_id)
+        .await
+        .unwrap();
     assert_eq!(account.reservations().count(), 210);
     assert_eq!(account.remaining(), 25_000 - 210);
     let positions = positions_in_sequence_order(&app).await;
@@ -127,7 +133,7 @@ async fn kept_state_gives_way_to_another_processs_commits(backend: Backend) {
         reservation_id: id.into(),
         at: chrono::Utc::now(),
     };
-    let here = &app.app.store.accounts;
+    let here = &app.services.store.accounts;
     let other_process = app.db.open().await;
     let there = &other_process.accounts;
 
@@ -152,7 +158,7 @@ async fn kept_state_gives_way_to_another_processs_commits(backend: Backend) {
         .unwrap();
 
     let account = here.load(&app.account_id).await.unwrap();
-    let open: Vec<&str> = account.reservations().map(|(id, _)| id).collect();
+    let open: Vec<&str> = account.reservations().map(|(id, _)| id.as_str()).collect();
     assert_eq!(open, ["res_last"]);
     assert_eq!(account.remaining(), 25_000 - 3);
 }
@@ -162,7 +168,7 @@ async fn kept_state_gives_way_to_another_processs_commits(backend: Backend) {
 /// state, and a commit on it conflicts and is decided again too.
 async fn an_aggregate_assumed_new_that_exists_is_decided_on_its_stored_state(backend: Backend) {
     let app = spawn_business(backend).await;
-    let accounts = &app.app.store.accounts;
+    let accounts = &app.services.store.accounts;
     let events_before = app.events().await.len();
 
     // Refused on an empty account (it is not open), accepted on the stored one.
@@ -211,7 +217,7 @@ async fn commits_of_one_event_and_of_many_take_turns_on_one_connection(backend: 
         store
             .api_keys
             .execute(
-                &format!("key_turns_{round}"),
+                &format!("key_turns_{round}").into(),
                 ApiKeyCommand::IssueApiKey {
                     account_id: app.account_id.clone(),
                     name: format!("turn {round}"),
@@ -248,10 +254,10 @@ async fn a_settled_read_is_kept_only_once_it_is_set(backend: Backend) {
         at: chrono::Utc::now(),
     };
     // Opened by another process: this one's kept state knows nothing of it.
-    app.app
+    app.services
         .store
         .accounts
-        .execute("acct_settled", open)
+        .execute(&"acct_settled".into(), open)
         .await
         .unwrap();
     assert_eq!(plan_of(&store, "acct_settled").await, Some(Plan::Pro));
@@ -260,7 +266,10 @@ async fn a_settled_read_is_kept_only_once_it_is_set(backend: Backend) {
         Some(Plan::Pro),
         "kept"
     );
-    assert_eq!(plan_of(&store, &app.account_id).await, Some(Plan::Business));
+    assert_eq!(
+        plan_of(&store, app.account_id.as_str()).await,
+        Some(Plan::Business)
+    );
 }
 
 /// Commands on one account that arrive while a commit is on its way wait, then are decided in
@@ -273,21 +282,23 @@ async fn commands_that_arrive_during_a_commit_are_committed_together(backend: Ba
     let app = spawn_on(backend, Plan::Free).await;
     let (first_sequence, first_version) = state_row(&app).await;
     let reserve = |i: usize| AccountCommand::ReserveCredits {
-        reservation_id: format!("res_group_{i}"),
+        reservation_id: format!("res_group_{i}").into(),
         purpose: format!("job_group_{i}"),
         credits: 3,
         at: chrono::Utc::now(),
     };
-    let accounts = &app.app.store.accounts;
+    let accounts = &app.services.store.accounts;
     // The account's state row is held by another transaction, so the first command's commit
     // cannot end before every other command has arrived: how many joined its group must not
     // depend on how fast the database answers.
-    let mut holder = app.app.store.db.begin().await.unwrap();
+    let mut holder = app.services.store.db.begin().await.unwrap();
     holder
         .execute(
             "UPDATE snapshots SET last_sequence = last_sequence
               WHERE aggregate_type = 'Account' AND aggregate_id = $1",
-            vec![altframe_projections::db::Arg::Text(app.account_id.clone())],
+            vec![altframe_projections::db::Arg::Text(
+                app.account_id.to_string(),
+            )],
         )
         .await
         .unwrap();
@@ -339,12 +350,18 @@ async fn commands_that_arrive_during_a_commit_are_committed_together(backend: Ba
 async fn state_row(app: &TestApp) -> (i64, i64) {
     let sql = "SELECT last_sequence, current_snapshot FROM snapshots
                 WHERE aggregate_type = 'Account' AND aggregate_id = $1";
-    match &app.app.store.db {
+    match &app.services.store.db {
         altframe_projections::Db::Postgres(p) => {
-            sqlx::query_as(sql).bind(&app.account_id).fetch_one(p).await
+            sqlx::query_as(sql)
+                .bind(app.account_id.as_str())
+                .fetch_one(p)
+                .await
         }
         altframe_projections::Db::Sqlite(p) => {
-            sqlx::query_as(sql).bind(&app.account_id).fetch_one(p).await
+            sqlx::query_as(sql)
+                .bind(app.account_id.as_str())
+                .fetch_one(p)
+                .await
         }
     }
     .unwrap()
@@ -356,16 +373,16 @@ async fn positions_in_sequence_order(app: &TestApp) -> Vec<i64> {
         "SELECT position FROM events WHERE aggregate_type = 'Account' AND aggregate_id = $1 ORDER BY sequence",
         "SELECT rowid FROM events WHERE aggregate_type = 'Account' AND aggregate_id = $1 ORDER BY sequence",
     );
-    match &app.app.store.db {
+    match &app.services.store.db {
         altframe_projections::Db::Postgres(p) => {
             sqlx::query_scalar(pg)
-                .bind(&app.account_id)
+                .bind(app.account_id.as_str())
                 .fetch_all(p)
                 .await
         }
         altframe_projections::Db::Sqlite(p) => {
             sqlx::query_scalar(lite)
-                .bind(&app.account_id)
+                .bind(app.account_id.as_str())
                 .fetch_all(p)
                 .await
         }
@@ -376,7 +393,7 @@ async fn positions_in_sequence_order(app: &TestApp) -> Vec<i64> {
 async fn plan_of(store: &altframe::adapters::store::Store, account_id: &str) -> Option<Plan> {
     store
         .accounts
-        .read_settled(account_id, |a| a.plan())
+        .read_settled(&account_id.into(), |a| a.plan())
         .await
         .unwrap()
 }
@@ -387,7 +404,7 @@ fn reserve_batch(tag: &str, n: usize) -> AccountCommand {
     AccountCommand::ReserveBatchCredits {
         reservations: (0..n)
             .map(|i| altframe_domain::account::ReservationRequest {
-                reservation_id: format!("res_{tag}_{i}"),
+                reservation_id: format!("res_{tag}_{i}").into(),
                 purpose: format!("job_{tag}_{i}"),
                 credits: 1,
             })

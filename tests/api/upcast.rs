@@ -15,7 +15,7 @@ async fn old_job_outcomes_are_upcast_for_aggregates_projections_and_the_process_
     backend: Backend,
 ) {
     let app = spawn(backend).await;
-    let store = &app.app.store;
+    let store = &app.services.store;
     let job_id = "job_storedbeforebulk0000000";
     store
         .accounts
@@ -76,18 +76,18 @@ async fn old_job_outcomes_are_upcast_for_aggregates_projections_and_the_process_
     }
 
     assert_eq!(
-        store.jobs.load(job_id).await.unwrap().state(),
+        store.jobs.load(&job_id.into()).await.unwrap().state(),
         JobState::Completed,
         "the aggregate loads"
     );
-    app.app
+    app.services
         .process_manager
         .catch_up_fully(Duration::from_secs(10))
         .await
         .unwrap();
     let account = store.accounts.load(&app.account_id).await.unwrap();
     assert!(
-        account.reservation("res_old").is_none(),
+        account.reservation(&"res_old".into()).is_none(),
         "the process manager captured it"
     );
     let history: Value = app.get("/api/v1/history").await.json().await.unwrap();

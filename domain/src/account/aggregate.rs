@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{AccountCommand, AccountError, AccountEvent};
 use crate::generation::Language;
+use crate::ids::ReservationId;
 use crate::period::BillingPeriod;
 use crate::plan::Plan;
 use crate::{Credits, Micros};
@@ -22,7 +23,7 @@ use crate::{Credits, Micros};
 pub struct Account {
     pub(super) opened: Option<Opened>,
     pub(super) remaining: Credits,
-    pub(super) reservations: BTreeMap<String, Reservation>,
+    pub(super) reservations: BTreeMap<ReservationId, Reservation>,
     pub(super) webhook_secret: Option<String>,
 }
 
@@ -56,23 +57,23 @@ impl Account {
         self.opened.as_ref().map(|o| &o.language)
     }
 
-    pub fn reservation(&self, id: &str) -> Option<&Reservation> {
+    pub fn reservation(&self, id: &ReservationId) -> Option<&Reservation> {
         self.reservations.get(id)
     }
 
     /// Open reservations, oldest id first.
-    pub fn reservations(&self) -> impl Iterator<Item = (&str, &Reservation)> {
-        self.reservations.iter().map(|(id, r)| (id.as_str(), r))
+    pub fn reservations(&self) -> impl Iterator<Item = (&ReservationId, &Reservation)> {
+        self.reservations.iter()
     }
 
     pub fn webhook_secret(&self) -> Option<&str> {
         self.webhook_secret.as_deref()
     }
 
-    fn open_reservation(&self, id: &str) -> Result<&Reservation, AccountError> {
+    fn open_reservation(&self, id: &ReservationId) -> Result<&Reservation, AccountError> {
         self.reservations
             .get(id)
-            .ok_or_else(|| AccountError::ReservationNotOpen(id.to_string()))
+            .ok_or_else(|| AccountError::ReservationNotOpen(id.clone()))
     }
 
     fn opened(&self) -> Result<&Opened, AccountError> {
@@ -108,7 +109,7 @@ impl Account {
 
     fn reserve(
         &self,
-        reservation_id: String,
+        reservation_id: ReservationId,
         purpose: String,
         credits: Credits,
         at: DateTime<Utc>,
@@ -148,7 +149,7 @@ impl Account {
 
     fn increase(
         &self,
-        reservation_id: String,
+        reservation_id: ReservationId,
         credits: Credits,
         at: DateTime<Utc>,
     ) -> Result<AccountEvent, AccountError> {
@@ -171,7 +172,7 @@ impl Account {
 
     fn capture(
         &self,
-        reservation_id: String,
+        reservation_id: ReservationId,
         at: DateTime<Utc>,
     ) -> Result<AccountEvent, AccountError> {
         let opened = self.opened()?;
@@ -191,7 +192,7 @@ impl Account {
 
     fn release(
         &self,
-        reservation_id: String,
+        reservation_id: ReservationId,
         reason: String,
         at: DateTime<Utc>,
     ) -> Result<AccountEvent, AccountError> {

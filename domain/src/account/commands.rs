@@ -1,6 +1,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::generation::Language;
+use crate::ids::ReservationId;
 use crate::plan::Plan;
 use crate::Credits;
 
@@ -14,17 +15,17 @@ pub enum AccountCommand {
     },
     /// Holds credits for work about to start. `purpose` names the job or batch it pays for.
     ReserveCredits {
-        reservation_id: String,
+        reservation_id: ReservationId,
         purpose: String,
         credits: Credits,
         at: DateTime<Utc>,
     },
     CaptureCredits {
-        reservation_id: String,
+        reservation_id: ReservationId,
         at: DateTime<Utc>,
     },
     ReleaseCredits {
-        reservation_id: String,
+        reservation_id: ReservationId,
         reason: String,
         at: DateTime<Utc>,
     },
@@ -39,7 +40,7 @@ pub enum AccountCommand {
     },
     /// Adds credits to an open reservation (a batch URL turned out to be an advanced format).
     IncreaseReservation {
-        reservation_id: String,
+        reservation_id: ReservationId,
         credits: Credits,
         at: DateTime<Utc>,
     },
@@ -57,7 +58,7 @@ pub enum AccountCommand {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReservationRequest {
-    pub reservation_id: String,
+    pub reservation_id: ReservationId,
     pub purpose: String,
     pub credits: Credits,
 }

@@ -3,6 +3,7 @@ use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
 
 use crate::generation::Language;
+use crate::ids::ReservationId;
 use crate::period::BillingPeriod;
 use crate::plan::Plan;
 use crate::{Credits, Micros};
@@ -31,7 +32,7 @@ pub enum AccountEvent {
         at: DateTime<Utc>,
     },
     CreditsReserved {
-        reservation_id: String,
+        reservation_id: ReservationId,
         purpose: String,
         credits: Credits,
         /// The part taken from the balance; the rest is overage.
@@ -41,7 +42,7 @@ pub enum AccountEvent {
         at: DateTime<Utc>,
     },
     CreditsCaptured {
-        reservation_id: String,
+        reservation_id: ReservationId,
         purpose: String,
         credits: Credits,
         overage: Credits,
@@ -51,7 +52,7 @@ pub enum AccountEvent {
         at: DateTime<Utc>,
     },
     CreditsReleased {
-        reservation_id: String,
+        reservation_id: ReservationId,
         purpose: String,
         credits: Credits,
         /// Credits given back to the balance: none when the reservation's period has ended.
@@ -65,7 +66,7 @@ pub enum AccountEvent {
         at: DateTime<Utc>,
     },
     ReservationIncreased {
-        reservation_id: String,
+        reservation_id: ReservationId,
         purpose: String,
         /// Credits added to the reservation, split like a reservation's.
         credits: Credits,

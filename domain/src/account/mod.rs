@@ -12,6 +12,7 @@ pub use aggregate::{Account, Reservation};
 pub use commands::{AccountCommand, ReservationRequest};
 pub use events::AccountEvent;
 
+use crate::ids::ReservationId;
 use crate::Credits;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -25,9 +26,9 @@ pub enum AccountError {
     #[error("a reservation must be for at least one credit")]
     EmptyReservation,
     #[error("reservation {0} already exists")]
-    DuplicateReservation(String),
+    DuplicateReservation(ReservationId),
     #[error("reservation {0} is not open")]
-    ReservationNotOpen(String),
+    ReservationNotOpen(ReservationId),
     #[error("the {0} plan has no overage billing")]
     NoOverageOnPlan(String),
 }

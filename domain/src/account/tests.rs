@@ -274,7 +274,7 @@ fn a_batch_reserves_all_its_items_or_none() {
             .iter()
             .enumerate()
             .map(|(i, c)| ReservationRequest {
-                reservation_id: format!("r{i}"),
+                reservation_id: format!("r{i}").into(),
                 purpose: format!("job_r{i}"),
                 credits: *c,
             })

@@ -5,10 +5,12 @@ use cqrs_es::event_sink::EventSink;
 use cqrs_es::{Aggregate, DomainEvent};
 use serde::{Deserialize, Serialize};
 
+use crate::ids::AccountId;
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum ApiKeyCommand {
     IssueApiKey {
-        account_id: String,
+        account_id: AccountId,
         name: String,
         key_hash: String,
         key_prefix: String,
@@ -22,14 +24,14 @@ pub enum ApiKeyCommand {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum ApiKeyEvent {
     ApiKeyIssued {
-        account_id: String,
+        account_id: AccountId,
         name: String,
         key_hash: String,
         key_prefix: String,
         at: DateTime<Utc>,
     },
     ApiKeyRevoked {
-        account_id: String,
+        account_id: AccountId,
         at: DateTime<Utc>,
     },
 }
@@ -60,13 +62,13 @@ pub enum ApiKeyError {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ApiKey {
-    account_id: Option<String>,
+    account_id: Option<AccountId>,
     revoked: bool,
 }
 
 impl ApiKey {
-    pub fn account_id(&self) -> Option<&str> {
-        self.account_id.as_deref()
+    pub fn account_id(&self) -> Option<&AccountId> {
+        self.account_id.as_ref()
     }
 }
 

@@ -4,16 +4,18 @@ use cqrs_es::event_sink::EventSink;
 use cqrs_es::Aggregate;
 use serde::{Deserialize, Serialize};
 
+use crate::ids::{AccountId, BatchId, JobId};
+
 use super::{webhook_id, BatchCommand, BatchError, BatchEvent, BatchStatus, MAX_BATCH_ITEMS};
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Batch {
-    batch_id: String,
-    account_id: Option<String>,
-    items: BTreeSet<String>,
+    batch_id: BatchId,
+    account_id: Option<AccountId>,
+    items: BTreeSet<JobId>,
     /// Items still waiting for an outcome.
-    pending: BTreeSet<String>,
+    pending: BTreeSet<JobId>,
     completed: u32,
     failed: u32,
     finished: bool,
@@ -23,8 +25,8 @@ pub struct Batch {
 }
 
 impl Batch {
-    pub fn account_id(&self) -> Option<&str> {
-        self.account_id.as_deref()
+    pub fn account_id(&self) -> Option<&AccountId> {
+        self.account_id.as_ref()
     }
 
     pub fn is_finished(&self) -> bool {
@@ -35,8 +37,8 @@ impl Batch {
         self.webhook_url.as_deref()
     }
 
-    fn submitted(&self) -> Result<&str, BatchError> {
-        self.account_id.as_deref().ok_or(BatchError::NotSubmitted)
+    fn submitted(&self) -> Result<&AccountId, BatchError> {
+        self.account_id.as_ref().ok_or(BatchError::NotSubmitted)
     }
 
     /// Checks that the batch finished with a webhook to deliver, and returns its message id.
@@ -97,7 +99,7 @@ impl Aggregate for Batch {
                 succeeded,
                 at,
             } => {
-                let account_id = self.submitted()?.to_string();
+                let account_id = self.submitted()?.clone();
                 if !self.pending.contains(&job_id) {
                     return Err(if self.items.contains(&job_id) {
                         BatchError::OutcomeKnown(job_id)
@@ -136,7 +138,7 @@ impl Aggregate for Batch {
             }
             BatchCommand::RecordWebhookAttempt { attempt, at } => {
                 let webhook_id = self.deliverable()?;
-                let account_id = self.submitted()?.to_string();
+                let account_id = self.submitted()?.clone();
                 let event = BatchEvent::WebhookAttempted {
                     account_id,
                     webhook_id,
@@ -147,7 +149,7 @@ impl Aggregate for Batch {
             }
             BatchCommand::RequestRedelivery { at } => {
                 let webhook_id = self.deliverable()?;
-                let account_id = self.submitted()?.to_string();
+                let account_id = self.submitted()?.clone();
                 if self.delivering {
                     return Err(BatchError::DeliveryPending);
                 }

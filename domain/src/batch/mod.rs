@@ -11,6 +11,7 @@ use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
 
 use crate::generation::{GenerationOptions, Product};
+use crate::ids::{AccountId, BatchId, JobId, ReservationId};
 use crate::image::ImageRef;
 use crate::Credits;
 
@@ -19,8 +20,8 @@ pub use aggregate::Batch;
 /// One image of a batch, as submitted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BatchItem {
-    pub job_id: String,
-    pub reservation_id: String,
+    pub job_id: JobId,
+    pub reservation_id: ReservationId,
     /// Credits reserved at submission: the real cost for inline images, 1 for URLs.
     pub credits: Credits,
     /// Where to fetch the image when the item is processed.
@@ -94,15 +95,15 @@ pub struct WebhookAttempt {
 #[derive(Debug, Clone, PartialEq)]
 pub enum BatchCommand {
     SubmitBatch {
-        batch_id: String,
-        account_id: String,
+        batch_id: BatchId,
+        account_id: AccountId,
         items: Vec<BatchItem>,
         options: Box<GenerationOptions>,
         webhook_url: Option<String>,
         at: DateTime<Utc>,
     },
     RecordItemOutcome {
-        job_id: String,
+        job_id: JobId,
         succeeded: bool,
         at: DateTime<Utc>,
     },
@@ -118,8 +119,8 @@ pub enum BatchCommand {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum BatchEvent {
     BatchSubmitted {
-        batch_id: String,
-        account_id: String,
+        batch_id: BatchId,
+        account_id: AccountId,
         items: Vec<BatchItem>,
         options: Box<GenerationOptions>,
         webhook_url: Option<String>,
@@ -127,17 +128,17 @@ pub enum BatchEvent {
         at: DateTime<Utc>,
     },
     BatchItemCompleted {
-        account_id: String,
-        job_id: String,
+        account_id: AccountId,
+        job_id: JobId,
         at: DateTime<Utc>,
     },
     BatchItemFailed {
-        account_id: String,
-        job_id: String,
+        account_id: AccountId,
+        job_id: JobId,
         at: DateTime<Utc>,
     },
     BatchFinished {
-        account_id: String,
+        account_id: AccountId,
         status: BatchStatus,
         completed: u32,
         failed: u32,
@@ -146,13 +147,13 @@ pub enum BatchEvent {
         at: DateTime<Utc>,
     },
     WebhookAttempted {
-        account_id: String,
+        account_id: AccountId,
         webhook_id: String,
         attempt: WebhookAttempt,
         at: DateTime<Utc>,
     },
     WebhookRedeliveryRequested {
-        account_id: String,
+        account_id: AccountId,
         webhook_id: String,
         at: DateTime<Utc>,
     },
@@ -185,9 +186,9 @@ pub enum BatchError {
     #[error("a batch needs between 1 and {max} images", max = MAX_BATCH_ITEMS)]
     BadSize,
     #[error("job {0} is not an item of this batch")]
-    UnknownItem(String),
+    UnknownItem(JobId),
     #[error("job {0} already has an outcome")]
-    OutcomeKnown(String),
+    OutcomeKnown(JobId),
     #[error("the batch has no webhook to deliver")]
     NoWebhook,
     #[error("the batch has not finished")]
@@ -199,6 +200,6 @@ pub enum BatchError {
 pub const MAX_BATCH_ITEMS: usize = 100;
 
 /// The webhook message id of a batch: stable, so every retry and redelivery carries it.
-pub fn webhook_id(batch_id: &str) -> String {
-    format!("msg_{}", batch_id.replace('-', ""))
+pub fn webhook_id(batch_id: &BatchId) -> String {
+    format!("msg_{}", batch_id.as_str().replace('-', ""))
 }

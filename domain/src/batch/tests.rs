@@ -12,8 +12,8 @@ fn at() -> DateTime<Utc> {
 
 fn item(n: u32) -> BatchItem {
     BatchItem {
-        job_id: format!("job_{n}"),
-        reservation_id: format!("res_{n}"),
+        job_id: format!("job_{n}").into(),
+        reservation_id: format!("res_{n}").into(),
         credits: 1,
         image_url: Some(format!("https://example.com/{n}.jpg")),
         inline_image: None,
@@ -51,7 +51,7 @@ fn submitted(items: u32, webhook: bool) -> BatchEvent {
 
 fn outcome(n: u32, succeeded: bool) -> BatchCommand {
     BatchCommand::RecordItemOutcome {
-        job_id: format!("job_{n}"),
+        job_id: format!("job_{n}").into(),
         succeeded,
         at: at(),
     }
@@ -60,7 +60,7 @@ fn outcome(n: u32, succeeded: bool) -> BatchCommand {
 fn completed(n: u32) -> BatchEvent {
     BatchEvent::BatchItemCompleted {
         account_id: "acct_1".into(),
-        job_id: format!("job_{n}"),
+        job_id: format!("job_{n}").into(),
         at: at(),
     }
 }

@@ -6,6 +6,7 @@ use cqrs_es::{Aggregate, DomainEvent};
 use serde::{Deserialize, Serialize};
 
 use crate::generation::{GeneratedText, GenerationOptions};
+use crate::ids::{AccountId, BatchId, ReservationId};
 use crate::image::ImageRef;
 use crate::{Credits, Micros};
 
@@ -19,6 +20,15 @@ pub enum Source {
 
 impl Source {
     pub const ALL: [Source; 3] = [Source::Api, Source::Bulk, Source::Dashboard];
+
+    /// The name history shows (and events store).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Api => "api",
+            Source::Bulk => "bulk",
+            Source::Dashboard => "dashboard",
+        }
+    }
 }
 
 #[derive(
@@ -42,12 +52,12 @@ pub struct Generation {
 #[derive(Debug, Clone, PartialEq)]
 pub enum JobCommand {
     GenerateImage {
-        account_id: String,
+        account_id: AccountId,
         source: Source,
-        batch_id: Option<String>,
+        batch_id: Option<BatchId>,
         image: ImageRef,
         options: Box<GenerationOptions>,
-        reservation_id: String,
+        reservation_id: ReservationId,
         credits: Credits,
         at: DateTime<Utc>,
     },
@@ -62,9 +72,9 @@ pub enum JobCommand {
     /// Fails a job that never started: a bulk item whose image could not be fetched or paid
     /// for. It still names the reservation, so its credits are released.
     AbandonJob {
-        account_id: String,
-        batch_id: Option<String>,
-        reservation_id: String,
+        account_id: AccountId,
+        batch_id: Option<BatchId>,
+        reservation_id: ReservationId,
         error: String,
         at: DateTime<Utc>,
     },
@@ -73,26 +83,26 @@ pub enum JobCommand {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum JobEvent {
     JobRequested {
-        account_id: String,
+        account_id: AccountId,
         source: Source,
-        batch_id: Option<String>,
+        batch_id: Option<BatchId>,
         image: ImageRef,
         options: Box<GenerationOptions>,
-        reservation_id: String,
+        reservation_id: ReservationId,
         credits: Credits,
         at: DateTime<Utc>,
     },
     JobCompleted {
-        account_id: String,
-        batch_id: Option<String>,
-        reservation_id: String,
+        account_id: AccountId,
+        batch_id: Option<BatchId>,
+        reservation_id: ReservationId,
         generation: Generation,
         at: DateTime<Utc>,
     },
     JobFailed {
-        account_id: String,
-        batch_id: Option<String>,
-        reservation_id: String,
+        account_id: AccountId,
+        batch_id: Option<BatchId>,
+        reservation_id: ReservationId,
         error: String,
         at: DateTime<Utc>,
     },
@@ -140,9 +150,9 @@ pub enum JobState {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Job {
     state: JobState,
-    account_id: String,
-    batch_id: Option<String>,
-    reservation_id: String,
+    account_id: AccountId,
+    batch_id: Option<BatchId>,
+    reservation_id: ReservationId,
 }
 
 impl Job {

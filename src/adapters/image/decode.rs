@@ -167,9 +167,22 @@ fn decode_heif(
     })
 }
 
+/// Why a decoded image could not be made into the model's copy.
+#[derive(Debug, thiserror::Error)]
+pub enum PrepareError {
+    #[error("resizing failed")]
+    Resize(#[source] Box<dyn std::error::Error + Send + Sync>),
+    #[error("the resized image has the wrong size")]
+    WrongSize,
+    #[error("PNG encoding failed")]
+    Png(#[source] image::ImageError),
+    #[error("JPEG encoding failed")]
+    Jpeg(#[source] turbojpeg::Error),
+}
+
 /// Scales the image so its longest side is at most `max_side`, keeping the aspect ratio. RGB
 /// is resized as it is; anything else as RGBA, with its alpha.
-pub(super) fn downscale(image: DynamicImage, max_side: u32) -> Result<RgbaImage, String> {
+pub(super) fn downscale(image: DynamicImage, max_side: u32) -> Result<RgbaImage, PrepareError> {
     let (w, h) = (image.width(), image.height());
     let longest = w.max(h);
     if longest <= max_side {
@@ -182,32 +195,35 @@ pub(super) fn downscale(image: DynamicImage, max_side: u32) -> Result<RgbaImage,
         DynamicImage::ImageRgb8(rgb) => (rgb.into_raw(), PixelType::U8x3),
         other => (other.into_rgba8().into_raw(), PixelType::U8x4),
     };
-    let src = ResizeImage::from_vec_u8(w, h, raw, pixel_type).map_err(|e| e.to_string())?;
+    let src = ResizeImage::from_vec_u8(w, h, raw, pixel_type)
+        .map_err(|e| PrepareError::Resize(Box::new(e)))?;
     let mut dst = ResizeImage::new(nw, nh, pixel_type);
     let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::CatmullRom));
     Resizer::new()
         .resize(&src, &mut dst, &options)
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| PrepareError::Resize(Box::new(e)))?;
     let resized = dst.into_vec();
     let rgba = if pixel_type == PixelType::U8x3 {
         RgbImage::from_raw(nw, nh, resized).map(|rgb| DynamicImage::ImageRgb8(rgb).into_rgba8())
     } else {
         RgbaImage::from_raw(nw, nh, resized)
     };
-    rgba.ok_or_else(|| "the resized image has the wrong size".to_string())
+    rgba.ok_or(PrepareError::WrongSize)
 }
 
 /// JPEG for opaque images; PNG when there is transparency, which JPEG would lose.
-pub(super) fn encode_for_model(pixels: &RgbaImage) -> Result<(Vec<u8>, &'static str), String> {
+pub(super) fn encode_for_model(
+    pixels: &RgbaImage,
+) -> Result<(Vec<u8>, &'static str), PrepareError> {
     if pixels.pixels().any(|p| p.0[3] < 255) {
         let mut out = Vec::new();
         let (w, h) = pixels.dimensions();
         PngEncoder::new(&mut out)
             .write_image(pixels, w, h, image::ExtendedColorType::Rgba8)
-            .map_err(|e| e.to_string())?;
+            .map_err(PrepareError::Png)?;
         Ok((out, "image/png"))
     } else {
-        let jpeg = jpeg::encode(pixels, 85).map_err(|e| e.to_string())?;
+        let jpeg = jpeg::encode(pixels, 85).map_err(PrepareError::Jpeg)?;
         Ok((jpeg, "image/jpeg"))
     }
 }

@@ -86,6 +86,22 @@ pub enum IntakeError {
     TooManyPixels { width: u32, height: u32, max: u64 },
     #[error("the {} image could not be decoded: {reason}", format.as_str())]
     Undecodable { format: ImageFormat, reason: String },
+    #[error("the {} image could not be prepared for the model: {source}", format.as_str())]
+    Unprepared {
+        format: ImageFormat,
+        #[source]
+        source: decode::PrepareError,
+    },
+    /// The decoding task ended without an answer (it panicked, or the runtime is stopping).
+    #[error("the image decoder stopped")]
+    DecoderStopped(#[source] tokio::task::JoinError),
+}
+
+impl IntakeError {
+    /// Whether the failure is ours rather than the image's or its URL's.
+    pub fn is_ours(&self) -> bool {
+        matches!(self, IntakeError::DecoderStopped(_))
+    }
 }
 
 pub struct Intake {
@@ -142,10 +158,7 @@ impl Intake {
             prepared
         })
         .await
-        .map_err(|e| IntakeError::Undecodable {
-            format: ImageFormat::Png,
-            reason: format!("decoder stopped: {e}"),
-        })?
+        .map_err(IntakeError::DecoderStopped)?
     }
 }
 
@@ -242,9 +255,9 @@ pub fn prepare_bytes(
     let format = sniff_format(&bytes).ok_or(IntakeError::NotAnImage)?;
     let decoded = decode::decode(&bytes, format, config.max_pixels, config.model_max_side)?;
     let (width, height) = (decoded.width, decoded.height);
-    let undecodable = |reason: String| IntakeError::Undecodable { format, reason };
-    let pixels = decode::downscale(decoded.image, config.model_max_side).map_err(undecodable)?;
-    let (encoded, mime) = decode::encode_for_model(&pixels).map_err(undecodable)?;
+    let unprepared = |source| IntakeError::Unprepared { format, source };
+    let pixels = decode::downscale(decoded.image, config.model_max_side).map_err(unprepared)?;
+    let (encoded, mime) = decode::encode_for_model(&pixels).map_err(unprepared)?;
     Ok(PreparedImage {
         reference: ImageRef {
             url,

@@ -128,22 +128,45 @@ pub enum CommandError<E: std::error::Error> {
     Contention,
 }
 
+/// An aggregate's id type: commands on a job take a `JobId`, never an `AccountId`.
+pub trait Keyed: Aggregate {
+    type Id: AsRef<str> + Sync + ?Sized;
+}
+
+impl Keyed for altframe_domain::account::Account {
+    type Id = altframe_domain::AccountId;
+}
+
+impl Keyed for altframe_domain::api_key::ApiKey {
+    type Id = altframe_domain::KeyId;
+}
+
+impl Keyed for altframe_domain::job::Job {
+    type Id = altframe_domain::JobId;
+}
+
+impl Keyed for altframe_domain::batch::Batch {
+    type Id = altframe_domain::BatchId;
+}
+
 impl<A> AggregateStore<A>
 where
-    A: Aggregate<Services = ()> + Clone + 'static,
+    A: Keyed<Services = ()> + Clone + 'static,
     A::Command: Clone + Send + Sync,
     A::Error: Send + Sync + 'static,
 {
     /// Executes `command` and returns the events it committed.
-    #[tracing::instrument(skip(self, command), fields(aggregate = A::TYPE))]
-    pub async fn execute(&self, aggregate_id: &str, command: A::Command) -> Answer<A> {
-        self.execute_from(aggregate_id, command, None).await
+    #[tracing::instrument(skip(self, aggregate_id, command), fields(aggregate = A::TYPE, aggregate_id = aggregate_id.as_ref()))]
+    pub async fn execute(&self, aggregate_id: &A::Id, command: A::Command) -> Answer<A> {
+        self.execute_from(aggregate_id.as_ref(), command, None)
+            .await
     }
 
     /// Executes `command` on an aggregate whose id was just made (a new job's): it has no
     /// events, so nothing is loaded. Were the id taken after all, the commit would conflict
     /// and the command be decided again on the stored state.
-    pub async fn execute_new(&self, aggregate_id: &str, command: A::Command) -> Answer<A> {
+    pub async fn execute_new(&self, aggregate_id: &A::Id, command: A::Command) -> Answer<A> {
+        let aggregate_id = aggregate_id.as_ref();
         let empty = EventStoreAggregateContext {
             aggregate_id: aggregate_id.to_string(),
             aggregate: A::default(),
@@ -197,9 +220,10 @@ where
     /// commits: hence only for what, once set, stays.
     pub async fn read_settled<T>(
         &self,
-        aggregate_id: &str,
+        aggregate_id: &A::Id,
         read: impl Fn(&A) -> Option<T>,
     ) -> Result<Option<T>, CommandError<A::Error>> {
+        let aggregate_id = aggregate_id.as_ref();
         let shared = &self.shared;
         let stripe = stripe_of(aggregate_id);
         let seen = |slot: &Option<(String, A)>| {
@@ -236,10 +260,10 @@ where
 
     /// The aggregate's current state, read from the store (not the state kept for commands,
     /// which another process may have moved on from).
-    pub async fn load(&self, aggregate_id: &str) -> Result<A, CommandError<A::Error>> {
+    pub async fn load(&self, aggregate_id: &A::Id) -> Result<A, CommandError<A::Error>> {
         let context = self
             .shared
-            .load_context(aggregate_id)
+            .load_context(aggregate_id.as_ref())
             .await
             .map_err(|e| CommandError::Store(Box::new(e)))?;
         Ok(context.aggregate)

@@ -18,7 +18,7 @@ use sqlx::postgres::PgPoolOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::Connection;
 
-pub use aggregate_store::{AggregateStore, CommandError};
+pub use aggregate_store::{AggregateStore, CommandError, Keyed};
 use pg_repository::PgRepository;
 
 // Accounts and batches use cqrs-es's "aggregate store": every commit writes the aggregate's
@@ -52,11 +52,59 @@ pub enum StoreError {
     BadUrl(String),
 }
 
-/// Where the store lives, parsed from `DATABASE_URL`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Why the store cannot serve yet.
+#[derive(Debug, thiserror::Error)]
+pub enum NotReady {
+    #[error("the database does not answer: {0}")]
+    NoAnswer(#[source] sqlx::Error),
+    #[error("{applied} of {expected} migrations are applied")]
+    Migrations { applied: i64, expected: i64 },
+}
+
+/// Where the store lives and how many connections it may open.
+#[derive(Debug, Clone)]
+pub struct StoreConfig {
+    pub url: DatabaseUrl,
+    /// `None`: 20 on Postgres, 8 on SQLite.
+    pub max_connections: Option<u32>,
+}
+
+impl StoreConfig {
+    pub fn new(url: DatabaseUrl) -> StoreConfig {
+        StoreConfig {
+            url,
+            max_connections: None,
+        }
+    }
+}
+
+const POSTGRES_CONNECTIONS: u32 = 20;
+const SQLITE_CONNECTIONS: u32 = 8;
+
+/// Where the store lives, parsed from `DATABASE_URL`. Its `Debug` hides a password.
+#[derive(Clone, PartialEq, Eq)]
 pub enum DatabaseUrl {
     Postgres(String),
     SqliteFile(String),
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DatabaseUrl::Postgres(url) => {
+                let shown = match url::Url::parse(url) {
+                    Ok(mut parsed) if parsed.password().is_some() => {
+                        let _ = parsed.set_password(Some("********"));
+                        parsed.to_string()
+                    }
+                    Ok(parsed) => parsed.to_string(),
+                    Err(_) => "(unreadable URL)".to_string(),
+                };
+                f.debug_tuple("Postgres").field(&shown).finish()
+            }
+            DatabaseUrl::SqliteFile(path) => f.debug_tuple("SqliteFile").field(path).finish(),
+        }
+    }
 }
 
 impl DatabaseUrl {
@@ -85,11 +133,11 @@ const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
 
 impl Store {
     /// Opens the store and brings its schema up to date.
-    pub async fn open(url: &DatabaseUrl) -> Result<Store, StoreError> {
-        match url {
+    pub async fn open(config: &StoreConfig) -> Result<Store, StoreError> {
+        match &config.url {
             DatabaseUrl::Postgres(url) => {
                 let pool = PgPoolOptions::new()
-                    .max_connections(20)
+                    .max_connections(config.max_connections.unwrap_or(POSTGRES_CONNECTIONS))
                     .acquire_timeout(Duration::from_secs(10))
                     // A connection keeps buffers as large as the largest message it has carried
                     // (a bulk image is megabytes); twenty of them idle would hold that forever.
@@ -149,7 +197,7 @@ impl Store {
                     .busy_timeout(Duration::from_secs(30))
                     .foreign_keys(true);
                 let pool = SqlitePoolOptions::new()
-                    .max_connections(8)
+                    .max_connections(config.max_connections.unwrap_or(SQLITE_CONNECTIONS))
                     .connect_with(options)
                     .await
                     .map_err(StoreError::Connect)?;
@@ -180,7 +228,7 @@ impl Store {
     }
 
     /// Whether the database answers and every migration this build knows is applied.
-    pub async fn readiness(&self) -> Result<(), String> {
+    pub async fn readiness(&self) -> Result<(), NotReady> {
         let expected = match &self.db {
             Db::Postgres(_) => sqlx::migrate!("./migrations/postgres").migrations.len(),
             Db::Sqlite(_) => sqlx::migrate!("./migrations/sqlite").migrations.len(),
@@ -190,10 +238,10 @@ impl Store {
             sqlx::query_scalar(sql)
                 .fetch_one(pool)
                 .await
-                .map_err(|e| format!("the database does not answer: {e}"))?
+                .map_err(NotReady::NoAnswer)?
         });
         if applied < expected {
-            return Err(format!("{applied} of {expected} migrations are applied"));
+            return Err(NotReady::Migrations { applied, expected });
         }
         Ok(())
     }
@@ -205,5 +253,18 @@ impl Store {
             sqlx::query_scalar(sql).fetch_one(pool).await?
         });
         Ok(!any)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_database_password_never_prints() {
+        let url = DatabaseUrl::parse(Some("postgres://altframe:hunter2@db.internal/altframe"));
+        let printed = format!("{:?}", StoreConfig::new(url.unwrap()));
+        assert!(!printed.contains("hunter2"), "{printed}");
+        assert!(printed.contains("db.internal"), "{printed}");
     }
 }

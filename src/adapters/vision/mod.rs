@@ -17,7 +17,7 @@ pub use analysis::{analyse, Analysis};
 pub use builtin::BuiltinProvider;
 pub use metered::MeteredVision;
 pub use openai::{OpenAiConfig, OpenAiProvider};
-pub use pricing::{ModelPrice, PriceTable};
+pub use pricing::{BadPrice, ModelPrice, PriceTable};
 
 pub struct VisionRequest<'a> {
     pub image: &'a PreparedImage,

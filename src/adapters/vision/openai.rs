@@ -6,6 +6,7 @@ use altframe_domain::generation::GeneratedText;
 use altframe_domain::job::Tokens;
 use base64::Engine;
 use rand::Rng;
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -15,7 +16,8 @@ use super::{PriceTable, VisionError, VisionOutput, VisionProvider, VisionRequest
 #[derive(Debug, Clone)]
 pub struct OpenAiConfig {
     pub base_url: String,
-    pub api_key: Option<String>,
+    /// Sent as a bearer token; never printed.
+    pub api_key: Option<SecretString>,
     pub model: String,
     pub timeout: Duration,
     /// Retries after the first attempt, for 429, 5xx, timeouts and dropped connections.
@@ -75,7 +77,7 @@ impl OpenAiProvider {
         );
         let mut req = self.client.post(url).json(body);
         if let Some(key) = &self.config.api_key {
-            req = req.bearer_auth(key);
+            req = req.bearer_auth(key.expose_secret());
         }
         let response = req
             .send()

@@ -48,19 +48,20 @@ impl Default for PriceTable {
     }
 }
 
+/// An entry of `ALTFRAME_MODEL_PRICES` that is not `model=input/output` in dollars.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("cannot read \"{0}\"; expected model=input/output, in dollars per million tokens")]
+pub struct BadPrice(pub String);
+
 impl PriceTable {
     /// Adds or replaces prices from `model=input/output[,model=input/output]`, in dollars per
     /// million tokens, as `ALTFRAME_MODEL_PRICES` gives them.
-    pub fn with_overrides(mut self, spec: &str) -> Result<PriceTable, String> {
+    pub fn with_overrides(mut self, spec: &str) -> Result<PriceTable, BadPrice> {
         for entry in spec.split(',').map(str::trim).filter(|e| !e.is_empty()) {
-            let bad = || {
-                format!(
-                    "ALTFRAME_MODEL_PRICES: cannot read \"{entry}\"; expected model=input/output"
-                )
-            };
+            let bad = || BadPrice(entry.to_string());
             let (model, prices) = entry.split_once('=').ok_or_else(bad)?;
             let (input, output) = prices.split_once('/').ok_or_else(bad)?;
-            let dollars = |s: &str| -> Result<Micros, String> {
+            let dollars = |s: &str| -> Result<Micros, BadPrice> {
                 let v: f64 = s.trim().parse().map_err(|_| bad())?;
                 if !(0.0..1e6).contains(&v) {
                     return Err(bad());

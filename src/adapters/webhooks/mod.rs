@@ -1,5 +1,3 @@
-//! Webhook messages: the `batch.completed` payload, its Standard Webhooks signature and the
-//! retry schedule.
-pub mod payload;
+//! Webhooks the Standard Webhooks way: the signature of a message, and the retry schedule.
 pub mod schedule;
 pub mod signature;

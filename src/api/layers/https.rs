@@ -1,4 +1,5 @@
-//! `ALTFRAME_REQUIRE_HTTPS`: plain-HTTP requests are refused before anything runs. A request
+//! HTTPS: with `ALTFRAME_REQUIRE_HTTPS`, plain-HTTP requests are refused before anything runs;
+//! answers over HTTPS carry `Strict-Transport-Security`. A request
 //! counts as HTTPS when this process terminated TLS itself, or when it came through a trusted
 //! proxy that says so in `X-Forwarded-Proto`. The header of anyone else is ignored: a client
 //! could send it over plain HTTP.
@@ -12,6 +13,11 @@ use ipnet::IpNet;
 
 use crate::api::error::ApiError;
 
+/// An entry of `ALTFRAME_TRUSTED_PROXIES` that is neither an address nor a network.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not an IP address or network")]
+pub struct BadProxy(pub String);
+
 #[derive(Debug, Clone, Default)]
 pub struct HttpsPolicy {
     /// Refuse requests that did not arrive over HTTPS.
@@ -24,14 +30,14 @@ pub struct HttpsPolicy {
 
 impl HttpsPolicy {
     /// Parses `ALTFRAME_TRUSTED_PROXIES`: addresses or networks, comma separated.
-    pub fn parse_proxies(spec: &str) -> Result<Vec<IpNet>, String> {
+    pub fn parse_proxies(spec: &str) -> Result<Vec<IpNet>, BadProxy> {
         spec.split(',')
             .map(str::trim)
             .filter(|s| !s.is_empty())
             .map(|s| {
                 s.parse::<IpNet>()
                     .or_else(|_| s.parse::<IpAddr>().map(IpNet::from))
-                    .map_err(|_| format!("`{s}` is not an IP address or network"))
+                    .map_err(|_| BadProxy(s.to_string()))
             })
             .collect()
     }
@@ -64,22 +70,25 @@ fn is_probe(request: &Request) -> bool {
     matches!(request.uri().path(), "/healthz" | "/readyz")
 }
 
+/// Refuses plain HTTP when HTTPS is required, and marks every answer to an HTTPS request with
+/// `Strict-Transport-Security`, so that browsers keep to HTTPS from then on (a header the
+/// standard says to ignore over plain HTTP, so it is not sent there).
 pub async fn require_https(
     State(policy): State<std::sync::Arc<HttpsPolicy>>,
     request: Request,
     next: Next,
 ) -> Response {
-    if !policy.required || is_probe(&request) {
-        return next.run(request).await;
-    }
-    if !policy.is_https(&request) {
+    let https = policy.is_https(&request);
+    if policy.required && !https && !is_probe(&request) {
         return ApiError::new(StatusCode::FORBIDDEN, "HTTPS is required").into_response();
     }
     let mut response = next.run(request).await;
-    response.headers_mut().insert(
-        header::STRICT_TRANSPORT_SECURITY,
-        HeaderValue::from_static("max-age=31536000"),
-    );
+    if https {
+        response.headers_mut().insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
+    }
     response
 }
 
@@ -93,6 +102,6 @@ mod tests {
         assert_eq!(proxies.len(), 3);
         assert!(proxies[1].contains(&"10.1.2.3".parse::<IpAddr>().unwrap()));
         let err = HttpsPolicy::parse_proxies("10.0.0.0/8,proxy.local").unwrap_err();
-        assert!(err.contains("proxy.local"), "{err}");
+        assert!(err.to_string().contains("proxy.local"), "{err}");
     }
 }

@@ -13,10 +13,10 @@ use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 
 use crate::adapters::idempotency::{Claim, IdempotencyStore, StoredResponse};
-use crate::api::error::ApiError;
+use crate::api::error::{ApiError, Miswired};
 use crate::api::json::collect;
 use crate::api::layers::auth::Caller;
-use crate::usecases::app::App;
+use crate::api::ApiState;
 
 pub const HEADER: &str = "idempotency-key";
 /// Marks an answer that is the replay of an earlier one.
@@ -26,7 +26,7 @@ const MAX_KEY_CHARS: usize = 255;
 const MAX_STORED_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
 
 pub async fn idempotent(
-    State((app, body_limit)): State<(App, usize)>,
+    State((state, body_limit)): State<(ApiState, usize)>,
     request: Request,
     next: Next,
 ) -> Response {
@@ -38,7 +38,8 @@ pub async fn idempotent(
         Err(e) => return e.into_response(),
     };
     let Some(caller) = request.extensions().get::<Caller>().cloned() else {
-        return ApiError::internal("idempotency applied before authentication").into_response();
+        return ApiError::internal(Miswired("idempotency applied before authentication"))
+            .into_response();
     };
     let (parts, body) = request.into_parts();
     let limited = Body::new(http_body_util::Limited::new(body, body_limit));
@@ -53,9 +54,14 @@ pub async fn idempotent(
         }
     };
     let fingerprint = fingerprint(&parts.method, parts.uri.path(), &bytes);
-    let claim = app
+    let claim = state
         .idempotency
-        .claim(&caller.account_id, &key, &fingerprint, app.clock.now())
+        .claim(
+            caller.account_id.as_str(),
+            &key,
+            &fingerprint,
+            state.app.clock().now(),
+        )
         .await;
     match claim {
         Err(e) => ApiError::internal(e).into_response(),
@@ -78,8 +84,8 @@ pub async fn idempotent(
         Ok(Claim::Replay(stored)) => replay(stored),
         Ok(Claim::Fresh) => {
             let guard = ClaimGuard {
-                store: app.idempotency.clone(),
-                account_id: caller.account_id.clone(),
+                store: state.idempotency.clone(),
+                account_id: caller.account_id.to_string(),
                 key: key.clone(),
                 armed: true,
             };

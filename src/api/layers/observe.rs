@@ -3,6 +3,8 @@
 //! (the outer one), so that answers made by outer layers (a timeout, a refused plain-HTTP
 //! request) are counted under their route too.
 use std::sync::{Arc, OnceLock};
+
+use secrecy::{ExposeSecret, SecretString};
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
@@ -11,21 +13,23 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::api::error::ApiError;
-use crate::usecases::app::App;
+use crate::api::ApiState;
+use crate::usecases::status;
 
 /// Filled in with the route template once the router has matched the request.
 #[derive(Clone, Default)]
 struct RouteSlot(Arc<OnceLock<MatchedPath>>);
 
 /// Outer layer: times the request and counts its answer.
-pub async fn track(State(app): State<App>, mut request: Request, next: Next) -> Response {
+pub async fn track(State(state): State<ApiState>, mut request: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = method_label(request.method());
     let slot = RouteSlot::default();
     request.extensions_mut().insert(slot.clone());
     let response = next.run(request).await;
     let route = slot.0.get().map_or("unmatched", MatchedPath::as_str);
-    app.metrics
+    state
+        .metrics
         .observe_request(method, route, response.status().as_u16(), started.elapsed());
     response
 }
@@ -56,7 +60,7 @@ pub async fn name_route(matched: MatchedPath, request: Request, next: Next) -> R
 /// GET /metrics, in Prometheus' text format. With a token configured, only for
 /// `Authorization: Bearer <token>`.
 pub async fn get_metrics(
-    State((app, token)): State<(App, Option<Arc<str>>)>,
+    State((state, token)): State<(ApiState, Option<Arc<SecretString>>)>,
     request: Request,
 ) -> Response {
     if let Some(token) = token {
@@ -65,14 +69,18 @@ pub async fn get_metrics(
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "));
-        if presented.map(str::trim) != Some(&*token) {
+        if presented.map(str::trim) != Some(token.expose_secret()) {
             return ApiError::unauthorized(
                 "GET /metrics needs Authorization: Bearer <metrics token>",
             )
             .into_response();
         }
     }
-    match app.metrics.render(&app.store).await {
+    let rendered = match status::store_figures(&state.app).await {
+        Ok(figures) => state.metrics.render(&figures).map_err(ApiError::internal),
+        Err(e) => Err(ApiError::from(e)),
+    };
+    match rendered {
         Ok(text) => (
             StatusCode::OK,
             [(
@@ -82,6 +90,6 @@ pub async fn get_metrics(
             text,
         )
             .into_response(),
-        Err(e) => ApiError::internal(e).into_response(),
+        Err(e) => e.into_response(),
     }
 }

@@ -6,9 +6,9 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::adapters::rate_limits::{Decision, Endpoint};
-use crate::api::error::ApiError;
+use crate::api::error::{ApiError, Miswired};
 use crate::api::layers::auth::Caller;
-use crate::usecases::app::App;
+use crate::api::ApiState;
 
 const LIMIT: HeaderName = HeaderName::from_static("x-ratelimit-limit");
 const REMAINING: HeaderName = HeaderName::from_static("x-ratelimit-remaining");
@@ -17,17 +17,18 @@ const RESET: HeaderName = HeaderName::from_static("x-ratelimit-reset");
 /// Counts the request against its key's limit for `endpoint`; over it, answers 429 without
 /// running anything.
 pub async fn enforce(
-    State((app, endpoint)): State<(App, Endpoint)>,
+    State((state, endpoint)): State<(ApiState, Endpoint)>,
     request: Request,
     next: Next,
 ) -> Response {
     let Some(caller) = request.extensions().get::<Caller>().cloned() else {
-        return ApiError::internal("rate limit applied before authentication").into_response();
+        return ApiError::internal(Miswired("rate limit applied before authentication"))
+            .into_response();
     };
-    let now = app.clock.now();
-    let decision = match app
+    let now = state.app.clock().now();
+    let decision = match state
         .rate_limiter
-        .hit(&caller.key_id, caller.plan, endpoint, now)
+        .hit(caller.key_id.as_str(), caller.plan, endpoint, now)
         .await
     {
         Ok(decision) => decision,

@@ -115,7 +115,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Operation> {
             access: Access::Keyed,
             parameters: vec![batch_id.clone()],
             request: None,
-            success: (200, "The batch.", "application/json", schema_ref::<crate::adapters::webhooks::payload::BatchReport>(g)),
+            success: (200, "The batch.", "application/json", schema_ref::<crate::usecases::batch_report::BatchReport>(g)),
             errors: &[404],
             idempotent: false,
             example_request: None,
@@ -459,7 +459,7 @@ fn webhooks(g: &mut SchemaGenerator) -> Value {
                 "requestBody": {
                     "required": true,
                     "content": { "application/json": {
-                        "schema": schema_ref::<crate::adapters::webhooks::payload::BatchCompleted>(g),
+                        "schema": schema_ref::<crate::usecases::batch_report::BatchCompleted>(g),
                         "example": examples::webhook_payload(),
                     } },
                 },

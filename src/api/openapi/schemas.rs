@@ -1,10 +1,8 @@
 //! Schemas for request fields that the code reads as plain strings (so that a wrong value gets
 //! our own message) but that the contract restricts: their allowed values come from the
 //! domain's own lists and limits, so the spec cannot drift from what the code accepts.
-use altframe_domain::batch::BatchStatus;
 use altframe_domain::generation::{limits, Field, MaxLength, Mode};
 use altframe_domain::job::Source;
-use altframe_projections::jobs;
 use schemars::{json_schema, Schema, SchemaGenerator};
 
 pub fn mode(_: &mut SchemaGenerator) -> Schema {
@@ -96,26 +94,17 @@ pub fn completed(_: &mut SchemaGenerator) -> Schema {
     json_schema!({ "type": "string", "const": "completed" })
 }
 
-pub fn batch_status(_: &mut SchemaGenerator) -> Schema {
-    let names: Vec<&str> = BatchStatus::ALL.iter().map(|s| s.as_str()).collect();
-    json_schema!({ "type": "string", "enum": names })
-}
-
 pub fn job_status(_: &mut SchemaGenerator) -> Schema {
     json_schema!({ "type": "string", "enum": crate::api::JOB_STATUSES })
 }
 
 pub fn source(_: &mut SchemaGenerator) -> Schema {
-    let names: Vec<&str> = Source::ALL.into_iter().map(jobs::source_name).collect();
+    let names: Vec<&str> = Source::ALL.into_iter().map(Source::as_str).collect();
     json_schema!({
         "type": "string",
         "enum": names,
         "description": "Where the job came from: a single request, a batch, or the dashboard."
     })
-}
-
-pub fn batch_completed_event(_: &mut SchemaGenerator) -> Schema {
-    json_schema!({ "type": "string", "const": "batch.completed" })
 }
 
 /// For a request that takes one image: every field is optional to the schema. One of

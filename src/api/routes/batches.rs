@@ -1,19 +1,15 @@
-//! GET /api/v1/batches/{batch_id}, and its webhook deliveries.
+//! GET /api/v1/batches/{batch_id}, its webhook deliveries, and a redelivery.
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use altframe_domain::batch::{BatchCommand, BatchError, BatchStatus};
-use altframe_projections::batches::{self, BatchRow};
-use altframe_projections::jobs;
-
-use crate::adapters::store::CommandError;
-use crate::adapters::webhooks::payload::{outcomes, BatchReport};
 use crate::api::error::ApiError;
 use crate::api::layers::auth::Caller;
-use crate::usecases::app::App;
+use crate::api::ApiState;
+use crate::usecases::batch_report::BatchReport;
+use crate::usecases::{batches, webhooks};
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct WebhookDeliveries {
@@ -40,64 +36,24 @@ pub struct RedeliveryAccepted {
     pub status: &'static str,
 }
 
-fn not_found() -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, "Batch not found")
-}
-
-/// The caller's batch, or 404 whether it is missing or another account's.
-async fn own_batch(app: &App, caller: &Caller, batch_id: &str) -> Result<BatchRow, ApiError> {
-    if uuid::Uuid::parse_str(batch_id).is_err() {
-        return Err(not_found());
-    }
-    let batch = batches::find(&app.store.db, batch_id)
-        .await
-        .map_err(ApiError::internal)?
-        .ok_or_else(not_found)?;
-    if batch.account_id != caller.account_id {
-        return Err(not_found());
-    }
-    Ok(batch)
-}
-
 pub async fn get_batch(
-    State(app): State<App>,
+    State(state): State<ApiState>,
     caller: Caller,
     Path(batch_id): Path<String>,
 ) -> Result<Json<BatchReport>, ApiError> {
-    let batch = own_batch(&app, &caller, &batch_id).await?;
-    let items = jobs::for_batch(&app.store.db, &batch_id)
-        .await
-        .map_err(ApiError::internal)?;
-    let (results, errors) = outcomes(&items, true);
-    // Counts come from the same rows as the lists, so the body always agrees with itself; the
-    // batch reads as finished once it is (BatchFinished: every item settled) and every item's
-    // result is in.
-    let (completed, failed) = (results.len() as i64, errors.len() as i64);
-    let all_in = completed + failed == batch.total;
-    let status = match BatchStatus::parse(&batch.status) {
-        Some(finished) if all_in && finished != BatchStatus::Processing => finished,
-        _ => BatchStatus::Processing,
-    };
-    Ok(Json(BatchReport {
-        batch_id: batch.id,
-        status: status.as_str().to_string(),
-        total: batch.total,
-        completed,
-        failed,
-        results,
-        errors,
-    }))
+    Ok(Json(
+        batches::status(&state.app, &caller.account_id, &batch_id).await?,
+    ))
 }
 
 pub async fn get_webhook(
-    State(app): State<App>,
+    State(state): State<ApiState>,
     caller: Caller,
     Path(batch_id): Path<String>,
 ) -> Result<Json<WebhookDeliveries>, ApiError> {
-    let batch = own_batch(&app, &caller, &batch_id).await?;
-    let attempts = batches::webhook_attempts(&app.store.db, &batch_id)
-        .await
-        .map_err(ApiError::internal)?
+    let deliveries = batches::webhook_deliveries(&state.app, &caller.account_id, &batch_id).await?;
+    let attempts = deliveries
+        .attempts
         .into_iter()
         .map(|a| DeliveryAttempt {
             attempt: a.attempt,
@@ -108,6 +64,7 @@ pub async fn get_webhook(
             next_attempt_at: a.next_attempt_at,
         })
         .collect();
+    let batch = deliveries.batch;
     Ok(Json(WebhookDeliveries {
         batch_id: batch.id,
         webhook_url: batch.webhook_url,
@@ -117,39 +74,16 @@ pub async fn get_webhook(
 }
 
 pub async fn post_redeliver(
-    State(app): State<App>,
+    State(state): State<ApiState>,
     caller: Caller,
     Path(batch_id): Path<String>,
 ) -> Result<(StatusCode, Json<RedeliveryAccepted>), ApiError> {
-    let batch = own_batch(&app, &caller, &batch_id).await?;
-    let command = BatchCommand::RequestRedelivery {
-        at: app.clock.now(),
-    };
-    match app.store.batches.execute(&batch_id, command).await {
-        Ok(_) => {}
-        Err(CommandError::Rejected(BatchError::NoWebhook)) => {
-            return Err(ApiError::bad_request("This batch has no webhook_url"))
-        }
-        Err(CommandError::Rejected(BatchError::NotFinished)) => {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                "The batch is still processing; its webhook is sent when it finishes",
-            ))
-        }
-        Err(CommandError::Rejected(BatchError::DeliveryPending)) => {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                "The webhook is still being delivered; see its attempts",
-            ))
-        }
-        Err(e) => return Err(ApiError::internal(e)),
-    }
-    app.events_committed();
+    let accepted = webhooks::redeliver(&state.app, &caller.account_id, &batch_id).await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(RedeliveryAccepted {
-            batch_id: batch.id,
-            webhook_id: batch.webhook_id,
+            batch_id: accepted.batch_id.into_string(),
+            webhook_id: accepted.webhook_id,
             status: "queued",
         }),
     ))

@@ -17,7 +17,7 @@ use crate::api::fields::{bounded_text, common_options, image_source, present};
 use crate::api::json::{JsonBody, JsonStr};
 use crate::api::layers::auth::Caller;
 use crate::api::openapi::schemas;
-use crate::usecases::app::App;
+use crate::api::ApiState;
 use crate::usecases::bulk::{stage, submit, BulkInput, BulkItemInput};
 
 // The request borrows each `image_base64` from the body (unless it holds escapes), so that a
@@ -131,23 +131,23 @@ impl<'a> BulkRequest<'a> {
 
 #[tracing::instrument(skip_all, fields(account_id = %caller.account_id))]
 pub async fn post_bulk(
-    State(app): State<App>,
+    State(state): State<ApiState>,
     caller: Caller,
     body: JsonBody,
 ) -> Result<(StatusCode, Json<BulkResponse>), ApiError> {
     let staged = {
         let request: BulkRequest = body.parse()?;
-        stage(&app, &caller.account_id, request.parse()?).await?
+        stage(&state.app, &caller.account_id, request.parse()?).await?
     };
     // The images are held: the body goes before the batch is submitted and the workers start
     // decoding its items.
     drop(body);
-    let accepted = submit(&app, staged).await?;
+    let accepted = submit(&state.app, staged).await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(BulkResponse {
             status_url: format!("/api/v1/batches/{}", accepted.batch_id),
-            batch_id: accepted.batch_id,
+            batch_id: accepted.batch_id.into_string(),
             total_images: accepted.total_images,
             credits_reserved: accepted.credits_reserved,
             estimated_seconds: accepted.estimated_seconds,

@@ -17,7 +17,7 @@ use crate::api::fields::{bounded_text, common_options, image_source, present};
 use crate::api::json::ApiJson;
 use crate::api::layers::auth::Caller;
 use crate::api::openapi::schemas;
-use crate::usecases::app::App;
+use crate::api::ApiState;
 use crate::usecases::generate::{generate, GenerateInput, GenerateOutcome};
 
 // Every field is optional at this level so that a missing one gets our own message, not
@@ -80,7 +80,7 @@ pub struct GenerateMeta {
 impl From<GenerateOutcome> for GenerateResponse {
     fn from(o: GenerateOutcome) -> Self {
         GenerateResponse {
-            id: o.job_id,
+            id: o.job_id.into_string(),
             status: "completed",
             results: o.results,
             meta: GenerateMeta {
@@ -139,11 +139,11 @@ impl GenerateRequest {
 
 #[tracing::instrument(skip_all, fields(account_id = %caller.account_id))]
 pub async fn post_generate(
-    State(app): State<App>,
+    State(state): State<ApiState>,
     caller: Caller,
     ApiJson(request): ApiJson<GenerateRequest>,
 ) -> Result<Json<GenerateResponse>, ApiError> {
     let input = request.parse()?;
-    let outcome = generate(&app, &caller.account_id, input).await?;
+    let outcome = generate(&state.app, &caller.account_id, input).await?;
     Ok(Json(outcome.into()))
 }

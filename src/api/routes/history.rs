@@ -1,6 +1,5 @@
-//! GET /api/v1/history and GET /api/v1/usage.
+//! GET /api/v1/history.
 use std::collections::HashMap;
-use std::time::Duration;
 
 use axum::extract::{Query, State};
 use axum::Json;
@@ -8,20 +7,10 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;
 
-use altframe_domain::account::AccountCommand;
-use altframe_projections::jobs::{self, JobRow};
-use altframe_projections::usage;
-
-use crate::adapters::subscriber::Subscriber;
 use crate::api::error::ApiError;
 use crate::api::layers::auth::Caller;
-use crate::usecases::app::App;
-
-/// How long a read waits for read models to show what the caller has just done.
-const READ_YOUR_WRITES: Duration = Duration::from_secs(2);
-
-/// The job statuses history can filter on.
-pub const STATUSES: [&str; 4] = ["completed", "failed", "pending", "processing"];
+use crate::api::ApiState;
+use crate::usecases::history::{self, JobRow, STATUSES};
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct HistoryResponse {
@@ -127,15 +116,8 @@ fn integer(
     }
 }
 
-/// Brings read models up to what was committed before this request.
-async fn up_to_date(app: &App) {
-    if let Err(e) = app.projector.catch_up_fully(READ_YOUR_WRITES).await {
-        tracing::warn!(error = %e, "read models are behind");
-    }
-}
-
 pub async fn get_history(
-    State(app): State<App>,
+    State(state): State<ApiState>,
     caller: Caller,
     Query(params): Query<HashMap<String, String>>,
 ) -> Result<Json<HistoryResponse>, ApiError> {
@@ -150,73 +132,14 @@ pub async fn get_history(
             )))
         }
     };
-    up_to_date(&app).await;
-    let (rows, total) = jobs::page(&app.store.db, &caller.account_id, status, limit, offset)
-        .await
-        .map_err(ApiError::internal)?;
+    let page = history::page(&state.app, &caller.account_id, status, limit, offset).await?;
     Ok(Json(HistoryResponse {
         pagination: Pagination {
-            total,
+            total: page.total,
             limit,
             offset,
-            has_more: offset.saturating_add(rows.len() as i64) < total,
+            has_more: offset.saturating_add(page.jobs.len() as i64) < page.total,
         },
-        jobs: rows.into_iter().map(HistoryJob::from).collect(),
-    }))
-}
-
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct UsageResponse {
-    pub plan: String,
-    pub credits: UsageCredits,
-    pub overage: UsageOverage,
-}
-
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct UsageCredits {
-    pub monthly_allocation: i64,
-    pub remaining: i64,
-    pub rollover: i64,
-    pub used_this_period: i64,
-    pub period_resets_at: String,
-}
-
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct UsageOverage {
-    pub enabled: bool,
-    pub rate: f64,
-}
-
-pub async fn get_usage(
-    State(app): State<App>,
-    caller: Caller,
-) -> Result<Json<UsageResponse>, ApiError> {
-    // A new month begins at the first command after midnight on the 1st; a read may be it.
-    let start = AccountCommand::StartDuePeriods {
-        at: app.clock.now(),
-    };
-    app.store
-        .accounts
-        .execute(&caller.account_id, start)
-        .await
-        .map_err(ApiError::internal)?;
-    up_to_date(&app).await;
-    let row = usage::find(&app.store.db, &caller.account_id)
-        .await
-        .map_err(ApiError::internal)?
-        .ok_or_else(|| ApiError::internal("the account has no usage row"))?;
-    Ok(Json(UsageResponse {
-        plan: row.plan,
-        credits: UsageCredits {
-            monthly_allocation: row.monthly_allocation,
-            remaining: row.remaining,
-            rollover: row.rollover,
-            used_this_period: row.used_this_period,
-            period_resets_at: row.period_end,
-        },
-        overage: UsageOverage {
-            enabled: row.overage_enabled,
-            rate: altframe_domain::Micros(row.overage_rate_micros).as_dollars(),
-        },
+        jobs: page.jobs.into_iter().map(HistoryJob::from).collect(),
     }))
 }

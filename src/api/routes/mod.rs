@@ -5,3 +5,4 @@ pub mod generate;
 pub mod health;
 pub mod history;
 pub mod spec;
+pub mod usage;

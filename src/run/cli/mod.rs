@@ -1,18 +1,21 @@
-//! The command line: `serve`, and the operator's commands for accounts and keys.
-use altframe_domain::generation::Language;
-use altframe_domain::plan::Plan;
-use altframe_projections::{accounts as account_rows, api_keys as key_rows};
-use anyhow::{bail, Context};
+//! The command line: `serve`, and the operator's commands. Each command is a door onto a use
+//! case: it parses its arguments, calls the use case, and prints the answer (as JSON with
+//! `--json`).
+mod accounts;
+mod audit;
+
 use clap::{Parser, Subcommand};
 use serde_json::json;
 
-use crate::adapters::clock::{Clock, SystemClock};
-use crate::adapters::ids;
-use crate::adapters::read_models::Projector;
-use crate::adapters::store::{DatabaseUrl, Store};
-use crate::adapters::subscriber::Subscriber;
-use crate::run::settings::ServeConfig;
-use crate::usecases::accounts as admin;
+use crate::adapters::store::{DatabaseUrl, StoreConfig};
+use crate::run::server;
+use crate::run::settings::{ServeArgs, Settings, SettingsError};
+use crate::run::startup::{Overrides, Services, StartupError};
+use crate::usecases::accounts::AccountsError;
+use crate::usecases::audit::AuditError;
+use crate::usecases::{read_models, Failure};
+
+pub use audit::AuditFormat;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -32,7 +35,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the HTTP API.
-    Serve(Box<ServeConfig>),
+    Serve(Box<ServeArgs>),
     /// Open and inspect accounts.
     #[command(subcommand)]
     Accounts(AccountsCommand),
@@ -68,28 +71,6 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum AuditFormat {
-    Text,
-    Json,
-    Csv,
-}
-
-/// A date means its whole day: from its first instant, or to its last.
-fn parse_instant(raw: &str, end_of_day: bool) -> anyhow::Result<chrono::DateTime<chrono::Utc>> {
-    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(raw) {
-        return Ok(t.with_timezone(&chrono::Utc));
-    }
-    let day = chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d")
-        .with_context(|| format!("{raw} is neither a date (YYYY-MM-DD) nor an RFC 3339 instant"))?;
-    let time = if end_of_day {
-        chrono::NaiveTime::from_hms_milli_opt(23, 59, 59, 999).unwrap_or_default()
-    } else {
-        chrono::NaiveTime::MIN
-    };
-    Ok(day.and_time(time).and_utc())
 }
 
 #[derive(Debug, Subcommand)]
@@ -169,18 +150,46 @@ pub enum KeysCommand {
     },
 }
 
-pub async fn run(cli: Cli) -> anyhow::Result<()> {
+/// Why a command failed; printed with its causes, and the process exits 1.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
+    #[error(transparent)]
+    Startup(#[from] StartupError),
+    #[error(transparent)]
+    Accounts(#[from] AccountsError),
+    #[error(transparent)]
+    Audit(#[from] AuditError),
+    #[error(transparent)]
+    Failure(#[from] Failure),
+    #[error("the ledger does not reconcile: {0}")]
+    NotReconciled(String),
+    /// An argument that is not what the command takes; the message says which and why.
+    #[error("{0}")]
+    BadArgument(String),
+    #[error("writing the output")]
+    Output(#[from] std::io::Error),
+    #[error("writing JSON")]
+    Json(#[from] serde_json::Error),
+}
+
+pub async fn run(cli: Cli) -> Result<(), CliError> {
+    let database_url = cli.database_url.as_deref();
     match cli.command {
         Command::Openapi { json } => print_openapi(json),
+        Command::Serve(args) => Ok(server::serve_command(args.settings(database_url)?).await?),
         command => {
-            let url = DatabaseUrl::parse(cli.database_url.as_deref())?;
-            on_store(command, Store::open(&url).await?).await
+            let url = DatabaseUrl::parse(database_url).map_err(SettingsError::Database)?;
+            let settings = Settings::new(StoreConfig::new(url));
+            let services = Services::open(&settings, Overrides::default()).await?;
+            on_store(command, &services).await
         }
     }
 }
 
 /// The spec needs no store.
-fn print_openapi(json: bool) -> anyhow::Result<()> {
+fn print_openapi(json: bool) -> Result<(), CliError> {
     if json {
         print_json(&crate::api::openapi::document())
     } else {
@@ -189,13 +198,14 @@ fn print_openapi(json: bool) -> anyhow::Result<()> {
     }
 }
 
-async fn on_store(command: Command, store: Store) -> anyhow::Result<()> {
+async fn on_store(command: Command, services: &Services) -> Result<(), CliError> {
+    let app = &services.app;
     match command {
         Command::Openapi { json } => print_openapi(json),
-        Command::Serve(config) => crate::run::server::serve(*config, store).await,
-        Command::Accounts(c) => accounts(c, &store).await,
-        Command::Keys(c) => keys(c, &store).await,
-        Command::Webhooks(c) => webhooks(c, &store).await,
+        Command::Serve(_) => Err(CliError::BadArgument("serve runs on its own".into())),
+        Command::Accounts(c) => accounts::accounts(c, app).await,
+        Command::Keys(c) => accounts::keys(c, app).await,
+        Command::Webhooks(c) => accounts::webhooks(c, app).await,
         Command::Audit {
             account,
             from,
@@ -203,32 +213,12 @@ async fn on_store(command: Command, store: Store) -> anyhow::Result<()> {
             format,
             json,
         } => {
-            let from = from
-                .as_deref()
-                .map(|f| parse_instant(f, false))
-                .transpose()?;
-            let to = to.as_deref().map(|t| parse_instant(t, true)).transpose()?;
-            up_to_date(&store).await?;
-            let report = crate::usecases::audit::audit(&store, &account, from, to).await?;
-            match if json { AuditFormat::Json } else { format } {
-                AuditFormat::Text => print!("{}", crate::usecases::audit::to_text(&report)),
-                AuditFormat::Json => print_json(&report)?,
-                AuditFormat::Csv => print!("{}", crate::usecases::audit::to_csv(&report)),
-            }
-            if !report.ok {
-                let failed: Vec<String> = report
-                    .checks
-                    .iter()
-                    .filter(|c| !c.ok)
-                    .map(|c| format!("{} (expected {}, found {})", c.name, c.expected, c.actual))
-                    .collect();
-                bail!("the ledger does not reconcile: {}", failed.join("; "));
-            }
-            Ok(())
+            let format = if json { AuditFormat::Json } else { format };
+            audit::audit(app, &account, from.as_deref(), to.as_deref(), format).await
         }
         Command::Projections(ProjectionsCommand::Rebuild { json }) => {
             let started = std::time::Instant::now();
-            let applied = Projector::new(store.db.clone()).rebuild().await?;
+            let applied = read_models::rebuild(app).await?;
             let seconds = started.elapsed().as_secs_f64();
             if json {
                 print_json(&json!({ "events_applied": applied, "seconds": seconds }))
@@ -240,167 +230,11 @@ async fn on_store(command: Command, store: Store) -> anyhow::Result<()> {
     }
 }
 
-async fn up_to_date(store: &Store) -> anyhow::Result<()> {
-    Projector::new(store.db.clone())
-        .catch_up_fully(std::time::Duration::from_secs(10))
-        .await
-        .context("bringing read models up to date")?;
-    Ok(())
-}
-
-fn print_json<T: serde::Serialize + ?Sized>(value: &T) -> anyhow::Result<()> {
+fn print_json<T: serde::Serialize + ?Sized>(value: &T) -> Result<(), CliError> {
     use std::io::Write;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     serde_json::to_writer_pretty(&mut out, value)?;
     writeln!(out)?;
     out.flush()?;
-    Ok(())
-}
-
-async fn accounts(command: AccountsCommand, store: &Store) -> anyhow::Result<()> {
-    let clock = SystemClock;
-    match command {
-        AccountsCommand::Create {
-            name,
-            plan,
-            language,
-            json,
-        } => {
-            let plan = Plan::parse(&plan).with_context(|| {
-                format!("unknown plan {plan}: use free, starter, pro or business")
-            })?;
-            let language = Language::parse(&language).map_err(|e| anyhow::anyhow!("{e}"))?;
-            let id = ids::account_id();
-            admin::open_account(store, &clock, &id, &name, plan, language).await?;
-            up_to_date(store).await?;
-            let row = account_rows::find(&store.db, &id)
-                .await?
-                .context("account not projected")?;
-            if json {
-                print_json(&json!(row))
-            } else {
-                println!(
-                    "Opened account {} ({}, {} plan)",
-                    row.id, row.name, row.plan
-                );
-                Ok(())
-            }
-        }
-        AccountsCommand::List { json } => {
-            up_to_date(store).await?;
-            let rows = account_rows::list(&store.db).await?;
-            if json {
-                return print_json(&json!(rows));
-            }
-            println!(
-                "{:<22} {:<10} {:<8} {:<26} NAME",
-                "ID", "PLAN", "LANG", "CREATED"
-            );
-            for r in rows {
-                println!(
-                    "{:<22} {:<10} {:<8} {:<26} {}",
-                    r.id, r.plan, r.language, r.created_at, r.name
-                );
-            }
-            Ok(())
-        }
-        AccountsCommand::Show { id, json } => {
-            up_to_date(store).await?;
-            let Some(row) = account_rows::find(&store.db, &id).await? else {
-                bail!("account {id} does not exist");
-            };
-            let state = store.accounts.load(&id).await?;
-            let value = json!({
-                "account": row,
-                "credits_remaining": state.remaining(),
-                "at": clock.now(),
-            });
-            if json {
-                return print_json(&value);
-            }
-            println!("Account   {}\nName      {}\nPlan      {}\nLanguage  {}\nOverage   {}\nCreated   {}\nRemaining {} credits",
-                row.id, row.name, row.plan, row.language,
-                if row.overage_enabled { "enabled" } else { "disabled" },
-                row.created_at, state.remaining());
-            Ok(())
-        }
-    }
-}
-
-async fn keys(command: KeysCommand, store: &Store) -> anyhow::Result<()> {
-    let clock = SystemClock;
-    match command {
-        KeysCommand::Create {
-            account,
-            name,
-            json,
-        } => {
-            let issued = admin::issue_key(store, &clock, &account, &name).await?;
-            up_to_date(store).await?;
-            if json {
-                return print_json(&json!(issued));
-            }
-            println!(
-                "Issued key {} for account {}. The key, shown this once:\n\n    {}\n",
-                issued.id, issued.account_id, issued.key
-            );
-            Ok(())
-        }
-        KeysCommand::List { account, json } => {
-            up_to_date(store).await?;
-            if account_rows::find(&store.db, &account).await?.is_none() {
-                bail!("account {account} does not exist");
-            }
-            let rows = key_rows::list_for_account(&store.db, &account).await?;
-            if json {
-                return print_json(&json!(rows));
-            }
-            println!(
-                "{:<22} {:<14} {:<26} {:<26} NAME",
-                "ID", "PREFIX", "CREATED", "REVOKED"
-            );
-            for r in rows {
-                println!(
-                    "{:<22} {:<14} {:<26} {:<26} {}",
-                    r.id,
-                    format!("{}…", r.key_prefix),
-                    r.created_at,
-                    r.revoked_at.as_deref().unwrap_or("-"),
-                    r.name
-                );
-            }
-            Ok(())
-        }
-        KeysCommand::Revoke { key_id, json } => {
-            admin::revoke_key(store, &clock, &key_id).await?;
-            up_to_date(store).await?;
-            let row = key_rows::find(&store.db, &key_id)
-                .await?
-                .context("key not projected")?;
-            if json {
-                return print_json(&json!(row));
-            }
-            println!("Revoked key {key_id}");
-            Ok(())
-        }
-    }
-}
-
-async fn webhooks(command: WebhooksCommand, store: &Store) -> anyhow::Result<()> {
-    let WebhooksCommand::Secret {
-        account,
-        rotate,
-        json,
-    } = command;
-    let (secret, rotated) = admin::webhook_secret(store, &SystemClock, &account, rotate).await?;
-    if json {
-        return print_json(&json!({ "account_id": account, "secret": secret, "rotated": rotated }));
-    }
-    if rotated {
-        println!("New webhook secret for {account} (webhooks are signed with it from now on):");
-    } else {
-        println!("Webhook secret for {account}:");
-    }
-    println!("\n    {secret}\n");
     Ok(())
 }

@@ -1,5 +1,215 @@
-//! Background tasks: the process manager, bulk workers, webhook delivery and the reaper.
+//! Background tasks, and the one runner they all run under.
+//!
+//! A task is a round of work done again and again: at once after a busy round, else when
+//! something wakes it or its poll comes due. The runner starts every task, logs every error a
+//! round returns (the task tries again at its next poll), and stops them on shutdown: the last
+//! started first, each finishing its round and then its own `stop` (a bulk worker waits for
+//! its items, the process manager settles what they produced, the read models catch up).
+pub mod billing;
 pub mod bulk_worker;
 pub mod process_manager;
+pub mod read_models;
 pub mod reaper;
+pub mod sweeper;
 pub mod webhooks;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::future::{select_all, FutureExt};
+use tokio::sync::{watch, Notify};
+use tokio::task::JoinHandle;
+
+use crate::usecases::error_chain;
+
+pub type TaskError = Box<dyn std::error::Error + Send + Sync>;
+
+/// What a round found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Round {
+    /// Nothing more to do now: wait for a wake-up or the poll.
+    Idle,
+    /// There may be more: go again at once.
+    Busy,
+}
+
+#[async_trait::async_trait]
+pub trait Task: Send + Sync + 'static {
+    fn name(&self) -> &'static str;
+
+    /// How long to wait after an idle or failed round when nothing wakes the task.
+    fn poll(&self) -> Duration;
+
+    /// What wakes the task before its poll comes due.
+    fn wakers(&self) -> Vec<Arc<Notify>> {
+        Vec::new()
+    }
+
+    /// How long a woken task waits before its round, so that work arriving together (the
+    /// commits of concurrent requests) is done in one round.
+    fn gather(&self) -> Duration {
+        Duration::ZERO
+    }
+
+    async fn round(&self) -> Result<Round, TaskError>;
+
+    /// Finishes cleanly once the task's loop has ended, within `grace`: work in hand is
+    /// waited for or handed back.
+    async fn stop(&self, _grace: Duration) -> Result<(), TaskError> {
+        Ok(())
+    }
+}
+
+/// The running tasks.
+pub struct Runner {
+    running: Vec<Running>,
+}
+
+struct Running {
+    task: Arc<dyn Task>,
+    stop: watch::Sender<bool>,
+    handle: JoinHandle<()>,
+}
+
+impl Runner {
+    /// Starts every task, in order.
+    pub fn start(tasks: Vec<Arc<dyn Task>>) -> Runner {
+        let running = tasks
+            .into_iter()
+            .map(|task| {
+                let stop = watch::Sender::new(false);
+                let handle = tokio::spawn(run(Arc::clone(&task), stop.subscribe()));
+                Running { task, stop, handle }
+            })
+            .collect();
+        Runner { running }
+    }
+
+    /// Stops the tasks, the last started first: each ends its round (at most `grace`), then
+    /// runs its own `stop` (at most `grace`).
+    pub async fn stop(self, grace: Duration) {
+        for running in self.running.into_iter().rev() {
+            let name = running.task.name();
+            running.stop.send_replace(true);
+            let mut handle = running.handle;
+            if tokio::time::timeout(grace, &mut handle).await.is_err() {
+                tracing::warn!(
+                    task = name,
+                    "a round was still running at the end of the grace period"
+                );
+                handle.abort();
+            }
+            match tokio::time::timeout(grace, running.task.stop(grace)).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => {
+                    tracing::error!(task = name, error = %error_chain(&*e), "stopping failed")
+                }
+                Err(_) => tracing::warn!(task = name, "stopping took longer than the grace period"),
+            }
+        }
+    }
+}
+
+async fn run(task: Arc<dyn Task>, mut stop: watch::Receiver<bool>) {
+    let name = task.name();
+    loop {
+        if *stop.borrow() {
+            return;
+        }
+        // Listening before looking: a wake-up sent during the round is not lost.
+        let wakers = task.wakers();
+        let mut woken: Vec<_> = wakers.iter().map(|n| Box::pin(n.notified())).collect();
+        for notified in &mut woken {
+            notified.as_mut().enable();
+        }
+        match task.round().await {
+            Ok(Round::Busy) => continue,
+            Ok(Round::Idle) => {}
+            Err(e) => {
+                tracing::error!(task = name, error = %error_chain(&*e), "round failed; trying again")
+            }
+        }
+        let any_wake = async {
+            if woken.is_empty() {
+                std::future::pending::<()>().await
+            } else {
+                select_all(woken.into_iter().map(FutureExt::boxed)).await;
+            }
+        };
+        let was_woken = tokio::select! {
+            () = any_wake => true,
+            () = tokio::time::sleep(task.poll()) => false,
+            _ = stop.wait_for(|stop| *stop) => return,
+        };
+        if was_woken && !task.gather().is_zero() {
+            tokio::select! {
+                () = tokio::time::sleep(task.gather()) => {}
+                _ = stop.wait_for(|stop| *stop) => return,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// Counts its rounds; fails every other one; stop records that it ran.
+    struct Counting {
+        rounds: AtomicUsize,
+        wake: Arc<Notify>,
+        stopped: AtomicUsize,
+    }
+
+    #[async_trait::async_trait]
+    impl Task for Counting {
+        fn name(&self) -> &'static str {
+            "counting"
+        }
+        fn poll(&self) -> Duration {
+            Duration::from_secs(3600)
+        }
+        fn wakers(&self) -> Vec<Arc<Notify>> {
+            vec![Arc::clone(&self.wake)]
+        }
+        async fn round(&self) -> Result<Round, TaskError> {
+            let n = self.rounds.fetch_add(1, Ordering::SeqCst);
+            if n % 2 == 1 {
+                return Err("odd round".into());
+            }
+            Ok(Round::Idle)
+        }
+        async fn stop(&self, _grace: Duration) -> Result<(), TaskError> {
+            self.stopped.fetch_add(1, Ordering::SeqCst);
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_task_runs_when_woken_survives_its_errors_and_stops() {
+        let task = Arc::new(Counting {
+            rounds: AtomicUsize::new(0),
+            wake: Arc::new(Notify::new()),
+            stopped: AtomicUsize::new(0),
+        });
+        let runner = Runner::start(vec![task.clone() as Arc<dyn Task>]);
+        for expected in 1..=4 {
+            // Each wake-up is one more round, failed or not; the poll is an hour away.
+            while task.rounds.load(Ordering::SeqCst) < expected {
+                task.wake.notify_one();
+                tokio::task::yield_now().await;
+            }
+        }
+        runner.stop(Duration::from_secs(5)).await;
+        assert_eq!(task.stopped.load(Ordering::SeqCst), 1);
+        let after = task.rounds.load(Ordering::SeqCst);
+        task.wake.notify_one();
+        tokio::task::yield_now().await;
+        assert_eq!(
+            task.rounds.load(Ordering::SeqCst),
+            after,
+            "no round after stop"
+        );
+    }
+}

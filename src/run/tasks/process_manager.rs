@@ -1,135 +1,71 @@
-//! The process manager: reacts to job outcomes. A completed job's reservation is captured, a
-//! failed job's released, and a bulk item's outcome is recorded on its batch (the last one
-//! finishes the batch).
+//! The process manager: follows the event feed from its own checkpoint and hands every job
+//! outcome to the settlement use case (capture or release the credits, record a bulk item's
+//! outcome on its batch).
 //!
-//! The request that ran a sync job settles straight away; this subscriber is what makes a
-//! crash between a job's outcome and what follows harmless. It reads the global event order
-//! from its own checkpoint and is at-least-once: every reaction is refused the second time
-//! (`ReservationNotOpen`, `OutcomeKnown`), which counts as done, so no lock is held while
-//! commands run. A reservation this process's request has already settled is skipped without
-//! asking the account (see [`SettledHere`]).
+//! The request that ran a sync job settles straight away; this is what makes a crash between
+//! a job's outcome and what follows harmless. It is at-least-once: every reaction is refused
+//! the second time, which counts as done, so no lock is held while commands run.
 use std::sync::Arc;
+use std::time::Duration;
 
-use altframe_domain::account::{AccountCommand, AccountError};
-use altframe_domain::batch::{BatchCommand, BatchError};
-use altframe_domain::job::JobEvent;
+use altframe_domain::JobId;
 use altframe_projections::checkpoint::{self, Checkpoint};
-use altframe_projections::{DecodedEvent, StoredEvent};
+use altframe_projections::{Db, DecodedEvent};
 use tokio::sync::{Mutex, Notify};
 
-use crate::adapters::clock::Clock;
+use super::read_models::{GATHER, SETTLE_PATIENCE};
+use super::{Round, Task, TaskError};
 use crate::adapters::read_models::Projector;
-use crate::adapters::store::{feed, CommandError, Store};
+use crate::adapters::store::feed;
 use crate::adapters::subscriber::Subscriber;
-use crate::usecases::settled_here::SettledHere;
+use crate::usecases::settlement::{self, CHECKPOINT};
+use crate::usecases::{App, Failure};
 
-pub const NAME: &str = "process_manager";
+/// Events read per round.
 const BATCH: i64 = 200;
 
 pub struct ProcessManager {
-    store: Arc<Store>,
-    clock: Arc<dyn Clock>,
+    app: App,
+    db: Db,
     /// Woken after reactions: they commit events (a batch's last outcome finishes it, which
     /// schedules its webhook) that read models should show without waiting for a poll.
     projector: Arc<Projector>,
-    settled_here: SettledHere,
+    wake: Arc<Notify>,
+    poll: Duration,
     running: Mutex<()>,
-    wake: Notify,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProcessManagerError {
-    #[error("database: {0}")]
+    #[error("reading the event feed")]
     Database(#[from] sqlx::Error),
     #[error(transparent)]
     Decode(#[from] altframe_projections::ProjectionError),
-    #[error("reacting to job {job_id}: {message}")]
-    Command { job_id: String, message: String },
+    #[error("reacting to an event of job {job_id}")]
+    Reaction {
+        job_id: String,
+        #[source]
+        source: Failure,
+    },
 }
 
 impl ProcessManager {
+    /// `wake` is what the use cases notify when they commit an outcome.
     pub fn new(
-        store: Arc<Store>,
-        clock: Arc<dyn Clock>,
+        app: App,
+        db: Db,
         projector: Arc<Projector>,
-    ) -> Arc<ProcessManager> {
-        Arc::new(ProcessManager {
-            store,
-            clock,
+        wake: Arc<Notify>,
+        poll: Duration,
+    ) -> ProcessManager {
+        ProcessManager {
+            app,
+            db,
             projector,
-            settled_here: SettledHere::default(),
+            wake,
+            poll,
             running: Mutex::new(()),
-            wake: Notify::new(),
-        })
-    }
-
-    /// Called by a request of this process once its own commit settled `reservation_id`.
-    pub fn settled_by_request(&self, reservation_id: &str) {
-        self.settled_here.record(reservation_id);
-    }
-
-    async fn react(&self, event: &StoredEvent) -> Result<(), ProcessManagerError> {
-        let DecodedEvent::Job(job_event) = event.decode()? else {
-            return Ok(());
-        };
-        let job_id = event.aggregate_id.as_str();
-        let (account_id, batch_id, reservation_id, settle, succeeded) = match job_event {
-            JobEvent::JobCompleted {
-                account_id,
-                batch_id,
-                reservation_id,
-                ..
-            } => (
-                account_id,
-                batch_id,
-                reservation_id.clone(),
-                AccountCommand::CaptureCredits {
-                    reservation_id,
-                    at: self.clock.now(),
-                },
-                true,
-            ),
-            JobEvent::JobFailed {
-                account_id,
-                batch_id,
-                reservation_id,
-                error,
-                ..
-            } => (
-                account_id,
-                batch_id,
-                reservation_id.clone(),
-                AccountCommand::ReleaseCredits {
-                    reservation_id,
-                    reason: error,
-                    at: self.clock.now(),
-                },
-                false,
-            ),
-            JobEvent::JobRequested { .. } => return Ok(()),
-        };
-        let failed = |message: String| ProcessManagerError::Command {
-            job_id: job_id.to_string(),
-            message,
-        };
-        if !self.settled_here.take(&reservation_id) {
-            match self.store.accounts.execute(&account_id, settle).await {
-                Ok(_) | Err(CommandError::Rejected(AccountError::ReservationNotOpen(_))) => {}
-                Err(e) => return Err(failed(e.to_string())),
-            }
         }
-        if let Some(batch_id) = batch_id {
-            let outcome = BatchCommand::RecordItemOutcome {
-                job_id: job_id.to_string(),
-                succeeded,
-                at: self.clock.now(),
-            };
-            match self.store.batches.execute(&batch_id, outcome).await {
-                Ok(_) | Err(CommandError::Rejected(BatchError::OutcomeKnown(_))) => {}
-                Err(e) => return Err(failed(e.to_string())),
-            }
-        }
-        Ok(())
     }
 }
 
@@ -137,21 +73,13 @@ impl ProcessManager {
 impl Subscriber for ProcessManager {
     type Error = ProcessManagerError;
 
-    fn name(&self) -> &'static str {
-        NAME
-    }
-
-    fn wake_signal(&self) -> &Notify {
-        &self.wake
-    }
-
     /// Reacts to every job outcome committed before the call. Returns how many events it read.
     async fn catch_up(&self) -> Result<usize, ProcessManagerError> {
         let _one_at_a_time = self.running.lock().await;
         let mut read = 0;
         loop {
-            let from = checkpoint::read(&self.store.db, NAME).await?;
-            let mut tx = self.store.db.begin().await?;
+            let from = checkpoint::read(&self.db, CHECKPOINT).await?;
+            let mut tx = self.db.begin().await?;
             let events = feed::after(&mut tx, &from, BATCH).await?;
             tx.commit().await?;
             let Some(last) = events.last() else {
@@ -162,9 +90,18 @@ impl Subscriber for ProcessManager {
                 position: last.position,
             };
             for event in &events {
-                self.react(event).await?;
+                let DecodedEvent::Job(job_event) = event.decode()? else {
+                    continue;
+                };
+                let job_id = JobId::new(&event.aggregate_id);
+                settlement::on_job_event(&self.app, &job_id, job_event)
+                    .await
+                    .map_err(|source| ProcessManagerError::Reaction {
+                        job_id: event.aggregate_id.clone(),
+                        source,
+                    })?;
             }
-            checkpoint::advance(&self.store.db, NAME, &from, &to).await?;
+            checkpoint::advance(&self.db, CHECKPOINT, &from, &to).await?;
             self.projector.wake();
             read += events.len();
             if (events.len() as i64) < BATCH {
@@ -174,6 +111,37 @@ impl Subscriber for ProcessManager {
     }
 
     async fn has_pending(&self) -> Result<bool, ProcessManagerError> {
-        Ok(feed::has_events_after(&self.store.db, NAME).await?)
+        Ok(feed::has_events_after(&self.db, CHECKPOINT).await?)
+    }
+}
+
+#[async_trait::async_trait]
+impl Task for ProcessManager {
+    fn name(&self) -> &'static str {
+        CHECKPOINT
+    }
+
+    fn poll(&self) -> Duration {
+        self.poll
+    }
+
+    fn wakers(&self) -> Vec<Arc<Notify>> {
+        vec![Arc::clone(&self.wake)]
+    }
+
+    fn gather(&self) -> Duration {
+        GATHER
+    }
+
+    async fn round(&self) -> Result<Round, TaskError> {
+        self.catch_up().await?;
+        Ok(Round::Idle)
+    }
+
+    /// Settles credits and finishes batches for the items that just completed, now rather
+    /// than at the next start.
+    async fn stop(&self, _grace: Duration) -> Result<(), TaskError> {
+        self.catch_up_fully(SETTLE_PATIENCE).await?;
+        Ok(())
     }
 }

@@ -1,6 +1,6 @@
 //! A fresh store per test: a SQLite file in a temporary folder, or a new Postgres database
 //! that is dropped when the test ends.
-use altframe::adapters::store::{DatabaseUrl, Store};
+use altframe::adapters::store::{DatabaseUrl, Store, StoreConfig};
 use rand::distributions::Alphanumeric;
 use rand::Rng;
 use sqlx::{Connection, Executor, PgConnection};
@@ -65,7 +65,9 @@ impl TestDb {
     }
 
     pub async fn open(&self) -> Store {
-        Store::open(&self.url).await.expect("open store")
+        Store::open(&StoreConfig::new(self.url.clone()))
+            .await
+            .expect("open store")
     }
 }
 

@@ -9,22 +9,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use altframe::adapters::clock::{Clock, SystemClock};
-use altframe::adapters::idempotency::IdempotencyStore;
-use altframe::adapters::image::{Intake, IntakeConfig};
-use altframe::adapters::outbound::{Outbound, OutboundConfig};
-use altframe::adapters::rate_limits::{RateLimitTable, RateLimiter};
-use altframe::adapters::read_models::Projector;
-use altframe::adapters::subscriber;
+use altframe::adapters::image::IntakeConfig;
+use altframe::adapters::rate_limits::RateLimitTable;
+use altframe::adapters::store::StoreConfig;
 use altframe::adapters::vision::{BuiltinProvider, VisionProvider};
 use altframe::api::HttpConfig;
-use altframe::run::tasks::bulk_worker::{BulkWorker, WorkerConfig};
-use altframe::run::tasks::process_manager::ProcessManager;
-use altframe::run::tasks::webhooks::WebhookDispatcher;
-use altframe::usecases::accounts;
-use altframe::usecases::app::App;
+use altframe::run::settings::Settings;
+use altframe::run::startup::{Application, Overrides, Services};
+use altframe::usecases::{accounts, keys};
 use altframe_domain::account::AccountCommand;
 use altframe_domain::generation::Language;
 use altframe_domain::plan::Plan;
+use altframe_domain::AccountId;
 use base64::Engine;
 use serde_json::Value;
 
@@ -47,7 +43,10 @@ macro_rules! on_both_backends {
     )*};
 }
 
+/// What a test changes of the service it starts; everything else is `serve`'s defaults,
+/// but for quicker polls and webhook retries.
 pub struct Options {
+    /// Plan and language of the account the test gets.
     pub plan: Plan,
     pub language: &'static str,
     pub vision: Arc<dyn VisionProvider>,
@@ -56,6 +55,8 @@ pub struct Options {
     pub clock: Arc<dyn Clock>,
     pub rate_limits: RateLimitTable,
     pub http: HttpConfig,
+    /// Any other setting.
+    pub settings: fn(&mut Settings),
 }
 
 impl Default for Options {
@@ -72,6 +73,7 @@ impl Default for Options {
                 request_timeout: Duration::from_secs(60),
                 ..HttpConfig::default()
             },
+            settings: |_| {},
         }
     }
 }
@@ -80,8 +82,9 @@ pub struct TestApp {
     pub base: String,
     pub http: reqwest::Client,
     pub key: String,
-    pub account_id: String,
-    pub app: App,
+    pub account_id: AccountId,
+    /// The running service's store, read models, process manager and use cases.
+    pub services: Services,
     pub db: TestDb,
 }
 
@@ -89,41 +92,43 @@ pub async fn spawn(backend: Backend) -> TestApp {
     spawn_with(backend, Options::default()).await
 }
 
+/// The settings a test runs with: `serve`'s defaults on a fresh store, on port 0, with quick
+/// polls, three tries of a bulk item and webhook retries a thousand times sooner.
+pub fn settings_for(db: &TestDb, options: &Options) -> Settings {
+    let mut settings = Settings::new(StoreConfig::new(db.url.clone()));
+    settings.listen = "127.0.0.1:0".parse().expect("address");
+    settings.http = options.http.clone();
+    settings.outbound.allow_private_networks = options.allow_private_networks;
+    settings.intake = options.intake.clone();
+    settings.rate_limits = options.rate_limits.clone();
+    settings.tasks.projection_poll = Duration::from_millis(200);
+    settings.tasks.bulk.poll = Duration::from_millis(200);
+    settings.tasks.bulk.max_attempts = 3;
+    settings.tasks.webhooks.poll = Duration::from_millis(100);
+    settings.tasks.webhooks.retry_scale = 0.001;
+    (options.settings)(&mut settings);
+    settings
+}
+
+/// Starts the service as `serve` does (the same start-up, every background task), on a
+/// fresh store, with one account and its key.
 pub async fn spawn_with(backend: Backend, options: Options) -> TestApp {
     let db = TestDb::new(backend).await;
-    let store = Arc::new(db.open().await);
-    let outbound = Outbound::new(OutboundConfig {
-        allow_private_networks: options.allow_private_networks,
-        timeout: Duration::from_secs(10),
-        max_redirects: 5,
-    })
-    .expect("HTTP client");
-    let projector = Projector::new(store.db.clone());
-    let metrics = Arc::new(altframe::adapters::metrics::Metrics::new());
-    let app = App {
-        vision: altframe::adapters::vision::MeteredVision::wrap(
-            options.vision,
-            Arc::clone(&metrics),
-        ),
-        metrics,
-        rate_limiter: Arc::new(RateLimiter::new(&store.db, options.rate_limits)),
-        idempotency: IdempotencyStore::new(store.db.clone(), Duration::from_secs(120)),
-        work_available: Arc::clone(&projector.applied),
-        bulk_concurrency: 8,
-        process_manager: ProcessManager::new(
-            Arc::clone(&store),
-            Arc::clone(&options.clock),
-            Arc::clone(&projector),
-        ),
-        projector,
-        store,
-        intake: Arc::new(Intake::new(options.intake, outbound)),
-        clock: options.clock,
+    let settings = settings_for(&db, &options);
+    let overrides = Overrides {
+        clock: Some(Arc::clone(&options.clock)),
+        vision: Some(Arc::clone(&options.vision)),
     };
+    let application = Application::build(settings, overrides)
+        .await
+        .expect("build the application");
+    let services = application.services().clone();
+    let base = format!("http://{}", application.address());
+    tokio::spawn(application.run_until_stopped(std::future::pending()));
+
     let account_id = altframe::adapters::ids::account_id();
     accounts::open_account(
-        &app.store,
-        app.clock.as_ref(),
+        &services.app,
         &account_id,
         "Test shop",
         options.plan,
@@ -131,37 +136,16 @@ pub async fn spawn_with(backend: Backend, options: Options) -> TestApp {
     )
     .await
     .expect("open account");
-    let key = accounts::issue_key(&app.store, app.clock.as_ref(), &account_id, "test")
+    let key = keys::issue_key(&services.app, &account_id, "test")
         .await
         .expect("issue key")
         .key;
-    subscriber::spawn(Arc::clone(&app.projector), Duration::from_millis(200));
-    subscriber::spawn(Arc::clone(&app.process_manager), Duration::from_millis(200));
-    BulkWorker::new(
-        app.clone(),
-        WorkerConfig {
-            concurrency: 8,
-            lease: Duration::from_secs(60),
-            max_attempts: 3,
-            poll: Duration::from_millis(200),
-        },
-    )
-    .spawn();
-    WebhookDispatcher::with_schedule_scale(app.clone(), Duration::from_millis(100), 0.001).spawn();
-
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("address"));
-    let router = altframe::api::router(app.clone(), &options.http)
-        .into_make_service_with_connect_info::<std::net::SocketAddr>();
-    tokio::spawn(async move { axum::serve(listener, router).await });
     TestApp {
         base,
         http: reqwest::Client::new(),
         key,
         account_id,
-        app,
+        services,
         db,
     }
 }
@@ -198,7 +182,7 @@ impl TestApp {
 
     /// The account's balance, from its aggregate.
     pub async fn remaining(&self) -> u32 {
-        self.app
+        self.services
             .store
             .accounts
             .load(&self.account_id)
@@ -209,9 +193,9 @@ impl TestApp {
 
     /// Takes credits out of the balance, as earlier work would have.
     pub async fn spend_down_to(&self, remaining: u32) {
-        let now = self.app.clock.now();
+        let now = self.services.clock.now();
         let credits = self.remaining().await - remaining;
-        self.app
+        self.services
             .store
             .accounts
             .execute(
@@ -230,7 +214,7 @@ impl TestApp {
     /// Every event of the store, in global order, as (aggregate type, event type, payload).
     pub async fn events(&self) -> Vec<(String, String, Value)> {
         let sql = "SELECT aggregate_type, event_type, payload FROM events ORDER BY aggregate_type, aggregate_id, sequence";
-        match &self.app.store.db {
+        match &self.services.store.db {
             altframe_projections::Db::Postgres(p) => {
                 sqlx::query_as::<_, (String, String, Value)>(sql)
                     .fetch_all(p)

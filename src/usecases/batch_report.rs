@@ -1,7 +1,9 @@
-//! The `batch.completed` payload, and the batch status body it shares its shape with.
+//! What a batch looks like to its owner: the body of GET /api/v1/batches/{id}, and the
+//! `batch.completed` webhook that shares its shape.
+use altframe_domain::batch::BatchStatus;
 use altframe_projections::batches::BatchRow;
 use altframe_projections::jobs::JobRow;
-use schemars::JsonSchema;
+use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -77,7 +79,7 @@ pub fn outcomes(items: &[JobRow], with_meta: bool) -> (Vec<ItemResult>, Vec<Item
 #[schemars(rename = "BatchStatusResponse")]
 pub struct BatchReport {
     pub batch_id: String,
-    #[schemars(schema_with = "crate::api::openapi::schemas::batch_status")]
+    #[schemars(schema_with = "batch_status_schema")]
     pub status: String,
     pub total: i64,
     pub completed: i64,
@@ -89,7 +91,7 @@ pub struct BatchReport {
 /// The body of the `batch.completed` webhook.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct BatchCompleted {
-    #[schemars(schema_with = "crate::api::openapi::schemas::batch_completed_event")]
+    #[schemars(schema_with = "batch_completed_schema")]
     pub event: &'static str,
     #[serde(flatten)]
     pub batch: BatchReport,
@@ -109,4 +111,13 @@ pub fn batch_completed(batch: &BatchRow, items: &[JobRow]) -> BatchCompleted {
             errors,
         },
     }
+}
+
+fn batch_status_schema(_: &mut SchemaGenerator) -> Schema {
+    let names: Vec<&str> = BatchStatus::ALL.iter().map(|s| s.as_str()).collect();
+    json_schema!({ "type": "string", "enum": names })
+}
+
+fn batch_completed_schema(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({ "type": "string", "const": "batch.completed" })
 }

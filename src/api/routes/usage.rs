@@ -1,0 +1,53 @@
+//! GET /api/v1/usage.
+use axum::extract::State;
+use axum::Json;
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use crate::api::error::ApiError;
+use crate::api::layers::auth::Caller;
+use crate::api::ApiState;
+use crate::usecases::usage;
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct UsageResponse {
+    pub plan: String,
+    pub credits: UsageCredits,
+    pub overage: UsageOverage,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct UsageCredits {
+    pub monthly_allocation: i64,
+    pub remaining: i64,
+    pub rollover: i64,
+    pub used_this_period: i64,
+    pub period_resets_at: String,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct UsageOverage {
+    pub enabled: bool,
+    pub rate: f64,
+}
+
+pub async fn get_usage(
+    State(state): State<ApiState>,
+    caller: Caller,
+) -> Result<Json<UsageResponse>, ApiError> {
+    let row = usage::usage(&state.app, &caller.account_id).await?;
+    Ok(Json(UsageResponse {
+        plan: row.plan,
+        credits: UsageCredits {
+            monthly_allocation: row.monthly_allocation,
+            remaining: row.remaining,
+            rollover: row.rollover,
+            used_this_period: row.used_this_period,
+            period_resets_at: row.period_end,
+        },
+        overage: UsageOverage {
+            enabled: row.overage_enabled,
+            rate: altframe_domain::Micros(row.overage_rate_micros).as_dollars(),
+        },
+    }))
+}

@@ -1,0 +1,150 @@
+//! The layers of `src/` keep to their lanes (see `src/lib.rs`): the API edge never reaches the
+//! event store or the work queue, only use cases issue commands, and adapters know nothing of
+//! the layers above them. Read from the source, so that a change that crosses a lane fails
+//! here, with the file and the line.
+use std::path::{Path, PathBuf};
+
+/// Every `.rs` file under `dir`, with its code: comment lines left out, so that prose may
+/// name anything.
+fn sources(dir: &str) -> Vec<(PathBuf, Vec<(usize, String)>)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+    let mut files = Vec::new();
+    let mut pending = vec![root];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).expect("read the source tree") {
+            let path = entry.expect("a directory entry").path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).expect("read a source file");
+                let code = text
+                    .lines()
+                    .enumerate()
+                    .filter(|(_, line)| !line.trim_start().starts_with("//"))
+                    .map(|(n, line)| (n + 1, line.to_string()))
+                    .collect();
+                files.push((path, code));
+            }
+        }
+    }
+    assert!(!files.is_empty(), "no source under {dir}");
+    files
+}
+
+/// Each place in `dir` whose code mentions one of `forbidden`.
+fn mentions(dir: &str, forbidden: &[&str]) -> Vec<String> {
+    let mut found = Vec::new();
+    for (path, code) in sources(dir) {
+        for (line, text) in &code {
+            for word in forbidden {
+                if text.contains(word) {
+                    found.push(format!("{}:{line}: {word}", path.display()));
+                }
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn the_api_edge_never_reaches_the_store_or_the_queue() {
+    let found = mentions(
+        "src/api",
+        &[
+            "adapters::store",
+            "adapters::queue",
+            "adapters::read_models",
+            "adapters::subscriber",
+            "altframe_projections",
+            "sqlx",
+            "cqrs_es",
+            "crate::run",
+        ],
+    );
+    assert!(
+        found.is_empty(),
+        "the API edge reaches past the use cases:\n{}",
+        found.join("\n")
+    );
+}
+
+#[test]
+fn only_use_cases_issue_commands() {
+    let commands = [
+        "AccountCommand",
+        "ApiKeyCommand",
+        "JobCommand",
+        "BatchCommand",
+    ];
+    let mut found = Vec::new();
+    for layer in ["src/api", "src/adapters", "src/run"] {
+        found.extend(mentions(layer, &commands));
+    }
+    // A command on an aggregate store, however it is laid out over lines.
+    for layer in ["src/api", "src/adapters", "src/run"] {
+        for (path, code) in sources(layer) {
+            let joined: String = code
+                .iter()
+                .map(|(_, text)| text.as_str())
+                .collect::<String>()
+                .split_whitespace()
+                .collect();
+            for store in ["accounts", "api_keys", "jobs", "batches"] {
+                for call in ["execute(", "execute_new("] {
+                    let pattern = format!(".{store}.{call}");
+                    if joined.contains(&pattern) {
+                        found.push(format!("{}: {pattern}", path.display()));
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "commands issued outside src/usecases:\n{}",
+        found.join("\n")
+    );
+}
+
+#[test]
+fn each_layer_knows_only_those_below_it() {
+    let mut found = Vec::new();
+    found.extend(mentions(
+        "src/adapters",
+        &["crate::usecases", "crate::api", "crate::run"],
+    ));
+    found.extend(mentions("src/usecases", &["crate::api", "crate::run"]));
+    assert!(
+        found.is_empty(),
+        "a layer reaches up:\n{}",
+        found.join("\n")
+    );
+}
+
+#[test]
+fn the_domain_does_no_io() {
+    let manifest =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("domain/Cargo.toml"))
+            .expect("read domain/Cargo.toml");
+    let dependencies = manifest
+        .split("[dependencies]")
+        .nth(1)
+        .and_then(|rest| rest.split("\n[").next())
+        .expect("a [dependencies] table");
+    for line in dependencies.lines().filter(|l| l.contains('=')) {
+        let name = line.split(['=', '.']).next().unwrap_or_default().trim();
+        assert!(
+            ["chrono", "cqrs-es", "schemars", "serde", "thiserror"].contains(&name),
+            "domain/ depends on {name}: the domain is pure (no I/O)"
+        );
+    }
+    let found = mentions(
+        "domain/src",
+        &["tokio::", "sqlx", "reqwest", "std::fs", "std::net"],
+    );
+    assert!(
+        found.is_empty(),
+        "the domain does I/O:\n{}",
+        found.join("\n")
+    );
+}
