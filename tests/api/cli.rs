@@ -143,3 +143,25 @@ async fn accounts_and_keys_from_the_command_line_work_against_a_running_service(
     .await;
     assert!(!ok && stderr.contains("unknown plan"), "{stderr}");
 }
+
+/// Logs written to a pipe or a file are plain text: no terminal colour codes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logs_to_a_pipe_have_no_colour_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("store.db").display().to_string();
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_altframe"))
+            .args(["accounts", "list"])
+            .env("DATABASE_URL", database)
+            .env("RUST_LOG", "debug")
+            .env_remove("ALTFRAME_LOG_FORMAT")
+            .output()
+            .expect("run altframe")
+    })
+    .await
+    .unwrap();
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("DEBUG"), "the command logged: {stderr}");
+    assert!(!stderr.contains('\u{1b}'), "no escape codes: {stderr}");
+}

@@ -131,6 +131,54 @@ async fn plain_http_is_refused_unless_a_trusted_proxy_says_https(backend: Backen
     assert_eq!(error_of(spoofed, 403).await, "HTTPS is required");
 }
 
+on_both_backends!(every_https_answer_carries_strict_transport_security);
+
+/// Strict-Transport-Security goes on every answer to an HTTPS request (the process terminated
+/// TLS, or a trusted proxy says so), whether or not plain HTTP is refused, and never on an
+/// answer over plain HTTP.
+async fn every_https_answer_carries_strict_transport_security(backend: Backend) {
+    let options = |terminates_tls: bool, trusted: &str| Options {
+        http: HttpConfig {
+            https: HttpsPolicy {
+                required: false,
+                terminates_tls,
+                trusted_proxies: HttpsPolicy::parse_proxies(trusted).unwrap(),
+            },
+            ..HttpConfig::default()
+        },
+        ..Options::default()
+    };
+    let hsts = |app: &crate::support::TestApp, path: &str, proto: Option<&str>| {
+        let mut request = app
+            .http
+            .get(format!("{}{path}", app.base))
+            .header("x-api-key", &app.key);
+        if let Some(proto) = proto {
+            request = request.header("x-forwarded-proto", proto);
+        }
+        async move {
+            let response = request.send().await.unwrap();
+            response
+                .headers()
+                .get("strict-transport-security")
+                .map(|v| v.to_str().unwrap().to_string())
+        }
+    };
+    let year = Some("max-age=31536000".to_string());
+
+    // What `serve` does with ALTFRAME_TLS_CERT and ALTFRAME_TLS_KEY: every request is HTTPS.
+    let tls = spawn_with(backend, options(true, "")).await;
+    for path in ["/healthz", "/api/v1/usage", "/api/v1/nowhere"] {
+        assert_eq!(hsts(&tls, path, None).await, year, "{path}");
+    }
+
+    // Behind a trusted proxy: only what it says arrived over HTTPS.
+    let proxied = spawn_with(backend, options(false, "127.0.0.1/32")).await;
+    assert_eq!(hsts(&proxied, "/api/v1/usage", Some("https")).await, year);
+    assert_eq!(hsts(&proxied, "/api/v1/usage", Some("http")).await, None);
+    assert_eq!(hsts(&proxied, "/api/v1/usage", None).await, None);
+}
+
 /// A certificate that cannot be read stops `serve` at start, with the reason, instead of
 /// leaving a process that serves nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
