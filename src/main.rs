@@ -1,10 +1,8 @@
 use clap::Parser;
 
 /// jemalloc, giving freed pages back to the system at once in `serve` (the other commands keep
-/// them a while: see `keep_freed_pages_a_while`). With glibc's malloc, `serve` kept
-/// 170 MB or more after a bulk batch of large images and grew with the next ones; with a decay
-/// of a tenth of a second, the pages freed while a batch is staged add 20 MB to its peak. See
-/// bench/bulk_memory.py.
+/// them a while: see `keep_freed_pages_a_while`), so a bulk batch's memory does not stay behind
+/// for the next. Why, with measurements: docs/decisions/0007-jemalloc-and-its-decay.md.
 #[cfg(not(target_env = "msvc"))]
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
@@ -17,8 +15,8 @@ pub static MALLOC_CONF: Option<&'static std::ffi::c_char> =
     Some(unsafe { &*c"dirty_decay_ms:0,muzzy_decay_ms:0".as_ptr() });
 
 /// The other commands are short and run in rounds that free and reuse large buffers (a rebuild
-/// reads 5,000 events a round). Giving the pages back at once cost a rebuild a quarter of its
-/// CPU time in `madvise` and page faults; jemalloc's usual ten seconds avoids that.
+/// reads 5,000 events a round): jemalloc's usual ten seconds spares them the `madvise` calls
+/// and page faults of giving pages back at once (decision 0007).
 #[cfg(not(target_env = "msvc"))]
 fn keep_freed_pages_a_while() {
     const DECAY_MS: isize = 10_000;

@@ -1,4 +1,6 @@
 //! Where each projection stands in the global event order.
+//!
+//! Why that order on Postgres: docs/decisions/0002-global-order-on-postgres.md.
 use crate::staged::placeholders;
 use crate::{Arg, Tx};
 

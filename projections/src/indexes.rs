@@ -4,6 +4,7 @@
 //! rows; building each once, from the finished table, costs a fraction of that. Unique indexes
 //! stay: the rebuild's upserts and lookups need them. Both steps run in the rebuild's
 //! transaction, so a rebuild that fails leaves the indexes as they were.
+//! See docs/decisions/0011-rebuild-in-one-transaction-reading-ahead.md.
 use crate::Tx;
 
 /// An index that was dropped, and the statement that makes it again.

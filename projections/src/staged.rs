@@ -57,6 +57,7 @@ const MAX_VALUES: usize = 30_000;
 /// New rows from this many on go to Postgres by binary COPY, which costs one more round trip
 /// than an INSERT and much less server time per row. Rounds of requests write a few rows;
 /// rounds of a rebuild or a catch-up, thousands.
+/// Why, with measurements: docs/decisions/0003-binary-copy-for-read-model-writes.md.
 const COPY_FROM_ROWS: usize = 100;
 
 impl<R: StagedRow> Staged<R> {

@@ -220,15 +220,11 @@ impl Queue {
             .await?)
     }
 
-    /// Forgets what the queue kept for an item whose outcome is recorded: its lease and
-    /// attempts, and its inline image.
+    /// Lets go of the inline image of an item whose outcome is recorded. Its lease stays
+    /// until it ends: the item leaves `bulk_queue` only when the read models apply the
+    /// outcome, and until then the lease keeps other workers from taking it again. The
+    /// sweep deletes leases of items no longer queued.
     pub async fn finish_item(&self, job_id: &JobId) -> Result<(), QueueError> {
-        self.db
-            .execute(
-                "DELETE FROM bulk_leases WHERE job_id = $1",
-                vec![job_id.into()],
-            )
-            .await?;
         self.db
             .execute(
                 "DELETE FROM bulk_images WHERE job_id = $1",
@@ -335,10 +331,10 @@ impl Queue {
             .collect())
     }
 
-    /// Deletes what the queue kept for work that left it without a worker saying so (a
-    /// process that died between an outcome and [`Queue::finish_item`]): leases of items no
-    /// longer queued, ended webhook leases, and images held since before `images_before`
-    /// whose item is not queued (a batch that was refused, or never recorded).
+    /// Deletes what the queue kept for work that has left it: leases of items no longer
+    /// queued (their outcome is recorded), ended webhook leases, and images held since before
+    /// `images_before` whose item is not queued (a batch that was refused or never recorded,
+    /// or a process that died before it let go of a finished item's image).
     pub async fn sweep(
         &self,
         now: DateTime<Utc>,

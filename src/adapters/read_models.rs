@@ -5,6 +5,7 @@
 //! the global order from its checkpoint. Bulk work wakes the projector, since its queues are
 //! read models; reads catch up before they answer; a poll every second covers the rest (sync
 //! generations, commits made by other processes, anything a crash interrupted).
+//! See docs/decisions/0009-sync-generations-do-not-wake-subscribers.md.
 use altframe_projections::{
     checkpoint, indexes, Db, DecodedEvent, Projection, ProjectionError, Round, StoredEvent, Tx,
 };
@@ -183,6 +184,7 @@ type Decoding = tokio::task::JoinHandle<Result<Batch, ProjectionError>>;
 /// own, and sends each batch on as it is being decoded: parsing the JSON of a batch takes
 /// about as long as reading it, and the next read need not wait for it. Stops after the last
 /// batch, on an error (sent on), or when the receiver is gone.
+/// Why, with measurements: docs/decisions/0011-rebuild-in-one-transaction-reading-ahead.md.
 async fn read_ahead(db: Db, batches: mpsc::Sender<Decoding>) {
     let mut from = checkpoint::Checkpoint::start();
     loop {

@@ -3,8 +3,8 @@
 //!
 //! A generation does not wake the projector or the process manager. Its request has already
 //! settled the credits, reads of history and usage catch up themselves, and the once-a-second
-//! poll applies the rest in one round. Waking them cost a round of each, with a commit, for
-//! every few requests: at one client, 10–15% of the throughput.
+//! poll applies the rest in one round; waking them cost a round of each for every few requests.
+//! See docs/decisions/0009-sync-generations-do-not-wake-subscribers.md for what it measured.
 use std::time::Instant;
 
 use altframe_domain::account::{AccountCommand, AccountError, AccountEvent};

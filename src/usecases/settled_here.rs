@@ -1,10 +1,9 @@
 //! The reservations this process's own requests have settled, for the process manager.
 //!
 //! A sync generation captures its credits itself, then the process manager reacts to the same
-//! `JobCompleted` and tries to capture again. That second try is refused, but only after a
-//! fresh load of the account, since a refusal decided on state kept in memory may be stale
-//! (another process may have reserved since). The load is a round trip made under the account's
-//! lock, once per request: on a busy account it queued in front of the next requests.
+//! `JobCompleted` and tries to capture again: refused, but only after a fresh load of the
+//! account (a refusal on kept state may be stale), a round trip under the account's lock.
+//! See docs/decisions/0010-process-manager-skips-what-this-process-settled.md for what it cost.
 //!
 //! A reservation recorded here was settled by a commit that succeeded, which nothing undoes,
 //! so the process manager may skip it without asking the account. What is not here (another

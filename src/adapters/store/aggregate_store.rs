@@ -12,6 +12,8 @@
 //! safe for the same reason retrying is: a commit made on a state that another process has
 //! since changed is refused by the store (the sequence is taken), and the group is decided
 //! again on a fresh load.
+//!
+//! See docs/decisions/0001-group-commit.md for why and what it measured.
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -176,8 +178,9 @@ where
         self.execute_from(aggregate_id, command, Some(empty)).await
     }
 
-    /// On a stripe that is free with nothing queued, runs the command at once. Otherwise queues it, then has a task of its
-    /// own take the stripe and commit whatever is queued: this command, or none if an earlier
+    /// On a stripe that is free with nothing queued, runs the command at once. Otherwise queues
+    /// it, then has a task of its own take the stripe and commit whatever is queued: this
+    /// command, or none if an earlier
     /// task took it along. That task is not the caller's, so a request that goes away cannot
     /// cut short a group that holds other requests' commands.
     async fn execute_from(

@@ -3,14 +3,14 @@
 //! Postgres takes `position` at INSERT but shows it at COMMIT, so a reader that only remembers
 //! positions could skip one committed late. Events are therefore read in (transaction id,
 //! position) order and only from transactions older than every one still running.
+//! See docs/decisions/0002-global-order-on-postgres.md for why and what it measured.
 use altframe_projections::checkpoint::Checkpoint;
 use altframe_projections::{Db, StoredEvent, Tx};
 use cqrs_es::persist::SerializedEvent;
 use serde_json::Value;
 
 // ORDER BY names the table's columns: the output column `transaction_id` is text, and text
-// order puts transaction 10 before transaction 9, which once made a batch end (and its
-// checkpoint land) before events it had already applied.
+// order puts transaction 10 before 9, so a checkpoint could land before events already applied.
 const POSTGRES: &str = "
 SELECT e.position, e.transaction_id::text AS transaction_id, e.aggregate_type, e.aggregate_id,
        e.sequence, e.event_type, e.event_version, CAST(e.payload AS TEXT) AS payload
@@ -112,10 +112,9 @@ fn upcast(upcasters: &[Box<dyn cqrs_es::persist::EventUpcaster>], r: StoredEvent
     }
 }
 
-// Whether anything lies beyond a checkpoint is asked as "the first event after it", not as
-// `EXISTS`: Postgres plans an `EXISTS` over parameters for a third of the table matching and
-// scans the whole table, which on a store of 2,000,000 events took a second for each call
-// that found nothing. Asking for the first row in index order keeps it on the index.
+// Whether anything lies beyond a checkpoint is asked as "the first event after it", in index
+// order: Postgres plans an `EXISTS` over parameters as a scan of the whole table.
+// Why, with measurements: docs/decisions/0002-global-order-on-postgres.md.
 pub const PENDING_AFTER_CHECKPOINT: &str = "
 SELECT position FROM events
  WHERE (transaction_id, position) > ($1::text::xid8, $2)

@@ -26,12 +26,9 @@ use pg_repository::PgRepository;
 // and no events, whatever the history. The events stay the source of truth; the row is a cache
 // that a replay rebuilds when it cannot be read.
 //
-// Its "snapshot store" (a snapshot every N events) is not used, for two flaws found in 0.5:
-// when a commit of several events crosses a snapshot boundary the snapshot holds only the
-// events up to the boundary but records the commit's last sequence, so the rest are skipped
-// on the next load; and a load reads the snapshot and the later events in two statements, so
-// a concurrent commit between them yields a snapshot update that matches no row, reported as
-// a conflict after the events were already committed.
+// Its "snapshot store" (a snapshot every N events) is not used: in 0.5 it skips events when a
+// commit crosses a snapshot boundary, and its load is two statements, not atomic.
+// Why, and the flaws in full: docs/decisions/0006-aggregate-store-instead-of-snapshot-store.md.
 
 /// Every aggregate's store, and the database handle for read models.
 pub struct Store {
@@ -129,6 +126,7 @@ impl DatabaseUrl {
 }
 
 /// How long a Postgres connection may sit idle in the pool before it is pinged on its way out.
+/// Why, with measurements: docs/decisions/0008-pool-pings-only-idle-connections.md.
 const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
 
 impl Store {

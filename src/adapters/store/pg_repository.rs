@@ -8,7 +8,7 @@
 //! Postgres runs as its own transaction: the state row's write is a data-modifying CTE that the
 //! events' INSERT reads, so when the state row is not the expected version nothing is written.
 //! One event or several (a group of commands committed together) take the same statement: the
-//! events come as arrays.
+//! events come as arrays. See docs/decisions/0001-group-commit.md for why and what it measured.
 use cqrs_es::persist::{
     PersistedEventRepository, PersistenceError, ReplayStream, SerializedEvent, SerializedSnapshot,
 };
