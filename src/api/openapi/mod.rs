@@ -450,7 +450,7 @@ fn webhooks(g: &mut SchemaGenerator) -> Value {
             "post": {
                 "operationId": "batchCompleted",
                 "summary": "A batch finished",
-                "description": "Sent to the batch's webhook_url once every item has completed or failed, signed as Standard Webhooks: verify webhook-signature (v1,<base64 HMAC-SHA256 of `{webhook-id}.{webhook-timestamp}.{body}` with the account's secret) before trusting it. Retried with backoff for up to 24 hours until a 2xx; every retry has the same webhook-id.",
+                "description": "Sent to the batch's webhook_url once every item has completed or failed, signed as Standard Webhooks: verify webhook-signature (v1,<base64 HMAC-SHA256 of `{webhook-id}.{webhook-timestamp}.{body}` with the account's secret) before trusting it. Retried until a 2xx, 9 times over about three days (5 s, 5 min, 30 min, then 2, 5, 10, 14, 20 and 24 hours apart; a 410 stops the retries); every retry has the same webhook-id.",
                 "parameters": [
                     header("webhook-id", "The event's id: the same on every retry, for deduplication."),
                     header("webhook-timestamp", "Seconds since the Unix epoch when this attempt was signed."),
