@@ -55,9 +55,9 @@ impl Projector {
         Arc::clone(&self.queues_changed)
     }
 
-    /// Empties every read model and applies every event again, in one transaction: reads see
-    /// the old read models until the new ones are complete, and a rebuild that fails changes
-    /// nothing. Returns how many events were applied, summed over projections. Fails if
+    /// Empties every read model and applies every event again, in one transaction: nobody sees
+    /// a half-built read model (on SQLite reads see the old ones; on Postgres the emptying
+    /// makes them wait for the commit), and a rebuild that fails changes nothing. Returns how many events were applied, summed over projections. Fails if
     /// anything is left unapplied at the end.
     pub async fn rebuild(&self) -> Result<usize, ProjectionError> {
         let replayed = {

@@ -59,13 +59,14 @@ pub enum VisionSettings {
 #[derive(Debug, Clone)]
 pub struct TaskSettings {
     /// How often read models and the process manager look for events committed by other
-    /// processes (this process's own commits wake them at once).
+    /// processes, and apply what nothing woke them for (a sync generation does not: reads
+    /// catch up themselves).
     pub projection_poll: Duration,
     pub bulk: BulkSettings,
     pub webhooks: WebhookSettings,
     /// When a reservation nothing settled (its request died) is settled by the reaper.
     pub reservation_timeout: Duration,
-    /// How often the reaper and the billing-period tick run.
+    /// How often the reaper, the billing-period tick and the sweeper run.
     pub maintenance_every: Duration,
 }
 
@@ -313,8 +314,8 @@ pub struct ServeArgs {
     #[arg(long, env = "ALTFRAME_RESERVATION_TIMEOUT_SECS", default_value_t = defaults::RESERVATION_TIMEOUT_SECS)]
     pub reservation_timeout_secs: u64,
 
-    /// Seconds between rounds of the reaper (stale reservations, expired records) and of the
-    /// tick that starts due billing periods.
+    /// Seconds between rounds of the reaper (stale reservations), the sweeper (expired
+    /// records, the work queue's leftovers) and the tick that starts due billing periods.
     #[arg(long, env = "ALTFRAME_MAINTENANCE_SECS", default_value_t = defaults::MAINTENANCE_SECS)]
     pub maintenance_secs: u64,
 

@@ -2,9 +2,9 @@
 //!
 //! A task is a round of work done again and again: at once after a busy round, else when
 //! something wakes it or its poll comes due. The runner starts every task, logs every error a
-//! round returns (the task tries again at its next poll), and stops them on shutdown: the last
-//! started first, each finishing its round and then its own `stop` (a bulk worker waits for
-//! its items, the process manager settles what they produced, the read models catch up).
+//! round returns (the task tries again at its next poll), and stops them on shutdown: every
+//! round ends, then each task's own `stop` runs, the last started first (a bulk worker waits
+//! for its items, the process manager settles what they produced, the read models catch up).
 pub mod billing;
 pub mod bulk_worker;
 pub mod process_manager;
@@ -85,30 +85,45 @@ impl Runner {
         Runner { running }
     }
 
-    /// Stops the tasks, the last started first: each ends its round (at most `grace`), then
-    /// runs its own `stop` (at most `grace`).
+    /// Stops the tasks. Every task is told at once to end its round, and the rounds get
+    /// `grace` in all; then each task's own `stop` runs, the last started first, with what is
+    /// left of `grace` (at least [`STOP_FLOOR`]): the bulk worker waits for its items, then the
+    /// process manager settles what they produced and the read models catch up.
     pub async fn stop(self, grace: Duration) {
-        for running in self.running.into_iter().rev() {
-            let name = running.task.name();
+        let deadline = tokio::time::Instant::now() + grace;
+        for running in &self.running {
             running.stop.send_replace(true);
-            let mut handle = running.handle;
-            if tokio::time::timeout(grace, &mut handle).await.is_err() {
+        }
+        let mut stopped = Vec::with_capacity(self.running.len());
+        for mut running in self.running {
+            if tokio::time::timeout_at(deadline, &mut running.handle)
+                .await
+                .is_err()
+            {
                 tracing::warn!(
-                    task = name,
+                    task = running.task.name(),
                     "a round was still running at the end of the grace period"
                 );
-                handle.abort();
+                running.handle.abort();
             }
-            match tokio::time::timeout(grace, running.task.stop(grace)).await {
+            stopped.push(running.task);
+        }
+        for task in stopped.into_iter().rev() {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            match tokio::time::timeout(left.max(STOP_FLOOR), task.stop(left)).await {
                 Ok(Ok(())) => {}
                 Ok(Err(e)) => {
-                    tracing::error!(task = name, error = %error_chain(&*e), "stopping failed")
+                    tracing::error!(task = task.name(), error = %error_chain(&*e), "stopping failed")
                 }
-                Err(_) => tracing::warn!(task = name, "stopping took longer than the grace period"),
+                Err(_) => tracing::warn!(task = task.name(), "stopping took too long"),
             }
         }
     }
 }
+
+/// The least time a task's `stop` gets, even when the rounds used up the grace period: enough
+/// to settle and catch up what is already committed.
+pub const STOP_FLOOR: Duration = Duration::from_secs(10);
 
 async fn run(task: Arc<dyn Task>, mut stop: watch::Receiver<bool>) {
     let name = task.name();
