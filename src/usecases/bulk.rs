@@ -239,7 +239,7 @@ async fn stage_image(
         (bytes, image)
     })
     .await
-    .map_err(|e| Staging::from(IntakeError::DecoderStopped(e)))?;
+    .map_err(|e| Staging::from(IntakeError::from_decoder_task(e, None)))?;
     let image = image?;
     app.queue
         .hold_image(job_id, &bytes, at)

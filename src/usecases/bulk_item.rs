@@ -86,9 +86,14 @@ pub async fn run_item(
     } else {
         OnTransientFailure::Fail
     };
+    // A failure to record leaves the item to its lease: it is taken again when the lease ends.
     let outcome = match job::run(app, job, &image, started, on_transient).await {
         Ok(outcome) => outcome,
-        Err(RunError::NotRequested(e) | RunError::Failure(e)) => return Err(e),
+        Err(
+            RunError::NotRequested(e)
+            | RunError::Failure(e)
+            | RunError::FailureNotRecorded { source: e, .. },
+        ) => return Err(e),
     };
     Ok(match outcome {
         Outcome::Completed(_) | Outcome::Failed(_) => {
@@ -112,6 +117,27 @@ enum Unusable {
     Url(#[source] IntakeError),
     #[error("image_base64: {0}")]
     Inline(#[source] IntakeError),
+}
+
+/// Fails an item that was taken `attempts` times without an outcome (its worker died, or a
+/// failure of ours interrupted it each time): a dead letter, so that it cannot hold its batch
+/// and its credits for ever.
+#[tracing::instrument(skip(app, item), fields(%job_id, batch_id = %item.batch_id))]
+pub async fn give_up(
+    app: &App,
+    job_id: &JobId,
+    item: &QueuedItem,
+    attempts: u32,
+) -> Result<ItemOutcome, Failure> {
+    let state = match app.store.jobs.load(job_id).await?.state() {
+        JobState::Completed | JobState::Failed => return Ok(ItemOutcome::Finished),
+        JobState::Requested => Requested::Already,
+        JobState::New => Requested::NotYet,
+    };
+    tracing::warn!(attempts, "giving up on a bulk item");
+    let message =
+        format!("The image could not be processed after {attempts} tries; no credits were charged");
+    fail(app, job_id, item, state, message).await
 }
 
 /// The item's image, ready for the model; `Ok(Err(..))` when the image itself is unusable

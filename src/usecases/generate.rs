@@ -126,19 +126,24 @@ pub async fn generate(
             .await;
             return Err(e.into());
         }
+        Err(RunError::FailureNotRecorded { model, source }) => {
+            tracing::error!(%job_id, error = %super::error_chain(&source), "could not record a failed job");
+            release(app, account_id, &reservation_id, &model.to_string()).await;
+            return Err(GenerateError::Vision(model));
+        }
         // Whether the job completed is not known here: its reservation stays open, and the
         // reaper settles it from the job's state.
         Err(RunError::Failure(e)) => return Err(e.into()),
     };
     let generation = match outcome {
         Outcome::Completed(generation) => generation,
-        Outcome::Failed(e) | Outcome::Deferred(e) => {
+        Outcome::Failed(e) => {
             release(app, account_id, &reservation_id, &e.to_string()).await;
             return Err(GenerateError::Vision(e));
         }
-        Outcome::RecordedElsewhere => {
+        Outcome::Deferred(_) | Outcome::RecordedElsewhere => {
             return Err(Failure::Inconsistent(format!(
-                "job {job_id} had an outcome before its request recorded one"
+                "job {job_id} ended without the outcome its request records"
             ))
             .into())
         }

@@ -65,6 +65,14 @@ pub(super) enum RunError {
     /// The job could not be recorded: it does not exist, and its credits can go back.
     #[error("the job could not be recorded")]
     NotRequested(#[source] Failure),
+    /// The model failed, and so did recording it: the job stays requested (the reaper fails
+    /// it later), but nothing was made, so a request's credits can go back now.
+    #[error("the model failed ({model}), and the failure could not be recorded")]
+    FailureNotRecorded {
+        model: VisionError,
+        #[source]
+        source: Failure,
+    },
     /// The job exists but its outcome could not be recorded: whether it completed is not
     /// known here, so its credits stay reserved until the reaper settles them.
     #[error(transparent)]
@@ -102,10 +110,11 @@ pub(super) async fn run(
                 error: e.to_string(),
                 at: app.clock.now(),
             };
-            return Ok(match record(app, &job.id, fail).await? {
-                true => Outcome::Failed(e),
-                false => Outcome::RecordedElsewhere,
-            });
+            return match record(app, &job.id, fail).await {
+                Ok(true) => Ok(Outcome::Failed(e)),
+                Ok(false) => Ok(Outcome::RecordedElsewhere),
+                Err(source) => Err(RunError::FailureNotRecorded { model: e, source }),
+            };
         }
     };
     let generation = Generation {

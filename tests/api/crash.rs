@@ -273,3 +273,59 @@ async fn sigterm_finishes_in_flight_work_then_exits() {
     let (captured, released) = assert_reservations_balance(&stored);
     assert_eq!((captured, released), (4, 0), "settled before exiting");
 }
+
+/// SIGTERM with bulk items still inside the model call when the grace period ends: the
+/// process ends them and hands them back to the queue, so that another process takes them at
+/// once instead of waiting for their leases to run out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sigterm_hands_back_items_that_outrun_the_grace_period() {
+    let db = TestDb::new(Backend::Postgres).await;
+    let fake = FakeOpenAi::start_gated(
+        Behaviour::Answer {
+            alt_text: "A white pixel".into(),
+        },
+        0,
+    )
+    .await;
+    let http = reqwest::Client::new();
+    let mut env = env_for(&fake);
+    env.push(("ALTFRAME_SHUTDOWN_GRACE_SECS", "1".into()));
+    let mut server = serve(&db.env_url, &env, true);
+    let key = server.key.clone().unwrap();
+    let batch_id = submit(&http, &server, &key, 3).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while fake.calls.load(Ordering::SeqCst) < 3 {
+        assert!(tokio::time::Instant::now() < deadline, "work did not start");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+
+    server.terminate();
+    let exit = tokio::task::spawn_blocking(move || server.wait_exit(Duration::from_secs(60)))
+        .await
+        .unwrap();
+    assert_eq!(exit, Some(0));
+
+    let store = db.open().await;
+    let altframe_projections::Db::Postgres(pool) = &store.db else {
+        unreachable!("these tests run on Postgres")
+    };
+    let leases: Vec<(i64, Option<String>, i64)> =
+        sqlx::query_as("SELECT lease_until, leased_by, attempts FROM bulk_leases ORDER BY job_id")
+            .fetch_all(pool)
+            .await
+            .unwrap();
+    assert_eq!(leases.len(), 3, "{leases:?}");
+    for (until, holder, attempts) in &leases {
+        assert_eq!(
+            (*until, holder.as_deref(), *attempts),
+            (0, None, 1),
+            "{leases:?}"
+        );
+    }
+    let stored = events(&db).await;
+    assert_eq!(
+        count(&stored, "JobCompleted"),
+        0,
+        "the batch {batch_id} is left to finish"
+    );
+}

@@ -110,7 +110,9 @@ async fn usage_follows_the_balance_and_rolls_over_at_the_month(backend: Backend)
             plan: Plan::Pro,
             clock: Arc::new(clock.clone()),
             // The service's own billing tick stays out of the way: this test runs it by hand.
-            settings: |s| s.tasks.maintenance_every = std::time::Duration::from_secs(3600),
+            settings: Arc::new(|s| {
+                s.tasks.maintenance_every = std::time::Duration::from_secs(3600)
+            }),
             ..Options::default()
         },
     )

@@ -22,6 +22,7 @@ mod metrics;
 mod openai;
 mod openapi;
 mod projections;
+mod queue;
 mod rate_limits;
 mod reaper;
 mod rebuild;

@@ -23,7 +23,7 @@ async fn forgotten_reservations_are_released_after_the_timeout(backend: Backend)
         Options {
             clock: Arc::new(clock.clone()),
             // The service's own reaper stays out of the way: this test runs it by hand.
-            settings: |s| s.tasks.maintenance_every = Duration::from_secs(3600),
+            settings: Arc::new(|s| s.tasks.maintenance_every = Duration::from_secs(3600)),
             ..Options::default()
         },
     )

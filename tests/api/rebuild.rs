@@ -5,17 +5,14 @@ use std::sync::Arc;
 
 use altframe::adapters::clock::ManualClock;
 use altframe_domain::plan::Plan;
-use altframe_domain::JobId;
 use serde_json::{json, Value};
 
 use crate::bulk::finished_batch;
 use crate::on_both_backends;
-use crate::support::fake_openai::{Behaviour, FakeOpenAi};
 use crate::support::{base64_of, files, spawn_with, Backend, Options, TestApp};
 
 on_both_backends!(a_rebuild_gives_byte_identical_answers);
 on_both_backends!(a_rebuild_that_fails_leaves_the_read_models_as_they_were);
-on_both_backends!(a_bulk_item_keeps_its_attempts_and_backoff_across_a_rebuild);
 
 async fn answers(app: &TestApp, batch_id: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
@@ -33,7 +30,7 @@ async fn answers(app: &TestApp, batch_id: &str) -> Vec<(String, String)> {
     out
 }
 
-fn rebuild(url: String) -> std::process::Output {
+pub fn rebuild(url: String) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_altframe"))
         .args(["projections", "rebuild", "--json"])
         .env("DATABASE_URL", url)
@@ -153,87 +150,4 @@ async fn a_rebuild_that_fails_leaves_the_read_models_as_they_were(backend: Backe
     assert!(!out.status.success(), "{stderr}");
     assert!(stderr.contains("cannot be read"), "{stderr}");
     assert_eq!(jobs_and_indexes(&app).await, before);
-}
-
-/// Waits (at most a minute) until the queue says the item was tried `attempts` times and
-/// waits out its backoff; returns when the backoff ends (epoch milliseconds).
-async fn backing_off_after(app: &TestApp, job_id: &JobId, attempts: u32) -> i64 {
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
-    loop {
-        let state = app.services.queue.item_state(job_id).await.unwrap();
-        let depths = app
-            .services
-            .queue
-            .depths(app.services.clock.now())
-            .await
-            .unwrap();
-        if let Some((tried, until)) = state {
-            if tried == attempts && depths.bulk_retry_wait == 1 {
-                return until;
-            }
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the item did not back off after try {attempts}: {state:?}, {depths:?}"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-}
-
-/// The queue's own state is not a read model: a rebuild re-enqueues an item from its events
-/// and leaves its attempts and its backoff as they were, so it neither starts its tries over
-/// nor comes back early.
-async fn a_bulk_item_keeps_its_attempts_and_backoff_across_a_rebuild(backend: Backend) {
-    let clock = ManualClock::at("2026-03-02T10:00:00Z".parse().unwrap());
-    let fake = FakeOpenAi::start(Behaviour::Fail(503)).await;
-    let app = spawn_with(
-        backend,
-        Options {
-            vision: fake.provider(0),
-            clock: Arc::new(clock.clone()),
-            settings: |s| s.tasks.bulk.max_attempts = 5,
-            ..Options::default()
-        },
-    )
-    .await;
-    let accepted: Value = app
-        .post_bulk(&json!({ "images": [{ "image_base64": base64_of("tiny-1x1.png") }] }))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert!(accepted["batch_id"].is_string(), "{accepted}");
-    let history: Value = app.get("/api/v1/history").await.json().await.unwrap();
-    let job_id = JobId::new(history["jobs"][0]["id"].as_str().unwrap());
-
-    // The model is down: the first try backs off; once the (manual) clock passes the backoff,
-    // the worker tries again, and backs off again.
-    let first_backoff_ends = backing_off_after(&app, &job_id, 1).await;
-    clock.set(chrono::DateTime::from_timestamp_millis(first_backoff_ends + 1).unwrap());
-    let backoff_ends = backing_off_after(&app, &job_id, 2).await;
-    assert!(backoff_ends > clock.now_utc().timestamp_millis());
-    assert_eq!(fake.calls.load(std::sync::atomic::Ordering::SeqCst), 2);
-
-    let url = app.db.env_url.clone();
-    let out = tokio::task::spawn_blocking(move || rebuild(url))
-        .await
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-
-    assert_eq!(
-        app.services.queue.item_state(&job_id).await.unwrap(),
-        Some((2, backoff_ends)),
-        "two attempts and the same backoff after the rebuild"
-    );
-    let depths = app.services.queue.depths(clock.now_utc()).await.unwrap();
-    assert_eq!(
-        (depths.bulk_waiting, depths.bulk_retry_wait),
-        (0, 1),
-        "queued again from the events, still waiting out its backoff"
-    );
-    assert_eq!(fake.calls.load(std::sync::atomic::Ordering::SeqCst), 2);
 }

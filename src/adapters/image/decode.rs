@@ -170,13 +170,13 @@ fn decode_heif(
 /// Why a decoded image could not be made into the model's copy.
 #[derive(Debug, thiserror::Error)]
 pub enum PrepareError {
-    #[error("resizing failed")]
+    #[error("{0}")]
     Resize(#[source] Box<dyn std::error::Error + Send + Sync>),
     #[error("the resized image has the wrong size")]
     WrongSize,
-    #[error("PNG encoding failed")]
+    #[error("{0}")]
     Png(#[source] image::ImageError),
-    #[error("JPEG encoding failed")]
+    #[error("{0}")]
     Jpeg(#[source] turbojpeg::Error),
 }
 

@@ -86,13 +86,18 @@ pub enum IntakeError {
     TooManyPixels { width: u32, height: u32, max: u64 },
     #[error("the {} image could not be decoded: {reason}", format.as_str())]
     Undecodable { format: ImageFormat, reason: String },
-    #[error("the {} image could not be prepared for the model: {source}", format.as_str())]
+    /// The image decoded, but its copy for the model could not be made (the same words as a
+    /// decoding failure, which is what the client sees).
+    #[error("the {} image could not be decoded: {source}", format.as_str())]
     Unprepared {
         format: ImageFormat,
         #[source]
         source: decode::PrepareError,
     },
-    /// The decoding task ended without an answer (it panicked, or the runtime is stopping).
+    /// A decoder panicked on the image: a bug the image found, so the image is refused.
+    #[error("the image could not be read: the decoder failed on it")]
+    DecoderFailed,
+    /// The decoding task was cancelled before it answered (the process is stopping).
     #[error("the image decoder stopped")]
     DecoderStopped(#[source] tokio::task::JoinError),
 }
@@ -101,6 +106,19 @@ impl IntakeError {
     /// Whether the failure is ours rather than the image's or its URL's.
     pub fn is_ours(&self) -> bool {
         matches!(self, IntakeError::DecoderStopped(_))
+    }
+
+    /// What a decoding task that ended without an answer means: a panic is the image's (it
+    /// is refused like any undecodable image, and never tried again); a cancellation is ours.
+    pub fn from_decoder_task(e: tokio::task::JoinError, format: Option<ImageFormat>) -> Self {
+        match (e.is_panic(), format) {
+            (true, Some(format)) => IntakeError::Undecodable {
+                format,
+                reason: "the decoder failed on it".into(),
+            },
+            (true, None) => IntakeError::DecoderFailed,
+            (false, _) => IntakeError::DecoderStopped(e),
+        }
     }
 }
 
@@ -147,7 +165,7 @@ impl Intake {
         url: Option<String>,
         bytes: Vec<u8>,
     ) -> Result<PreparedImage, IntakeError> {
-        let (_, width, height) = header(&bytes, &self.config)?;
+        let (format, width, height) = header(&bytes, &self.config)?;
         let room = self.budget.reserve(width, height).await;
         let config = self.config.clone();
         // The room goes with the decode: it is held until the decode ends, even if the caller
@@ -158,7 +176,7 @@ impl Intake {
             prepared
         })
         .await
-        .map_err(IntakeError::DecoderStopped)?
+        .map_err(|e| IntakeError::from_decoder_task(e, Some(format)))?
     }
 }
 

@@ -176,8 +176,20 @@ impl ItemRunner {
 
     #[tracing::instrument(skip(self, claimed), fields(job_id = %claimed.job_id, attempt = claimed.attempts))]
     async fn run(&self, claimed: ClaimedItem) {
-        let may_defer = claimed.attempts < self.settings.max_attempts;
-        let ran = bulk_item::run_item(&self.app, &claimed.job_id, &claimed.item, may_defer).await;
+        let max = self.settings.max_attempts;
+        let ran = if claimed.attempts > max {
+            // Every try so far ended without an outcome: a dead letter.
+            bulk_item::give_up(
+                &self.app,
+                &claimed.job_id,
+                &claimed.item,
+                claimed.attempts - 1,
+            )
+            .await
+        } else {
+            let may_defer = claimed.attempts < max;
+            bulk_item::run_item(&self.app, &claimed.job_id, &claimed.item, may_defer).await
+        };
         let told = match ran {
             Ok(ItemOutcome::Finished) => self.queue.finish_item(&claimed.job_id).await,
             Ok(ItemOutcome::Deferred) => {

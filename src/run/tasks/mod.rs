@@ -13,6 +13,7 @@ pub mod reaper;
 pub mod sweeper;
 pub mod webhooks;
 
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -87,8 +88,8 @@ impl Runner {
 
     /// Stops the tasks. Every task is told at once to end its round, and the rounds get
     /// `grace` in all; then each task's own `stop` runs, the last started first, with what is
-    /// left of `grace` (at least [`STOP_FLOOR`]): the bulk worker waits for its items, then the
-    /// process manager settles what they produced and the read models catch up.
+    /// left of `grace` (and [`STOP_FLOOR`] more to finish): the bulk worker waits for its
+    /// items, then the process manager settles what they produced and the read models catch up.
     pub async fn stop(self, grace: Duration) {
         let deadline = tokio::time::Instant::now() + grace;
         for running in &self.running {
@@ -109,8 +110,10 @@ impl Runner {
             stopped.push(running.task);
         }
         for task in stopped.into_iter().rev() {
+            // A task's stop may wait up to what is left of the grace period, then needs a
+            // moment to hand back what it holds: it gets that moment on top.
             let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-            match tokio::time::timeout(left.max(STOP_FLOOR), task.stop(left)).await {
+            match tokio::time::timeout(left + STOP_FLOOR, task.stop(left)).await {
                 Ok(Ok(())) => {}
                 Ok(Err(e)) => {
                     tracing::error!(task = task.name(), error = %error_chain(&*e), "stopping failed")
@@ -121,9 +124,18 @@ impl Runner {
     }
 }
 
-/// The least time a task's `stop` gets, even when the rounds used up the grace period: enough
-/// to settle and catch up what is already committed.
+/// What a task's `stop` gets beyond what is left of the grace period: enough to hand back what
+/// it holds, or to settle and catch up what is already committed.
 pub const STOP_FLOOR: Duration = Duration::from_secs(10);
+
+/// What a panic said, when it said it with a string.
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> &str {
+    panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(no message)")
+}
 
 async fn run(task: Arc<dyn Task>, mut stop: watch::Receiver<bool>) {
     let name = task.name();
@@ -137,12 +149,18 @@ async fn run(task: Arc<dyn Task>, mut stop: watch::Receiver<bool>) {
         for notified in &mut woken {
             notified.as_mut().enable();
         }
-        match task.round().await {
-            Ok(Round::Busy) => continue,
-            Ok(Round::Idle) => {}
-            Err(e) => {
+        // A round that panics is logged like one that fails: the task goes on at its poll.
+        match AssertUnwindSafe(task.round()).catch_unwind().await {
+            Ok(Ok(Round::Busy)) => continue,
+            Ok(Ok(Round::Idle)) => {}
+            Ok(Err(e)) => {
                 tracing::error!(task = name, error = %error_chain(&*e), "round failed; trying again")
             }
+            Err(panic) => tracing::error!(
+                task = name,
+                panic = panic_message(panic.as_ref()),
+                "round panicked; trying again"
+            ),
         }
         let any_wake = async {
             if woken.is_empty() {
@@ -170,7 +188,7 @@ mod tests {
     use super::*;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
-    /// Counts its rounds; fails every other one; stop records that it ran.
+    /// Counts its rounds; of every three, one fails and one panics; stop records that it ran.
     struct Counting {
         rounds: AtomicUsize,
         wake: Arc<Notify>,
@@ -190,10 +208,11 @@ mod tests {
         }
         async fn round(&self) -> Result<Round, TaskError> {
             let n = self.rounds.fetch_add(1, Ordering::SeqCst);
-            if n % 2 == 1 {
-                return Err("odd round".into());
+            match n % 3 {
+                1 => Err("a failed round".into()),
+                2 => panic!("a panicking round"),
+                _ => Ok(Round::Idle),
             }
-            Ok(Round::Idle)
         }
         async fn stop(&self, _grace: Duration) -> Result<(), TaskError> {
             self.stopped.fetch_add(1, Ordering::SeqCst);
@@ -209,9 +228,15 @@ mod tests {
             stopped: AtomicUsize::new(0),
         });
         let runner = Runner::start(vec![task.clone() as Arc<dyn Task>]);
-        for expected in 1..=4 {
-            // Each wake-up is one more round, failed or not; the poll is an hour away.
+        // Only to fail rather than hang if the task died.
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        for expected in 1..=6 {
+            // Each wake-up is one more round, failed, panicked or not; the poll is an hour away.
             while task.rounds.load(Ordering::SeqCst) < expected {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "the task stopped at round {expected}"
+                );
                 task.wake.notify_one();
                 tokio::task::yield_now().await;
             }
@@ -226,5 +251,42 @@ mod tests {
             after,
             "no round after stop"
         );
+    }
+
+    /// Waits out what is left of the grace period, then hands back what it holds, which takes
+    /// a moment (a round trip to the database).
+    struct Holding {
+        handed_back: AtomicUsize,
+    }
+
+    #[async_trait::async_trait]
+    impl Task for Holding {
+        fn name(&self) -> &'static str {
+            "holding"
+        }
+        fn poll(&self) -> Duration {
+            Duration::from_secs(3600)
+        }
+        async fn round(&self) -> Result<Round, TaskError> {
+            Ok(Round::Idle)
+        }
+        async fn stop(&self, grace: Duration) -> Result<(), TaskError> {
+            tokio::time::sleep(grace).await;
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            self.handed_back.fetch_add(1, Ordering::SeqCst);
+            Ok(())
+        }
+    }
+
+    /// A task whose stop uses the whole grace period still gets to hand back what it holds.
+    #[tokio::test(start_paused = true)]
+    async fn a_stop_that_uses_the_grace_period_still_finishes() {
+        let task = Arc::new(Holding {
+            handed_back: AtomicUsize::new(0),
+        });
+        let runner = Runner::start(vec![task.clone() as Arc<dyn Task>]);
+        tokio::task::yield_now().await;
+        runner.stop(Duration::from_secs(30)).await;
+        assert_eq!(task.handed_back.load(Ordering::SeqCst), 1);
     }
 }

@@ -56,7 +56,7 @@ pub struct Options {
     pub rate_limits: RateLimitTable,
     pub http: HttpConfig,
     /// Any other setting.
-    pub settings: fn(&mut Settings),
+    pub settings: Arc<dyn Fn(&mut Settings) + Send + Sync>,
 }
 
 impl Default for Options {
@@ -73,7 +73,7 @@ impl Default for Options {
                 request_timeout: Duration::from_secs(60),
                 ..HttpConfig::default()
             },
-            settings: |_| {},
+            settings: Arc::new(|_| {}),
         }
     }
 }
