@@ -249,7 +249,7 @@ impl History {
         let mut sequence = 0;
         for command in [
             JobCommand::GenerateImage {
-                account_id: self.account_id.as_str().into(),
+                account_id: altframe_domain::AccountId::new(&self.account_id),
                 source: Source::Api,
                 batch_id: None,
                 image: template.image.clone(),

@@ -41,18 +41,6 @@ macro_rules! string_id {
             }
         }
 
-        impl From<String> for $name {
-            fn from(id: String) -> $name {
-                $name(id)
-            }
-        }
-
-        impl From<&str> for $name {
-            fn from(id: &str) -> $name {
-                $name(id.to_string())
-            }
-        }
-
         impl PartialEq<str> for $name {
             fn eq(&self, other: &str) -> bool {
                 self.0 == other

@@ -15,6 +15,8 @@ use altframe_domain::{AccountId, BatchId, JobId};
 use altframe_projections::work::QueuedItem;
 use altframe_projections::{on_db, timestamp, Arg, Db};
 use chrono::{DateTime, Utc};
+use sqlx::postgres::PgRow;
+use sqlx::sqlite::SqliteRow;
 
 #[derive(Debug, thiserror::Error)]
 pub enum QueueError {
@@ -65,7 +67,7 @@ pub struct QueueDepths {
 /// What [`Queue::sweep`] deleted.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Swept {
-    pub leases: u64,
+    pub bulk_leases: u64,
     pub images: u64,
 }
 
@@ -114,12 +116,14 @@ impl Queue {
     ) -> Result<Vec<ClaimedItem>, QueueError> {
         // Every queued item gets its lease row first, so that the claim below locks and
         // changes that row: a claimer that read it before another's claim committed sees the
-        // new lease when it takes the lock, and skips the item.
+        // new lease when it takes the lock, and skips the item. In key order, so that two
+        // processes inserting at once wait for each other rather than deadlock.
         self.db
             .execute(
                 "INSERT INTO bulk_leases (job_id)
                  SELECT q.job_id FROM bulk_queue q
                   WHERE NOT EXISTS (SELECT 1 FROM bulk_leases l WHERE l.job_id = q.job_id)
+                  ORDER BY q.job_id
                  ON CONFLICT (job_id) DO NOTHING",
                 vec![],
             )
@@ -143,17 +147,13 @@ impl Queue {
         if claimed.is_empty() {
             return Ok(Vec::new());
         }
-        let sql = format!(
-            "SELECT job_id, spec FROM bulk_queue WHERE job_id IN ({})",
-            placeholders(1, claimed.len())
-        );
-        let specs: Vec<(String, String)> = on_db!(&self.db, pool => {
-            let mut query = sqlx::query_as(&sql);
-            for (job_id, _) in &claimed {
-                query = query.bind(job_id);
-            }
-            query.fetch_all(pool).await
-        })?;
+        let job_ids: Vec<&str> = claimed.iter().map(|(job_id, _)| job_id.as_str()).collect();
+        let specs: Vec<(String, String)> = self
+            .rows_of(
+                "SELECT job_id, spec FROM bulk_queue WHERE job_id IN ({ids})",
+                &job_ids,
+            )
+            .await?;
         let mut items = Vec::with_capacity(claimed.len());
         for (job_id, attempts) in claimed {
             // An item whose outcome was recorded meanwhile has left the queue: nothing to do.
@@ -171,6 +171,21 @@ impl Queue {
             });
         }
         Ok(items)
+    }
+
+    /// The rows `sql` selects for `ids`, which it names as `{ids}` (one placeholder each).
+    async fn rows_of<T>(&self, sql: &str, ids: &[&str]) -> Result<Vec<T>, sqlx::Error>
+    where
+        T: Send + Unpin + for<'r> sqlx::FromRow<'r, PgRow> + for<'r> sqlx::FromRow<'r, SqliteRow>,
+    {
+        let sql = sql.replace("{ids}", &placeholders(1, ids.len()));
+        on_db!(&self.db, pool => {
+            let mut query = sqlx::query_as(&sql);
+            for id in ids {
+                query = query.bind(*id);
+            }
+            query.fetch_all(pool).await
+        })
     }
 
     /// Extends a lease this worker still holds. Returns false when it was lost.
@@ -263,11 +278,16 @@ impl Queue {
     }
 
     pub async fn drop_images(&self, job_ids: &[JobId]) -> Result<(), QueueError> {
-        for id in job_ids {
-            self.db
-                .execute("DELETE FROM bulk_images WHERE job_id = $1", vec![id.into()])
-                .await?;
+        if job_ids.is_empty() {
+            return Ok(());
         }
+        let sql = format!(
+            "DELETE FROM bulk_images WHERE job_id IN ({})",
+            placeholders(1, job_ids.len())
+        );
+        self.db
+            .execute(&sql, job_ids.iter().map(Arg::from).collect())
+            .await?;
         Ok(())
     }
 
@@ -305,18 +325,14 @@ impl Queue {
         if claimed.is_empty() {
             return Ok(Vec::new());
         }
-        let sql = format!(
-            "SELECT batch_id, account_id, webhook_id, url, attempts FROM webhook_queue
-              WHERE batch_id IN ({}) ORDER BY next_attempt_at",
-            placeholders(1, claimed.len())
-        );
-        let rows: Vec<(String, String, Option<String>, String, i64)> = on_db!(&self.db, pool => {
-            let mut query = sqlx::query_as(&sql);
-            for batch_id in &claimed {
-                query = query.bind(batch_id);
-            }
-            query.fetch_all(pool).await
-        })?;
+        let batch_ids: Vec<&str> = claimed.iter().map(String::as_str).collect();
+        let rows: Vec<(String, String, Option<String>, String, i64)> = self
+            .rows_of(
+                "SELECT batch_id, account_id, webhook_id, url, attempts FROM webhook_queue
+                  WHERE batch_id IN ({ids}) ORDER BY next_attempt_at",
+                &batch_ids,
+            )
+            .await?;
         Ok(rows
             .into_iter()
             .filter_map(|(batch_id, account_id, webhook_id, url, attempts)| {
@@ -363,7 +379,10 @@ impl Queue {
                 vec![timestamp(images_before).into()],
             )
             .await?;
-        Ok(Swept { leases, images })
+        Ok(Swept {
+            bulk_leases: leases,
+            images,
+        })
     }
 
     pub async fn depths(&self, now: DateTime<Utc>) -> Result<QueueDepths, QueueError> {

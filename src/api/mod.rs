@@ -71,13 +71,15 @@ pub struct HttpConfig {
 pub const DEFAULT_GENERATE_BODY_BYTES: usize = 30 * 1024 * 1024;
 /// Largest body of POST /generate/bulk: a hundred items, some of them inline images.
 pub const DEFAULT_BULK_BODY_BYTES: usize = 100 * 1024 * 1024;
+/// A request's deadline unless `ALTFRAME_REQUEST_TIMEOUT_SECS` says otherwise.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
 /// Largest body of every other request (none of them needs one).
 const SMALL_BODY_BYTES: usize = 64 * 1024;
 
 impl Default for HttpConfig {
     fn default() -> Self {
         HttpConfig {
-            request_timeout: Duration::from_secs(120),
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
             max_generate_body: DEFAULT_GENERATE_BODY_BYTES,
             max_bulk_body: DEFAULT_BULK_BODY_BYTES,
             https: HttpsPolicy::default(),

@@ -17,7 +17,10 @@ use crate::adapters::rate_limits::RateLimitTable;
 use crate::adapters::store::{DatabaseUrl, StoreConfig, StoreError};
 use crate::adapters::vision::{BadPrice, OpenAiConfig, PriceTable};
 use crate::api::layers::https::BadProxy;
-use crate::api::{HttpConfig, HttpsPolicy, DEFAULT_BULK_BODY_BYTES, DEFAULT_GENERATE_BODY_BYTES};
+use crate::api::{
+    HttpConfig, HttpsPolicy, DEFAULT_BULK_BODY_BYTES, DEFAULT_GENERATE_BODY_BYTES,
+    DEFAULT_REQUEST_TIMEOUT,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum VisionKind {
@@ -108,7 +111,6 @@ pub mod defaults {
     pub const MODEL_RETRY_BASE_MS: u64 = 500;
     pub const FETCH_TIMEOUT_SECS: u64 = 10;
     pub const MAX_REDIRECTS: usize = 5;
-    pub const REQUEST_TIMEOUT_SECS: u64 = 120;
     pub const PROJECTION_POLL_MS: u64 = 1000;
     pub const BULK_CONCURRENCY: usize = 8;
     pub const BULK_LEASE_SECS: u64 = 60;
@@ -165,6 +167,31 @@ impl Settings {
         }
     }
 
+    /// Refuses settings the service cannot run with: a poll or period of zero (a task would
+    /// spin), a bulk lease too short to be renewed in time, no bulk worker slot.
+    pub fn validate(&self) -> Result<(), SettingsError> {
+        let tasks = &self.tasks;
+        for (name, value) in [
+            ("ALTFRAME_PROJECTION_POLL_MS", tasks.projection_poll),
+            ("ALTFRAME_BULK_POLL_MS", tasks.bulk.poll),
+            ("ALTFRAME_WEBHOOK_POLL_MS", tasks.webhooks.poll),
+            ("ALTFRAME_WEBHOOK_LEASE_SECS", tasks.webhooks.lease),
+            ("ALTFRAME_MAINTENANCE_SECS", tasks.maintenance_every),
+            ("ALTFRAME_REQUEST_TIMEOUT_SECS", self.http.request_timeout),
+        ] {
+            if value.is_zero() {
+                return Err(SettingsError::Zero(name));
+            }
+        }
+        if tasks.bulk.lease < defaults::MIN_BULK_LEASE {
+            return Err(SettingsError::ShortLease(defaults::MIN_BULK_LEASE));
+        }
+        if tasks.bulk.concurrency == 0 {
+            return Err(SettingsError::Zero("ALTFRAME_BULK_CONCURRENCY"));
+        }
+        Ok(())
+    }
+
     /// How long an idempotency key is held by a running request: longer than any request.
     pub fn idempotency_hold(&self) -> Duration {
         self.http.request_timeout + Duration::from_secs(60)
@@ -181,6 +208,10 @@ pub enum SettingsError {
     ModelPrices(#[source] BadPrice),
     #[error("ALTFRAME_DEFAULT_PLAN: unknown plan {0}; use free, starter, pro or business")]
     DefaultPlan(String),
+    #[error("{0} must be more than zero")]
+    Zero(&'static str),
+    #[error("ALTFRAME_BULK_LEASE_SECS must be at least {0:?}, a third of it to renew it in")]
+    ShortLease(Duration),
 }
 
 /// The flags and variables of `altframe serve`, as given; [`ServeArgs::settings`] parses them.
@@ -272,7 +303,7 @@ pub struct ServeArgs {
     pub decode_budget_bytes: u64,
 
     /// Seconds before a request is abandoned.
-    #[arg(long, env = "ALTFRAME_REQUEST_TIMEOUT_SECS", default_value_t = defaults::REQUEST_TIMEOUT_SECS)]
+    #[arg(long, env = "ALTFRAME_REQUEST_TIMEOUT_SECS", default_value_t = DEFAULT_REQUEST_TIMEOUT.as_secs())]
     pub request_timeout_secs: u64,
 
     /// Largest number of database connections this process opens (default: 20 on Postgres,
@@ -309,6 +340,10 @@ pub struct ServeArgs {
     /// Milliseconds between looks for webhooks due.
     #[arg(long, env = "ALTFRAME_WEBHOOK_POLL_MS", default_value_t = defaults::WEBHOOK_POLL_MS)]
     pub webhook_poll_ms: u64,
+
+    /// Seconds a process holds a webhook delivery before another may make it.
+    #[arg(long, env = "ALTFRAME_WEBHOOK_LEASE_SECS", default_value_t = defaults::WEBHOOK_LEASE_SECS)]
+    pub webhook_lease_secs: u64,
 
     /// Seconds after which a reservation nothing settled (its request died) is released.
     #[arg(long, env = "ALTFRAME_RESERVATION_TIMEOUT_SECS", default_value_t = defaults::RESERVATION_TIMEOUT_SECS)]
@@ -408,7 +443,7 @@ impl ServeArgs {
             },
             webhooks: WebhookSettings {
                 poll: millis(self.webhook_poll_ms),
-                lease: secs(defaults::WEBHOOK_LEASE_SECS),
+                lease: secs(self.webhook_lease_secs),
                 retry_scale: 1.0,
             },
             reservation_timeout: secs(self.reservation_timeout_secs),
@@ -416,6 +451,7 @@ impl ServeArgs {
         };
         settings.default_plan = Plan::parse(&self.default_plan)
             .ok_or_else(|| SettingsError::DefaultPlan(self.default_plan.clone()))?;
+        settings.validate()?;
         Ok(settings)
     }
 }
@@ -467,6 +503,11 @@ mod tests {
         );
         let plan = parse(&["--default-plan", "platinum"]).unwrap_err();
         assert!(plan.to_string().contains("platinum"), "{plan}");
+        let poll = parse(&["--bulk-poll-ms", "0"]).unwrap_err();
+        assert!(
+            poll.to_string().starts_with("ALTFRAME_BULK_POLL_MS"),
+            "{poll}"
+        );
     }
 
     #[test]

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use tokio::sync::Notify;
 
 use super::server;
-use super::settings::{Settings, VisionSettings};
+use super::settings::{Settings, SettingsError, VisionSettings};
 use super::tasks::billing::BillingPeriods;
 use super::tasks::bulk_worker::BulkWorker;
 use super::tasks::process_manager::ProcessManager;
@@ -47,6 +47,8 @@ pub struct Overrides {
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
     #[error("opening the store")]
     Store(#[from] StoreError),
     #[error("building the HTTP client")]
@@ -91,6 +93,7 @@ pub struct Services {
 
 impl Services {
     pub async fn open(settings: &Settings, overrides: Overrides) -> Result<Services, StartupError> {
+        settings.validate()?;
         let store = Arc::new(Store::open(&settings.database).await?);
         let clock = overrides.clock.unwrap_or_else(|| Arc::new(SystemClock));
         let outbound = Outbound::new(settings.outbound.clone()).map_err(StartupError::Outbound)?;
@@ -112,7 +115,7 @@ impl Services {
             intake: Arc::new(Intake::new(settings.intake.clone(), outbound)),
             vision: MeteredVision::wrap(vision, Arc::clone(&metrics)),
             clock: Arc::clone(&clock),
-            process_manager: Arc::clone(&outcomes),
+            wake_process_manager: Arc::clone(&outcomes),
             bulk_concurrency: settings.tasks.bulk.concurrency,
         });
         let process_manager = Arc::new(ProcessManager::new(

@@ -7,26 +7,50 @@ use altframe_domain::account::AccountCommand;
 use altframe_domain::AccountId;
 use altframe_projections::usage;
 
-use super::{App, Failure};
+use super::{error_chain, App, Failure};
 
-/// Accounts moved on in one call, at most; the tick calls again while there are more.
+/// Accounts looked at in one call, at most; the tick calls again while it starts periods.
 pub const ROUND: usize = 500;
 
-/// Starts the billing period of every account whose period has ended. Returns how many
-/// accounts it looked at (a period already started by another process counts too).
-pub async fn start_due_periods(app: &App) -> Result<usize, Failure> {
+/// What one call did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DuePeriods {
+    /// Accounts whose period had ended, as the usage read model shows them.
+    pub due: usize,
+    /// Accounts whose new period this call started (another process may have started the
+    /// others, or the read model was behind).
+    pub started: usize,
+}
+
+/// Starts the billing period of every account whose period has ended. An account that
+/// cannot be moved on is logged and left for the next call; the others go on.
+pub async fn start_due_periods(app: &App) -> Result<DuePeriods, Failure> {
     let now = app.clock.now();
     let due = usage::due_for_new_period(&app.store.db, now, ROUND as i64).await?;
+    let mut started = 0;
     for account_id in &due {
         let start = AccountCommand::StartDuePeriods { at: now };
-        app.store
+        match app
+            .store
             .accounts
             .execute(&AccountId::new(account_id), start)
-            .await?;
+            .await
+        {
+            Ok(events) if !events.is_empty() => started += 1,
+            Ok(_) => {}
+            Err(e) => tracing::error!(
+                %account_id,
+                error = %error_chain(&e),
+                "could not start a billing period"
+            ),
+        }
     }
-    if !due.is_empty() {
+    if started > 0 {
         app.events_committed();
         app.read_your_writes().await;
     }
-    Ok(due.len())
+    Ok(DuePeriods {
+        due: due.len(),
+        started,
+    })
 }

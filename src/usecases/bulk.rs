@@ -122,15 +122,13 @@ pub async fn stage(
     account_id: &AccountId,
     input: BulkInput<'_>,
 ) -> Result<StagedBatch, BulkError> {
-    let account = app
-        .store
-        .accounts
-        .load(account_id)
-        .await
-        .map_err(Failure::from)?;
-    let Some(default_language) = account.language().cloned() else {
+    let Some(account) = app.account(account_id).await? else {
         return Err(Failure::Inconsistent(format!("account {account_id} does not exist")).into());
     };
+    let default_language = account
+        .language()
+        .cloned()
+        .unwrap_or_else(Language::english);
     let (language, additional) = resolve_language(app, input.language, &default_language);
     let mut options = input.options;
     options.language = language;

@@ -19,8 +19,11 @@ pub enum Failure {
         #[source]
         source: Source,
     },
-    #[error("a read model could not be read")]
-    ReadModel(#[from] sqlx::Error),
+    /// A query failed: of a read model, the events, or the queue's tables.
+    #[error("the database failed")]
+    Database(#[from] sqlx::Error),
+    #[error("a value could not be serialised")]
+    Serialise(#[from] serde_json::Error),
     #[error("the read models could not catch up")]
     Projection(#[from] altframe_projections::ProjectionError),
     #[error(transparent)]

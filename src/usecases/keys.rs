@@ -31,13 +31,7 @@ pub async fn issue_key(
     account_id: &AccountId,
     name: &str,
 ) -> Result<IssuedKey, AccountsError> {
-    let account = app
-        .store
-        .accounts
-        .load(account_id)
-        .await
-        .map_err(Failure::from)?;
-    if account.plan().is_none() {
+    if app.account(account_id).await?.is_none() {
         return Err(AccountsError::NoSuchAccount(account_id.clone()));
     }
     let id = ids::api_key_id();

@@ -7,8 +7,9 @@
 //! tasks are doors onto these functions; the queries that answer reads are here too, so that
 //! every door shows the same read models.
 //!
-//! [`App`] is what they share. Its parts are private to this module: code outside it cannot
-//! reach the event store, only call a use case.
+//! [`App`] is what they share. Its parts are private to this module, so the API edge, which
+//! holds an `App`, can only call a use case. Only `run/` holds the adapters themselves (it
+//! builds them); `tests/api/layers.rs` checks that it issues no command.
 pub mod accounts;
 pub mod audit;
 pub mod batch_report;
@@ -32,6 +33,8 @@ pub mod webhooks;
 use std::sync::Arc;
 use std::time::Duration;
 
+use altframe_domain::account::Account;
+use altframe_domain::AccountId;
 use tokio::sync::Notify;
 
 use crate::adapters::clock::Clock;
@@ -59,7 +62,7 @@ pub struct App {
     clock: Arc<dyn Clock>,
     settled_here: Arc<SettledHere>,
     /// Wakes the process manager, which settles credits from job outcomes.
-    process_manager: Arc<Notify>,
+    wake_process_manager: Arc<Notify>,
     /// Bulk items one process runs at once, for a batch's time estimate.
     bulk_concurrency: usize,
 }
@@ -72,7 +75,7 @@ pub struct AppParts {
     pub intake: Arc<Intake>,
     pub vision: Arc<dyn VisionProvider>,
     pub clock: Arc<dyn Clock>,
-    pub process_manager: Arc<Notify>,
+    pub wake_process_manager: Arc<Notify>,
     pub bulk_concurrency: usize,
 }
 
@@ -86,7 +89,7 @@ impl App {
             vision: parts.vision,
             clock: parts.clock,
             settled_here: Arc::new(SettledHere::default()),
-            process_manager: parts.process_manager,
+            wake_process_manager: parts.wake_process_manager,
             bulk_concurrency: parts.bulk_concurrency,
         }
     }
@@ -104,7 +107,13 @@ impl App {
     /// now rather than at their next poll.
     fn events_committed(&self) {
         self.read_models.wake();
-        self.process_manager.notify_one();
+        self.wake_process_manager.notify_one();
+    }
+
+    /// The account as its events leave it now, or `None` when no account has that id.
+    async fn account(&self, id: &AccountId) -> Result<Option<Account>, Failure> {
+        let account = self.store.accounts.load(id).await?;
+        Ok(account.plan().is_some().then_some(account))
     }
 
     /// Brings the read models up to what was committed before the call; a read model that

@@ -8,25 +8,33 @@ use altframe_domain::job::{JobCommand, JobState};
 use altframe_domain::{AccountId, JobId, ReservationId};
 use altframe_projections::work::{self, OpenReservation};
 
-use super::{App, Failure};
+use super::{error_chain, App, Failure};
 use crate::adapters::store::CommandError;
 
 /// Reservations settled in one call, at most.
 const ROUND: i64 = 100;
 
 /// Settles every reservation made more than `timeout` ago and still open. Returns how many it
-/// handled.
+/// settled; one that cannot be settled is logged and left for the next call.
 pub async fn settle_stale(app: &App, timeout: Duration) -> Result<usize, Failure> {
     let before =
         app.clock.now() - chrono::Duration::from_std(timeout).unwrap_or(chrono::Duration::zero());
     let stale = work::stale_reservations(&app.store.db, before, ROUND).await?;
+    let mut settled = 0;
     for reservation in &stale {
-        settle(app, reservation).await?;
+        match settle(app, reservation).await {
+            Ok(()) => settled += 1,
+            Err(e) => tracing::error!(
+                reservation_id = %reservation.reservation_id,
+                error = %error_chain(&e),
+                "could not settle a stale reservation"
+            ),
+        }
     }
-    if !stale.is_empty() {
+    if settled > 0 {
         app.events_committed();
     }
-    Ok(stale.len())
+    Ok(settled)
 }
 
 #[tracing::instrument(skip(app, r), fields(reservation_id = %r.reservation_id, purpose = %r.purpose))]

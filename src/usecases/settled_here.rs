@@ -61,28 +61,28 @@ mod tests {
     #[test]
     fn a_recorded_reservation_is_taken_once() {
         let settled = SettledHere::default();
-        settled.record(&"res_1".into());
-        assert!(!settled.take(&"res_2".into()));
-        assert!(settled.take(&"res_1".into()));
-        assert!(!settled.take(&"res_1".into()));
+        settled.record(&ReservationId::new("res_1"));
+        assert!(!settled.take(&ReservationId::new("res_2")));
+        assert!(settled.take(&ReservationId::new("res_1")));
+        assert!(!settled.take(&ReservationId::new("res_1")));
     }
 
     #[test]
     fn leftovers_are_forgotten_after_two_generations() {
         let settled = SettledHere::default();
-        settled.record(&"left_behind".into());
+        settled.record(&ReservationId::new("left_behind"));
         for i in 0..GENERATION {
-            settled.record(&format!("res_{i}").into());
+            settled.record(&ReservationId::new(format!("res_{i}")));
         }
         assert!(
-            settled.take(&"left_behind".into()),
+            settled.take(&ReservationId::new("left_behind")),
             "kept for one more generation"
         );
-        settled.record(&"left_behind".into());
+        settled.record(&ReservationId::new("left_behind"));
         for i in 0..2 * GENERATION {
-            settled.record(&format!("res_{i}_again").into());
+            settled.record(&ReservationId::new(format!("res_{i}_again")));
         }
-        assert!(!settled.take(&"left_behind".into()));
+        assert!(!settled.take(&ReservationId::new("left_behind")));
         let held = settled.lock();
         assert!(held.current.len() + held.previous.len() <= 2 * GENERATION);
     }

@@ -32,15 +32,9 @@ pub async fn secret(
     account_id: &AccountId,
     rotate: bool,
 ) -> Result<(String, bool), AccountsError> {
-    let account = app
-        .store
-        .accounts
-        .load(account_id)
-        .await
-        .map_err(Failure::from)?;
-    if account.plan().is_none() {
+    let Some(account) = app.account(account_id).await? else {
         return Err(AccountsError::NoSuchAccount(account_id.clone()));
-    }
+    };
     if let (Some(secret), false) = (account.webhook_secret(), rotate) {
         return Ok((secret.to_string(), false));
     }
@@ -142,7 +136,7 @@ async fn post(app: &App, due: &DueWebhook) -> Result<(u16, Option<u64>), NotSent
         .await
         .map_err(Failure::from)?;
     let body = serde_json::to_vec(&batch_report::batch_completed(&batch, &items))
-        .map_err(|e| Failure::Inconsistent(format!("the payload does not serialise: {e}")))?;
+        .map_err(Failure::from)?;
     let account = app
         .store
         .accounts

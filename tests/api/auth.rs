@@ -59,7 +59,7 @@ async fn keys_are_accepted_in_either_header_and_refused_when_bad(backend: Backen
     .unwrap()
     .unwrap()
     .key_id;
-    altframe::usecases::keys::revoke_key(&app.services.app, &key_id.into())
+    altframe::usecases::keys::revoke_key(&app.services.app, &altframe_domain::KeyId::new(key_id))
         .await
         .unwrap();
     app.services

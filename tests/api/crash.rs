@@ -204,10 +204,12 @@ async fn two_processes_share_a_batch_without_doing_an_item_twice() {
     );
 }
 
-/// SIGTERM: the process stops accepting connections, lets the request and the bulk items it is
-/// running finish, settles their credits, and exits cleanly.
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn sigterm_finishes_in_flight_work_then_exits() {
+/// A `serve` process with `grace_secs` of shutdown grace and a batch of `items` submitted,
+/// whose model answers nothing until the test adds permits to its gate.
+async fn held_by_the_model(
+    grace_secs: u64,
+    items: usize,
+) -> (TestDb, FakeOpenAi, Served, String, String) {
     let db = TestDb::new(Backend::Postgres).await;
     let fake = FakeOpenAi::start_gated(
         Behaviour::Answer {
@@ -216,12 +218,20 @@ async fn sigterm_finishes_in_flight_work_then_exits() {
         0,
     )
     .await;
-    let http = reqwest::Client::new();
     let mut env = env_for(&fake);
-    env.push(("ALTFRAME_SHUTDOWN_GRACE_SECS", "60".into()));
-    let mut server = serve(&db.env_url, &env, true);
+    env.push(("ALTFRAME_SHUTDOWN_GRACE_SECS", grace_secs.to_string()));
+    let server = serve(&db.env_url, &env, true);
     let key = server.key.clone().unwrap();
-    let batch_id = submit(&http, &server, &key, 3).await;
+    let batch_id = submit(&reqwest::Client::new(), &server, &key, items).await;
+    (db, fake, server, key, batch_id)
+}
+
+/// SIGTERM: the process stops accepting connections, lets the request and the bulk items it is
+/// running finish, settles their credits, and exits cleanly.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sigterm_finishes_in_flight_work_then_exits() {
+    let (db, fake, mut server, key, batch_id) = held_by_the_model(60, 3).await;
+    let http = reqwest::Client::new();
     let generate = tokio::spawn(
         http.post(format!("{}/api/v1/generate", server.base))
             .header("x-api-key", &key)
@@ -279,20 +289,7 @@ async fn sigterm_finishes_in_flight_work_then_exits() {
 /// once instead of waiting for their leases to run out.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sigterm_hands_back_items_that_outrun_the_grace_period() {
-    let db = TestDb::new(Backend::Postgres).await;
-    let fake = FakeOpenAi::start_gated(
-        Behaviour::Answer {
-            alt_text: "A white pixel".into(),
-        },
-        0,
-    )
-    .await;
-    let http = reqwest::Client::new();
-    let mut env = env_for(&fake);
-    env.push(("ALTFRAME_SHUTDOWN_GRACE_SECS", "1".into()));
-    let mut server = serve(&db.env_url, &env, true);
-    let key = server.key.clone().unwrap();
-    let batch_id = submit(&http, &server, &key, 3).await;
+    let (db, fake, mut server, _, batch_id) = held_by_the_model(1, 3).await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     while fake.calls.load(Ordering::SeqCst) < 3 {
         assert!(tokio::time::Instant::now() < deadline, "work did not start");

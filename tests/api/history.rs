@@ -145,10 +145,14 @@ async fn usage_follows_the_balance_and_rolls_over_at_the_month(backend: Backend)
         .event_types()
         .await
         .contains(&"BillingPeriodStarted".to_string()));
-    let started = altframe::usecases::billing::start_due_periods(&app.services.app)
+    let ticked = altframe::usecases::billing::start_due_periods(&app.services.app)
         .await
         .unwrap();
-    assert_eq!(started, 1, "the tick finds the account whose period ended");
+    assert_eq!(
+        (ticked.due, ticked.started),
+        (1, 1),
+        "the tick finds the account whose period ended and starts its new one"
+    );
     let usage: Value = app.get("/api/v1/usage").await.json().await.unwrap();
     assert_eq!(
         usage["credits"],

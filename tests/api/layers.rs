@@ -46,9 +46,51 @@ fn mentions(dir: &str, forbidden: &[&str]) -> Vec<String> {
     found
 }
 
+/// Each `use` declaration in `dir` (as one line, however it was laid out) that names
+/// `module` and one of `items` anywhere in it, braces and all: `use crate::adapters::{queue,
+/// ...}` as well as `use crate::adapters::queue`. An alias of `module` counts as naming
+/// everything in it.
+fn imports(dir: &str, module: &str, items: &[&str]) -> Vec<String> {
+    let mut found = Vec::new();
+    for (path, code) in sources(dir) {
+        let text: String = code.iter().map(|(_, line)| format!("{line} ")).collect();
+        for declaration in text.split(';').map(without_attributes) {
+            let declaration = declaration.trim_start_matches("pub(crate) ");
+            let declaration = declaration.trim_start_matches("pub ");
+            if !declaration.starts_with("use ") {
+                continue;
+            }
+            let words: Vec<&str> = declaration
+                .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .filter(|w| !w.is_empty())
+                .collect();
+            if !words.contains(&module) {
+                continue;
+            }
+            let aliased = declaration.contains(&format!("{module} as "));
+            if aliased || items.iter().any(|item| words.contains(item)) {
+                found.push(format!("{}: {declaration}", path.display()));
+            }
+        }
+    }
+    found
+}
+
+/// A statement without the attributes before it (`#[allow(...)] use ...`), trimmed.
+fn without_attributes(statement: &str) -> &str {
+    let mut rest = statement.trim();
+    while let Some(attribute) = rest.strip_prefix("#[") {
+        let Some(end) = attribute.find(']') else {
+            break;
+        };
+        rest = attribute[end + 1..].trim_start();
+    }
+    rest
+}
+
 #[test]
 fn the_api_edge_never_reaches_the_store_or_the_queue() {
-    let found = mentions(
+    let mut found = mentions(
         "src/api",
         &[
             "adapters::store",
@@ -61,6 +103,11 @@ fn the_api_edge_never_reaches_the_store_or_the_queue() {
             "crate::run",
         ],
     );
+    found.extend(imports(
+        "src/api",
+        "adapters",
+        &["store", "queue", "read_models", "subscriber"],
+    ));
     assert!(
         found.is_empty(),
         "the API edge reaches past the use cases:\n{}",
@@ -114,6 +161,12 @@ fn each_layer_knows_only_those_below_it() {
         &["crate::usecases", "crate::api", "crate::run"],
     ));
     found.extend(mentions("src/usecases", &["crate::api", "crate::run"]));
+    found.extend(imports(
+        "src/adapters",
+        "crate",
+        &["usecases", "api", "run"],
+    ));
+    found.extend(imports("src/usecases", "crate", &["api", "run"]));
     assert!(
         found.is_empty(),
         "a layer reaches up:\n{}",

@@ -36,7 +36,7 @@ async fn forgotten_reservations_are_released_after_the_timeout(backend: Backend)
         .execute(
             &app.account_id,
             AccountCommand::ReserveCredits {
-                reservation_id: "res_orphan".into(),
+                reservation_id: altframe_domain::ReservationId::new("res_orphan"),
                 purpose: "job_orphan0000000000000000".into(),
                 credits: 2,
                 at: now,
@@ -50,7 +50,7 @@ async fn forgotten_reservations_are_released_after_the_timeout(backend: Backend)
         .execute(
             &app.account_id,
             AccountCommand::ReserveCredits {
-                reservation_id: "res_stuck".into(),
+                reservation_id: altframe_domain::ReservationId::new("res_stuck"),
                 purpose: "job_stuck00000000000000000".into(),
                 credits: 1,
                 at: now,
@@ -71,13 +71,16 @@ async fn forgotten_reservations_are_released_after_the_timeout(backend: Backend)
             height: 1,
         },
         options: Box::new(GenerationOptions::defaults(Language::english())),
-        reservation_id: "res_stuck".into(),
+        reservation_id: altframe_domain::ReservationId::new("res_stuck"),
         credits: 1,
         at: now,
     };
     store
         .jobs
-        .execute(&"job_stuck00000000000000000".into(), generation)
+        .execute(
+            &altframe_domain::JobId::new("job_stuck00000000000000000"),
+            generation,
+        )
         .await
         .unwrap();
     app.services

@@ -26,7 +26,7 @@ async fn job_left_unsettled(app: &TestApp, job_id: &str, reservation_id: &str, c
         .execute(
             &app.account_id,
             AccountCommand::ReserveCredits {
-                reservation_id: reservation_id.into(),
+                reservation_id: altframe_domain::ReservationId::new(reservation_id),
                 purpose: job_id.to_string(),
                 credits: 1,
                 at: now,
@@ -57,7 +57,7 @@ async fn job_left_unsettled(app: &TestApp, job_id: &str, reservation_id: &str, c
             product: Product::default(),
             custom_prompt: None,
         }),
-        reservation_id: reservation_id.into(),
+        reservation_id: altframe_domain::ReservationId::new(reservation_id),
         credits: 1,
         at: now,
     };
@@ -106,8 +106,12 @@ async fn outcomes_without_settlement_are_settled_from_the_events(backend: Backen
         .await
         .unwrap();
     assert!(
-        account.reservation(&"res_completed".into()).is_none()
-            && account.reservation(&"res_failed".into()).is_none()
+        account
+            .reservation(&altframe_domain::ReservationId::new("res_completed"))
+            .is_none()
+            && account
+                .reservation(&altframe_domain::ReservationId::new("res_failed"))
+                .is_none()
     );
     assert_eq!(
         account.remaining(),

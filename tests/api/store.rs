@@ -42,7 +42,7 @@ async fn account_loads_start_from_a_snapshot(backend: Backend) {
             .execute(
                 &app.account_id,
                 AccountCommand::ReserveCredits {
-                    reservation_id: format!("res_{i}").into(),
+                    reservation_id: altframe_domain::ReservationId::new(format!("res_{i}")),
                     purpose: "load".into(),
                     credits: 1,
                     at: chrono::Utc::now(),
@@ -124,13 +124,13 @@ async fn a_commit_of_many_events_is_whole_in_the_snapshot(backend: Backend) {
 async fn kept_state_gives_way_to_another_processs_commits(backend: Backend) {
     let app = spawn_business(backend).await;
     let reserve = |id: &str| AccountCommand::ReserveCredits {
-        reservation_id: id.into(),
+        reservation_id: altframe_domain::ReservationId::new(id),
         purpose: format!("job_{id}"),
         credits: 1,
         at: chrono::Utc::now(),
     };
     let capture = |id: &str| AccountCommand::CaptureCredits {
-        reservation_id: id.into(),
+        reservation_id: altframe_domain::ReservationId::new(id),
         at: chrono::Utc::now(),
     };
     let here = &app.services.store.accounts;
@@ -173,7 +173,7 @@ async fn an_aggregate_assumed_new_that_exists_is_decided_on_its_stored_state(bac
 
     // Refused on an empty account (it is not open), accepted on the stored one.
     let reserve = AccountCommand::ReserveCredits {
-        reservation_id: "res_assumed".into(),
+        reservation_id: altframe_domain::ReservationId::new("res_assumed"),
         purpose: "job_assumed".into(),
         credits: 1,
         at: chrono::Utc::now(),
@@ -217,7 +217,7 @@ async fn commits_of_one_event_and_of_many_take_turns_on_one_connection(backend: 
         store
             .api_keys
             .execute(
-                &format!("key_turns_{round}").into(),
+                &altframe_domain::KeyId::new(format!("key_turns_{round}")),
                 ApiKeyCommand::IssueApiKey {
                     account_id: app.account_id.clone(),
                     name: format!("turn {round}"),
@@ -257,7 +257,7 @@ async fn a_settled_read_is_kept_only_once_it_is_set(backend: Backend) {
     app.services
         .store
         .accounts
-        .execute(&"acct_settled".into(), open)
+        .execute(&altframe_domain::AccountId::new("acct_settled"), open)
         .await
         .unwrap();
     assert_eq!(plan_of(&store, "acct_settled").await, Some(Plan::Pro));
@@ -282,7 +282,7 @@ async fn commands_that_arrive_during_a_commit_are_committed_together(backend: Ba
     let app = spawn_on(backend, Plan::Free).await;
     let (first_sequence, first_version) = state_row(&app).await;
     let reserve = |i: usize| AccountCommand::ReserveCredits {
-        reservation_id: format!("res_group_{i}").into(),
+        reservation_id: altframe_domain::ReservationId::new(format!("res_group_{i}")),
         purpose: format!("job_group_{i}"),
         credits: 3,
         at: chrono::Utc::now(),
@@ -393,7 +393,7 @@ async fn positions_in_sequence_order(app: &TestApp) -> Vec<i64> {
 async fn plan_of(store: &altframe::adapters::store::Store, account_id: &str) -> Option<Plan> {
     store
         .accounts
-        .read_settled(&account_id.into(), |a| a.plan())
+        .read_settled(&altframe_domain::AccountId::new(account_id), |a| a.plan())
         .await
         .unwrap()
 }
@@ -404,7 +404,7 @@ fn reserve_batch(tag: &str, n: usize) -> AccountCommand {
     AccountCommand::ReserveBatchCredits {
         reservations: (0..n)
             .map(|i| altframe_domain::account::ReservationRequest {
-                reservation_id: format!("res_{tag}_{i}").into(),
+                reservation_id: altframe_domain::ReservationId::new(format!("res_{tag}_{i}")),
                 purpose: format!("job_{tag}_{i}"),
                 credits: 1,
             })

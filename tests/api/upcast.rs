@@ -22,7 +22,7 @@ async fn old_job_outcomes_are_upcast_for_aggregates_projections_and_the_process_
         .execute(
             &app.account_id,
             AccountCommand::ReserveCredits {
-                reservation_id: "res_old".into(),
+                reservation_id: altframe_domain::ReservationId::new("res_old"),
                 purpose: job_id.into(),
                 credits: 1,
                 at: chrono::Utc::now(),
@@ -76,7 +76,12 @@ async fn old_job_outcomes_are_upcast_for_aggregates_projections_and_the_process_
     }
 
     assert_eq!(
-        store.jobs.load(&job_id.into()).await.unwrap().state(),
+        store
+            .jobs
+            .load(&altframe_domain::JobId::new(job_id))
+            .await
+            .unwrap()
+            .state(),
         JobState::Completed,
         "the aggregate loads"
     );
@@ -87,7 +92,9 @@ async fn old_job_outcomes_are_upcast_for_aggregates_projections_and_the_process_
         .unwrap();
     let account = store.accounts.load(&app.account_id).await.unwrap();
     assert!(
-        account.reservation(&"res_old".into()).is_none(),
+        account
+            .reservation(&altframe_domain::ReservationId::new("res_old"))
+            .is_none(),
         "the process manager captured it"
     );
     let history: Value = app.get("/api/v1/history").await.json().await.unwrap();

@@ -28,7 +28,7 @@ fn opened(plan: Plan) -> AccountEvent {
 
 fn reserved(id: &str, credits: u32, from_balance: u32, remaining: u32) -> AccountEvent {
     AccountEvent::CreditsReserved {
-        reservation_id: id.into(),
+        reservation_id: crate::ReservationId::new(id),
         purpose: format!("job_{id}"),
         credits,
         from_balance,
@@ -40,7 +40,7 @@ fn reserved(id: &str, credits: u32, from_balance: u32, remaining: u32) -> Accoun
 
 fn reserve(id: &str, credits: u32, when: &str) -> AccountCommand {
     AccountCommand::ReserveCredits {
-        reservation_id: id.into(),
+        reservation_id: crate::ReservationId::new(id),
         purpose: format!("job_{id}"),
         credits,
         at: at(when),
@@ -105,7 +105,9 @@ fn a_reservation_id_is_used_once() {
     AccountTest::with(())
         .given(vec![opened(Plan::Free), reserved("r1", 1, 1, 49)])
         .when(reserve("r1", 1, "2025-07-11T00:00:00Z"))
-        .then_expect_error(AccountError::DuplicateReservation("r1".into()));
+        .then_expect_error(AccountError::DuplicateReservation(
+            crate::ReservationId::new("r1"),
+        ));
 }
 
 #[test]
@@ -113,11 +115,11 @@ fn capture_settles_a_reservation_and_prices_its_overage() {
     AccountTest::with(())
         .given(vec![opened(Plan::Pro), reserved("r1", 2, 1, 0)])
         .when(AccountCommand::CaptureCredits {
-            reservation_id: "r1".into(),
+            reservation_id: crate::ReservationId::new("r1"),
             at: at("2025-07-11T00:00:01Z"),
         })
         .then_expect_events(vec![AccountEvent::CreditsCaptured {
-            reservation_id: "r1".into(),
+            reservation_id: crate::ReservationId::new("r1"),
             purpose: "job_r1".into(),
             credits: 2,
             overage: 1,
@@ -133,12 +135,12 @@ fn release_returns_the_balance_part() {
     AccountTest::with(())
         .given(vec![opened(Plan::Free), reserved("r1", 2, 2, 48)])
         .when(AccountCommand::ReleaseCredits {
-            reservation_id: "r1".into(),
+            reservation_id: crate::ReservationId::new("r1"),
             reason: "model failed".into(),
             at: at("2025-07-11T00:00:01Z"),
         })
         .then_expect_events(vec![AccountEvent::CreditsReleased {
-            reservation_id: "r1".into(),
+            reservation_id: crate::ReservationId::new("r1"),
             purpose: "job_r1".into(),
             credits: 2,
             returned: 2,
@@ -151,7 +153,7 @@ fn release_returns_the_balance_part() {
 #[test]
 fn a_reservation_is_settled_exactly_once() {
     let captured = AccountEvent::CreditsCaptured {
-        reservation_id: "r1".into(),
+        reservation_id: crate::ReservationId::new("r1"),
         purpose: "job_r1".into(),
         credits: 1,
         overage: 0,
@@ -164,18 +166,22 @@ fn a_reservation_is_settled_exactly_once() {
     AccountTest::with(())
         .given(given.clone())
         .when(AccountCommand::CaptureCredits {
-            reservation_id: "r1".into(),
+            reservation_id: crate::ReservationId::new("r1"),
             at: at("2025-07-11T00:00:02Z"),
         })
-        .then_expect_error(AccountError::ReservationNotOpen("r1".into()));
+        .then_expect_error(AccountError::ReservationNotOpen(crate::ReservationId::new(
+            "r1",
+        )));
     AccountTest::with(())
         .given(given)
         .when(AccountCommand::ReleaseCredits {
-            reservation_id: "r1".into(),
+            reservation_id: crate::ReservationId::new("r1"),
             reason: "late".into(),
             at: at("2025-07-11T00:00:02Z"),
         })
-        .then_expect_error(AccountError::ReservationNotOpen("r1".into()));
+        .then_expect_error(AccountError::ReservationNotOpen(crate::ReservationId::new(
+            "r1",
+        )));
 }
 
 #[test]
@@ -240,7 +246,7 @@ fn releasing_a_reservation_from_an_ended_period_returns_nothing() {
     let result = AccountTest::with(())
         .given(vec![opened(Plan::Free), reserved("r1", 5, 5, 45)])
         .when(AccountCommand::ReleaseCredits {
-            reservation_id: "r1".into(),
+            reservation_id: crate::ReservationId::new("r1"),
             reason: "expired".into(),
             at: at("2025-08-01T00:00:05Z"),
         })
@@ -274,7 +280,7 @@ fn a_batch_reserves_all_its_items_or_none() {
             .iter()
             .enumerate()
             .map(|(i, c)| ReservationRequest {
-                reservation_id: format!("r{i}").into(),
+                reservation_id: crate::ReservationId::new(format!("r{i}")),
                 purpose: format!("job_r{i}"),
                 credits: *c,
             })
@@ -305,12 +311,12 @@ fn a_reservation_can_grow_while_the_balance_covers_it() {
     AccountTest::with(())
         .given(vec![opened(Plan::Free), reserved("r1", 1, 1, 49)])
         .when(AccountCommand::IncreaseReservation {
-            reservation_id: "r1".into(),
+            reservation_id: crate::ReservationId::new("r1"),
             credits: 1,
             at: at("2025-07-11T00:00:01Z"),
         })
         .then_expect_events(vec![AccountEvent::ReservationIncreased {
-            reservation_id: "r1".into(),
+            reservation_id: crate::ReservationId::new("r1"),
             purpose: "job_r1".into(),
             credits: 1,
             from_balance: 1,
@@ -321,7 +327,7 @@ fn a_reservation_can_grow_while_the_balance_covers_it() {
     AccountTest::with(())
         .given(vec![opened(Plan::Free), reserved("r1", 50, 50, 0)])
         .when(AccountCommand::IncreaseReservation {
-            reservation_id: "r1".into(),
+            reservation_id: crate::ReservationId::new("r1"),
             credits: 1,
             at: at("2025-07-11T00:00:01Z"),
         })
@@ -334,7 +340,7 @@ fn a_reservation_can_grow_while_the_balance_covers_it() {
 #[test]
 fn capture_after_a_top_up_charges_the_whole_reservation() {
     let increased = AccountEvent::ReservationIncreased {
-        reservation_id: "r1".into(),
+        reservation_id: crate::ReservationId::new("r1"),
         purpose: "job_r1".into(),
         credits: 1,
         from_balance: 1,
@@ -349,7 +355,7 @@ fn capture_after_a_top_up_charges_the_whole_reservation() {
             increased,
         ])
         .when(AccountCommand::CaptureCredits {
-            reservation_id: "r1".into(),
+            reservation_id: crate::ReservationId::new("r1"),
             at: at("2025-07-11T00:00:02Z"),
         })
         .inspect_result()

@@ -136,7 +136,7 @@ mod tests {
 
     fn issued() -> ApiKeyEvent {
         ApiKeyEvent::ApiKeyIssued {
-            account_id: "acct_1".into(),
+            account_id: crate::AccountId::new("acct_1"),
             name: "default".into(),
             key_hash: "ab".repeat(32),
             key_prefix: "af_live_abcd".into(),
@@ -149,7 +149,7 @@ mod tests {
         TestFramework::<ApiKey>::with(())
             .given_no_previous_events()
             .when(ApiKeyCommand::IssueApiKey {
-                account_id: "acct_1".into(),
+                account_id: crate::AccountId::new("acct_1"),
                 name: "default".into(),
                 key_hash: "ab".repeat(32),
                 key_prefix: "af_live_abcd".into(),
@@ -163,7 +163,7 @@ mod tests {
         TestFramework::<ApiKey>::with(())
             .given(vec![issued()])
             .when(ApiKeyCommand::IssueApiKey {
-                account_id: "acct_2".into(),
+                account_id: crate::AccountId::new("acct_2"),
                 name: "other".into(),
                 key_hash: "cd".repeat(32),
                 key_prefix: "af_live_cdcd".into(),
@@ -175,7 +175,7 @@ mod tests {
     #[test]
     fn revoking_is_final() {
         let revoked = ApiKeyEvent::ApiKeyRevoked {
-            account_id: "acct_1".into(),
+            account_id: crate::AccountId::new("acct_1"),
             at: at(),
         };
         TestFramework::<ApiKey>::with(())

@@ -12,8 +12,8 @@ fn at() -> DateTime<Utc> {
 
 fn item(n: u32) -> BatchItem {
     BatchItem {
-        job_id: format!("job_{n}").into(),
-        reservation_id: format!("res_{n}").into(),
+        job_id: crate::JobId::new(format!("job_{n}")),
+        reservation_id: crate::ReservationId::new(format!("res_{n}")),
         credits: 1,
         image_url: Some(format!("https://example.com/{n}.jpg")),
         inline_image: None,
@@ -39,8 +39,8 @@ fn options() -> Box<GenerationOptions> {
 
 fn submitted(items: u32, webhook: bool) -> BatchEvent {
     BatchEvent::BatchSubmitted {
-        batch_id: BATCH.into(),
-        account_id: "acct_1".into(),
+        batch_id: crate::BatchId::new(BATCH),
+        account_id: crate::AccountId::new("acct_1"),
         items: (0..items).map(item).collect(),
         options: options(),
         webhook_url: webhook.then(|| "https://hooks.example/altframe".to_string()),
@@ -51,7 +51,7 @@ fn submitted(items: u32, webhook: bool) -> BatchEvent {
 
 fn outcome(n: u32, succeeded: bool) -> BatchCommand {
     BatchCommand::RecordItemOutcome {
-        job_id: format!("job_{n}").into(),
+        job_id: crate::JobId::new(format!("job_{n}")),
         succeeded,
         at: at(),
     }
@@ -59,8 +59,8 @@ fn outcome(n: u32, succeeded: bool) -> BatchCommand {
 
 fn completed(n: u32) -> BatchEvent {
     BatchEvent::BatchItemCompleted {
-        account_id: "acct_1".into(),
-        job_id: format!("job_{n}").into(),
+        account_id: crate::AccountId::new("acct_1"),
+        job_id: crate::JobId::new(format!("job_{n}")),
         at: at(),
     }
 }
@@ -70,8 +70,8 @@ fn submitting_records_the_items_and_their_reserved_credits() {
     TestFramework::<Batch>::with(())
         .given_no_previous_events()
         .when(BatchCommand::SubmitBatch {
-            batch_id: BATCH.into(),
-            account_id: "acct_1".into(),
+            batch_id: crate::BatchId::new(BATCH),
+            account_id: crate::AccountId::new("acct_1"),
             items: (0..3).map(item).collect(),
             options: options(),
             webhook_url: Some("https://hooks.example/altframe".into()),
@@ -83,8 +83,8 @@ fn submitting_records_the_items_and_their_reserved_credits() {
 #[test]
 fn a_batch_holds_one_to_a_hundred_items() {
     let submit = |n: u32| BatchCommand::SubmitBatch {
-        batch_id: BATCH.into(),
-        account_id: "acct_1".into(),
+        batch_id: crate::BatchId::new(BATCH),
+        account_id: crate::AccountId::new("acct_1"),
         items: (0..n).map(item).collect(),
         options: options(),
         webhook_url: None,
@@ -110,7 +110,7 @@ fn the_last_outcome_finishes_the_batch_with_its_status_and_webhook_id() {
     assert_eq!(
         events[1],
         BatchEvent::BatchFinished {
-            account_id: "acct_1".into(),
+            account_id: crate::AccountId::new("acct_1"),
             status: BatchStatus::Partial,
             completed: 1,
             failed: 1,
@@ -125,11 +125,11 @@ fn an_outcome_is_recorded_once_and_only_for_an_item() {
     TestFramework::<Batch>::with(())
         .given(vec![submitted(2, false), completed(0)])
         .when(outcome(0, true))
-        .then_expect_error(BatchError::OutcomeKnown("job_0".into()));
+        .then_expect_error(BatchError::OutcomeKnown(crate::JobId::new("job_0")));
     TestFramework::<Batch>::with(())
         .given(vec![submitted(2, false)])
         .when(outcome(7, true))
-        .then_expect_error(BatchError::UnknownItem("job_7".into()));
+        .then_expect_error(BatchError::UnknownItem(crate::JobId::new("job_7")));
 }
 
 #[test]
@@ -142,7 +142,7 @@ fn statuses_follow_the_outcomes() {
 #[test]
 fn redelivery_waits_for_the_current_delivery_to_end() {
     let finished = BatchEvent::BatchFinished {
-        account_id: "acct_1".into(),
+        account_id: crate::AccountId::new("acct_1"),
         status: BatchStatus::Completed,
         completed: 1,
         failed: 0,
@@ -155,7 +155,7 @@ fn redelivery_waits_for_the_current_delivery_to_end() {
         .when(BatchCommand::RequestRedelivery { at: at() })
         .then_expect_error(BatchError::DeliveryPending);
     let delivered = BatchEvent::WebhookAttempted {
-        account_id: "acct_1".into(),
+        account_id: crate::AccountId::new("acct_1"),
         webhook_id: "msg_b47ac10b58cc4372a5670e02b2c3d479".into(),
         attempt: WebhookAttempt {
             attempt: 1,
@@ -172,7 +172,7 @@ fn redelivery_waits_for_the_current_delivery_to_end() {
         .given(after)
         .when(BatchCommand::RequestRedelivery { at: at() })
         .then_expect_events(vec![BatchEvent::WebhookRedeliveryRequested {
-            account_id: "acct_1".into(),
+            account_id: crate::AccountId::new("acct_1"),
             webhook_id: "msg_b47ac10b58cc4372a5670e02b2c3d479".into(),
             at: at(),
         }]);
@@ -185,7 +185,7 @@ fn a_batch_without_a_webhook_has_nothing_to_deliver() {
             submitted(1, false),
             completed(0),
             BatchEvent::BatchFinished {
-                account_id: "acct_1".into(),
+                account_id: crate::AccountId::new("acct_1"),
                 status: BatchStatus::Completed,
                 completed: 1,
                 failed: 0,

@@ -35,12 +35,12 @@ fn image() -> ImageRef {
 
 fn requested() -> JobEvent {
     JobEvent::JobRequested {
-        account_id: "acct_1".into(),
+        account_id: crate::AccountId::new("acct_1"),
         source: Source::Api,
         batch_id: None,
         image: image(),
         options: options(),
-        reservation_id: "res_1".into(),
+        reservation_id: crate::ReservationId::new("res_1"),
         credits: 1,
         at: at(),
     }
@@ -64,12 +64,12 @@ fn generate_image_requests_a_job() {
     TestFramework::<Job>::with(())
         .given_no_previous_events()
         .when(JobCommand::GenerateImage {
-            account_id: "acct_1".into(),
+            account_id: crate::AccountId::new("acct_1"),
             source: Source::Api,
             batch_id: None,
             image: image(),
             options: options(),
-            reservation_id: "res_1".into(),
+            reservation_id: crate::ReservationId::new("res_1"),
             credits: 1,
             at: at(),
         })
@@ -85,9 +85,9 @@ fn completion_names_the_reservation_to_capture() {
             at: at(),
         })
         .then_expect_events(vec![JobEvent::JobCompleted {
-            account_id: "acct_1".into(),
+            account_id: crate::AccountId::new("acct_1"),
             batch_id: None,
-            reservation_id: "res_1".into(),
+            reservation_id: crate::ReservationId::new("res_1"),
             generation: generation(),
             at: at(),
         }]);
@@ -96,9 +96,9 @@ fn completion_names_the_reservation_to_capture() {
 #[test]
 fn a_job_finishes_once() {
     let failed = JobEvent::JobFailed {
-        account_id: "acct_1".into(),
+        account_id: crate::AccountId::new("acct_1"),
         batch_id: None,
-        reservation_id: "res_1".into(),
+        reservation_id: crate::ReservationId::new("res_1"),
         error: "model unavailable".into(),
         at: at(),
     };
@@ -134,12 +134,12 @@ fn a_job_is_requested_once() {
     TestFramework::<Job>::with(())
         .given(vec![requested()])
         .when(JobCommand::GenerateImage {
-            account_id: "acct_1".into(),
+            account_id: crate::AccountId::new("acct_1"),
             source: Source::Api,
             batch_id: None,
             image: image(),
             options: options(),
-            reservation_id: "res_2".into(),
+            reservation_id: crate::ReservationId::new("res_2"),
             credits: 1,
             at: at(),
         })
@@ -149,16 +149,16 @@ fn a_job_is_requested_once() {
 #[test]
 fn a_job_that_never_started_can_be_abandoned_once() {
     let abandon = || JobCommand::AbandonJob {
-        account_id: "acct_1".into(),
+        account_id: crate::AccountId::new("acct_1"),
         batch_id: None,
-        reservation_id: "res_1".into(),
+        reservation_id: crate::ReservationId::new("res_1"),
         error: "image_url: could not fetch".into(),
         at: at(),
     };
     let failed = JobEvent::JobFailed {
-        account_id: "acct_1".into(),
+        account_id: crate::AccountId::new("acct_1"),
         batch_id: None,
-        reservation_id: "res_1".into(),
+        reservation_id: crate::ReservationId::new("res_1"),
         error: "image_url: could not fetch".into(),
         at: at(),
     };

@@ -45,11 +45,11 @@ fn parse_instant(raw: &str, end_of_day: bool) -> Result<chrono::DateTime<chrono:
     if let Ok(t) = chrono::DateTime::parse_from_rfc3339(raw) {
         return Ok(t.with_timezone(&chrono::Utc));
     }
-    let day = chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| {
-        CliError::BadArgument(format!(
-            "{raw} is neither a date (YYYY-MM-DD) nor an RFC 3339 instant"
-        ))
-    })?;
+    let day =
+        chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|source| CliError::BadDate {
+            raw: raw.to_string(),
+            source,
+        })?;
     let time = if end_of_day {
         chrono::NaiveTime::from_hms_milli_opt(23, 59, 59, 999).unwrap_or_default()
     } else {

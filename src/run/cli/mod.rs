@@ -168,6 +168,12 @@ pub enum CliError {
     /// An argument that is not what the command takes; the message says which and why.
     #[error("{0}")]
     BadArgument(String),
+    #[error("{raw} is neither a date (YYYY-MM-DD) nor an RFC 3339 instant")]
+    BadDate {
+        raw: String,
+        #[source]
+        source: chrono::ParseError,
+    },
     #[error("writing the output")]
     Output(#[from] std::io::Error),
     #[error("writing JSON")]
@@ -176,16 +182,45 @@ pub enum CliError {
 
 pub async fn run(cli: Cli) -> Result<(), CliError> {
     let database_url = cli.database_url.as_deref();
+    // Every command but `openapi` and `serve` works on the store, through the use cases.
+    let app = || async { Ok::<_, CliError>(open(database_url).await?.app) };
     match cli.command {
         Command::Openapi { json } => print_openapi(json),
         Command::Serve(args) => Ok(server::serve_command(args.settings(database_url)?).await?),
-        command => {
-            let url = DatabaseUrl::parse(database_url).map_err(SettingsError::Database)?;
-            let settings = Settings::new(StoreConfig::new(url));
-            let services = Services::open(&settings, Overrides::default()).await?;
-            on_store(command, &services).await
+        Command::Accounts(c) => accounts::accounts(c, &app().await?).await,
+        Command::Keys(c) => accounts::keys(c, &app().await?).await,
+        Command::Webhooks(c) => accounts::webhooks(c, &app().await?).await,
+        Command::Audit {
+            account,
+            from,
+            to,
+            format,
+            json,
+        } => {
+            let format = if json { AuditFormat::Json } else { format };
+            let app = app().await?;
+            audit::audit(&app, &account, from.as_deref(), to.as_deref(), format).await
+        }
+        Command::Projections(ProjectionsCommand::Rebuild { json }) => {
+            let app = app().await?;
+            let started = std::time::Instant::now();
+            let applied = read_models::rebuild(&app).await?;
+            let seconds = started.elapsed().as_secs_f64();
+            if json {
+                print_json(&json!({ "events_applied": applied, "seconds": seconds }))
+            } else {
+                println!("Rebuilt every read model: {applied} events applied in {seconds:.2} s");
+                Ok(())
+            }
         }
     }
+}
+
+/// The store and the use cases, as `serve` builds them, without the server and its tasks.
+async fn open(database_url: Option<&str>) -> Result<Services, CliError> {
+    let url = DatabaseUrl::parse(database_url).map_err(SettingsError::Database)?;
+    let settings = Settings::new(StoreConfig::new(url));
+    Ok(Services::open(&settings, Overrides::default()).await?)
 }
 
 /// The spec needs no store.
@@ -195,38 +230,6 @@ fn print_openapi(json: bool) -> Result<(), CliError> {
     } else {
         print!("{}", crate::api::openapi::yaml());
         Ok(())
-    }
-}
-
-async fn on_store(command: Command, services: &Services) -> Result<(), CliError> {
-    let app = &services.app;
-    match command {
-        Command::Openapi { json } => print_openapi(json),
-        Command::Serve(_) => Err(CliError::BadArgument("serve runs on its own".into())),
-        Command::Accounts(c) => accounts::accounts(c, app).await,
-        Command::Keys(c) => accounts::keys(c, app).await,
-        Command::Webhooks(c) => accounts::webhooks(c, app).await,
-        Command::Audit {
-            account,
-            from,
-            to,
-            format,
-            json,
-        } => {
-            let format = if json { AuditFormat::Json } else { format };
-            audit::audit(app, &account, from.as_deref(), to.as_deref(), format).await
-        }
-        Command::Projections(ProjectionsCommand::Rebuild { json }) => {
-            let started = std::time::Instant::now();
-            let applied = read_models::rebuild(app).await?;
-            let seconds = started.elapsed().as_secs_f64();
-            if json {
-                print_json(&json!({ "events_applied": applied, "seconds": seconds }))
-            } else {
-                println!("Rebuilt every read model: {applied} events applied in {seconds:.2} s");
-                Ok(())
-            }
-        }
     }
 }
 

@@ -27,9 +27,12 @@ impl Task for BillingPeriods {
     }
 
     async fn round(&self) -> Result<Round, TaskError> {
-        Ok(match billing::start_due_periods(&self.app).await? {
-            n if n >= billing::ROUND => Round::Busy,
-            _ => Round::Idle,
+        let done = billing::start_due_periods(&self.app).await?;
+        // A full round that moved accounts on may have left more behind it.
+        Ok(if done.due >= billing::ROUND && done.started > 0 {
+            Round::Busy
+        } else {
+            Round::Idle
         })
     }
 }

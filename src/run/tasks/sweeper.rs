@@ -36,9 +36,9 @@ impl Task for Sweeper {
         self.rate_limiter.forget_ended_windows(now).await?;
         self.idempotency.forget_expired(now).await?;
         let swept = self.queue.sweep(now, now - IMAGE_LEFTOVER_AFTER).await?;
-        if swept.leases + swept.images > 0 {
+        if swept.bulk_leases + swept.images > 0 {
             tracing::info!(
-                leases = swept.leases,
+                bulk_leases = swept.bulk_leases,
                 images = swept.images,
                 "swept the work queue"
             );

@@ -201,7 +201,7 @@ impl TestApp {
             .execute(
                 &self.account_id,
                 AccountCommand::ReserveCredits {
-                    reservation_id: "res_setup".into(),
+                    reservation_id: altframe_domain::ReservationId::new("res_setup"),
                     purpose: "setup".into(),
                     credits,
                     at: now,
