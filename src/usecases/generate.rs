@@ -58,7 +58,7 @@ pub enum GenerateError {
 }
 
 impl From<IntakeError> for GenerateError {
-    /// The image's fault is the caller's; a decoder that died is ours.
+    /// The image's fault is the caller's; a decoding task cut short is ours.
     fn from(e: IntakeError) -> Self {
         if e.is_ours() {
             GenerateError::Failure(Failure::Intake(e))
