@@ -8,7 +8,7 @@ use altframe_domain::JobId;
 use serde_json::{json, Value};
 
 use crate::on_both_backends;
-use crate::rebuild::rebuild;
+use crate::rebuild::rebuilt;
 use crate::support::fake_openai::{Behaviour, FakeOpenAi};
 use crate::support::{base64_of, spawn_with, Backend, Options, TestApp};
 
@@ -91,15 +91,7 @@ async fn a_bulk_item_keeps_its_attempts_and_backoff_across_a_rebuild(backend: Ba
     assert!(backoff_ends > clock.now_utc().timestamp_millis());
     assert_eq!(fake.calls.load(std::sync::atomic::Ordering::SeqCst), 2);
 
-    let url = app.db.env_url.clone();
-    let out = tokio::task::spawn_blocking(move || rebuild(url))
-        .await
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    rebuilt(&app).await;
 
     assert_eq!(
         app.services.queue.item_state(&job_id).await.unwrap(),

@@ -30,13 +30,28 @@ async fn answers(app: &TestApp, batch_id: &str) -> Vec<(String, String)> {
     out
 }
 
-pub fn rebuild(url: String) -> std::process::Output {
+fn rebuild(url: String) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_altframe"))
         .args(["projections", "rebuild", "--json"])
         .env("DATABASE_URL", url)
         .env("RUST_LOG", "warn")
         .output()
         .unwrap()
+}
+
+/// Runs `altframe projections rebuild --json` off the runtime, as an operator would beside the
+/// running service, checks that it succeeded and returns its report.
+pub async fn rebuilt(app: &TestApp) -> Value {
+    let url = app.db.env_url.clone();
+    let out = tokio::task::spawn_blocking(move || rebuild(url))
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 async fn a_rebuild_gives_byte_identical_answers(backend: Backend) {
@@ -85,16 +100,7 @@ async fn a_rebuild_gives_byte_identical_answers(backend: Backend) {
         "the store has a failure"
     );
 
-    let url = app.db.env_url.clone();
-    let out = tokio::task::spawn_blocking(move || rebuild(url))
-        .await
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report = rebuilt(&app).await;
     assert!(report["events_applied"].as_u64().unwrap() > 20);
 
     let after = answers(&app, &batch_id).await;
