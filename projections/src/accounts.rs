@@ -45,7 +45,27 @@ pub(crate) async fn apply(tx: &mut Tx, id: &str, event: &AccountEvent) -> Result
             )
             .await?;
         }
-        AccountEvent::BillingPeriodStarted { .. }
+        AccountEvent::PlanChanged {
+            to,
+            overage_enabled,
+            ..
+        } => {
+            tx.execute(
+                "UPDATE accounts SET plan = $1, overage_enabled = $2 WHERE id = $3",
+                vec![to.as_str().into(), (*overage_enabled).into(), id.into()],
+            )
+            .await?;
+        }
+        AccountEvent::DefaultLanguageChanged { language, .. } => {
+            tx.execute(
+                "UPDATE accounts SET language = $1 WHERE id = $2",
+                vec![language.as_str().into(), id.into()],
+            )
+            .await?;
+        }
+        AccountEvent::PlanChangeScheduled { .. }
+        | AccountEvent::ScheduledPlanChangeCancelled { .. }
+        | AccountEvent::BillingPeriodStarted { .. }
         | AccountEvent::ReservationIncreased { .. }
         | AccountEvent::WebhookSecretRotated { .. }
         | AccountEvent::CreditsReserved { .. }

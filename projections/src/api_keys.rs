@@ -8,6 +8,8 @@ use crate::{on_db, timestamp, Arg, Db, Tx};
 pub struct ApiKeyRow {
     pub id: String,
     pub account_id: String,
+    /// The label its owner gave it ("production").
+    #[serde(rename = "label")]
     pub name: String,
     #[serde(skip)]
     pub key_hash: String,
@@ -68,13 +70,15 @@ pub async fn list_for_account(db: &Db, account_id: &str) -> Result<Vec<ApiKeyRow
     on_db!(db, pool => sqlx::query_as::<_, ApiKeyRow>(&sql).bind(account_id).fetch_all(pool).await)
 }
 
-/// What a request's authentication needs of a key: whose it is, on which plan, and whether it
+/// What a request's authentication needs of a key: whose it is, on which plan and default
+/// language, and whether it
 /// still works. One read for every authenticated request.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct KeyHolder {
     pub key_id: String,
     pub account_id: String,
     pub plan: String,
+    pub language: String,
     pub revoked_at: Option<String>,
 }
 
@@ -82,7 +86,7 @@ pub async fn find_holder_by_hash(
     db: &Db,
     key_hash: &str,
 ) -> Result<Option<KeyHolder>, sqlx::Error> {
-    let sql = "SELECT k.id AS key_id, k.account_id, a.plan, k.revoked_at
+    let sql = "SELECT k.id AS key_id, k.account_id, a.plan, a.language, k.revoked_at
                FROM api_keys k JOIN accounts a ON a.id = k.account_id
                WHERE k.key_hash = $1";
     on_db!(db, pool => sqlx::query_as::<_, KeyHolder>(sql).bind(key_hash).fetch_optional(pool).await)

@@ -19,6 +19,9 @@ pub struct UsageRow {
     pub overage_rate_micros: i64,
     pub period_start: String,
     pub period_end: String,
+    /// A downgrade waiting for the next period, and when it applies.
+    pub pending_plan: Option<String>,
+    pub pending_plan_at: Option<String>,
 }
 
 impl StagedRow for UsageRow {
@@ -36,10 +39,12 @@ impl StagedRow for UsageRow {
         "overage_rate_micros",
         "period_start",
         "period_end",
+        "pending_plan",
+        "pending_plan_at",
     ];
     const TYPES: &'static [&'static str] = &[
         "text", "text", "bigint", "bigint", "bigint", "bigint", "bigint", "bigint", "boolean",
-        "bigint", "text", "text",
+        "bigint", "text", "text", "text", "text",
     ];
 
     fn key(&self) -> &str {
@@ -60,6 +65,8 @@ impl StagedRow for UsageRow {
             self.overage_rate_micros.into(),
             self.period_start.clone().into(),
             self.period_end.clone().into(),
+            Arg::OptText(self.pending_plan.clone()),
+            Arg::OptText(self.pending_plan_at.clone()),
         ]
     }
 }
@@ -92,6 +99,8 @@ pub(crate) async fn apply(
             overage_rate_micros: plan.overage_rate().map_or(0, |r| r.0),
             period_start: timestamp(period.start),
             period_end: timestamp(period.end),
+            pending_plan: None,
+            pending_plan_at: None,
         });
         return Ok(());
     }
@@ -103,7 +112,34 @@ impl UsageRow {
     /// What an event after the account's opening does to its row.
     fn apply(&mut self, event: &AccountEvent) {
         match event {
-            AccountEvent::AccountOpened { .. } | AccountEvent::WebhookSecretRotated { .. } => {}
+            AccountEvent::AccountOpened { .. }
+            | AccountEvent::WebhookSecretRotated { .. }
+            | AccountEvent::DefaultLanguageChanged { .. } => {}
+            AccountEvent::PlanChanged {
+                to,
+                allocation,
+                remaining,
+                overage_enabled,
+                ..
+            } => {
+                self.plan = to.as_str().to_string();
+                self.monthly_allocation = i64::from(*allocation);
+                self.remaining = i64::from(*remaining);
+                self.overage_enabled = *overage_enabled;
+                self.overage_rate_micros = to.overage_rate().map_or(0, |r| r.0);
+                self.pending_plan = None;
+                self.pending_plan_at = None;
+            }
+            AccountEvent::PlanChangeScheduled {
+                to, effective_at, ..
+            } => {
+                self.pending_plan = Some(to.as_str().to_string());
+                self.pending_plan_at = Some(timestamp(*effective_at));
+            }
+            AccountEvent::ScheduledPlanChangeCancelled { .. } => {
+                self.pending_plan = None;
+                self.pending_plan_at = None;
+            }
             AccountEvent::BillingPeriodStarted {
                 period,
                 allocation,
@@ -179,7 +215,7 @@ pub async fn credit_totals(db: &Db) -> Result<Vec<(String, i64)>, sqlx::Error> {
 pub async fn find(db: &Db, account_id: &str) -> Result<Option<UsageRow>, sqlx::Error> {
     let sql = "SELECT account_id, plan, monthly_allocation, remaining, rollover, used_this_period,
                       overage_credits, overage_cost_micros, overage_enabled, overage_rate_micros,
-                      period_start, period_end
+                      period_start, period_end, pending_plan, pending_plan_at
                  FROM usage WHERE account_id = $1";
     on_db!(db, pool => sqlx::query_as::<_, UsageRow>(sql).bind(account_id).fetch_optional(pool).await)
 }

@@ -99,6 +99,16 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
+/// A session's secret, as its cookie carries it: 43 base62 characters (about 256 bits).
+pub fn session_secret() -> String {
+    random_base62(43)
+}
+
+/// A form's anti-forgery token.
+pub fn csrf_token() -> String {
+    random_base62(32)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

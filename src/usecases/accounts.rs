@@ -25,6 +25,10 @@ pub enum AccountsError {
     AlreadyRevoked(KeyId),
     #[error("account {0} already exists")]
     AccountExists(AccountId),
+    #[error("the account is already on the {0} plan")]
+    AlreadyOnPlan(Plan),
+    #[error("the {0} plan has no overage billing: upgrade to pro or business to enable it")]
+    NoOverageOnPlan(Plan),
     #[error(transparent)]
     Failure(#[from] Failure),
 }
@@ -93,5 +97,110 @@ pub async fn show(app: &App, id: &AccountId) -> Result<AccountView, AccountsErro
     Ok(AccountView {
         account,
         credits_remaining: state.remaining(),
+    })
+}
+
+/// The account a request acts for, as the accounts read model showed it when the request
+/// arrived: what its plan allows and the language it writes in by default.
+#[derive(Debug, Clone)]
+pub struct Requester {
+    pub account_id: AccountId,
+    pub plan: Plan,
+    pub default_language: Language,
+}
+
+impl Requester {
+    pub(super) fn from_row(
+        account_id: &str,
+        plan: &str,
+        language: &str,
+    ) -> Result<Requester, Failure> {
+        let plan = Plan::parse(plan)
+            .ok_or_else(|| Failure::Inconsistent(format!("account has unknown plan {plan}")))?;
+        let default_language = Language::parse(language).map_err(|_| {
+            Failure::Inconsistent(format!("account has unknown language {language}"))
+        })?;
+        Ok(Requester {
+            account_id: AccountId::new(account_id),
+            plan,
+            default_language,
+        })
+    }
+}
+
+/// The account as a request acting for it sees it.
+pub async fn requester(app: &App, id: &AccountId) -> Result<Requester, AccountsError> {
+    let row = accounts::find(&app.store.db, id.as_str())
+        .await?
+        .ok_or_else(|| AccountsError::NoSuchAccount(id.clone()))?;
+    Ok(Requester::from_row(&row.id, &row.plan, &row.language)?)
+}
+
+/// What an account change did: whether anything changed, and the account as it now stands.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Changed {
+    pub changed: bool,
+    pub account: AccountRow,
+    pub usage: super::usage::UsageRow,
+}
+
+/// Moves the account to `plan`: an upgrade applies at once, a downgrade when the next period
+/// starts (usage shows it as pending); the current plan cancels a pending downgrade.
+pub async fn change_plan(app: &App, id: &AccountId, plan: Plan) -> Result<Changed, AccountsError> {
+    let at = app.clock.now();
+    account_command(app, id, AccountCommand::ChangePlan { plan, at }).await
+}
+
+/// Turns overage billing on or off; plans without an overage rate cannot turn it on.
+pub async fn set_overage(
+    app: &App,
+    id: &AccountId,
+    enabled: bool,
+) -> Result<Changed, AccountsError> {
+    let at = app.clock.now();
+    account_command(app, id, AccountCommand::SetOverage { enabled, at }).await
+}
+
+/// Sets the language a request without one is written in.
+pub async fn set_language(
+    app: &App,
+    id: &AccountId,
+    language: Language,
+) -> Result<Changed, AccountsError> {
+    let at = app.clock.now();
+    account_command(app, id, AccountCommand::SetLanguage { language, at }).await
+}
+
+async fn account_command(
+    app: &App,
+    id: &AccountId,
+    command: AccountCommand,
+) -> Result<Changed, AccountsError> {
+    let written = match app.store.accounts.execute(id, command).await {
+        Ok(events) => events,
+        Err(CommandError::Rejected(AccountError::NotOpened)) => {
+            return Err(AccountsError::NoSuchAccount(id.clone()))
+        }
+        Err(CommandError::Rejected(AccountError::AlreadyOnPlan(plan))) => {
+            return Err(AccountsError::AlreadyOnPlan(plan))
+        }
+        Err(CommandError::Rejected(AccountError::NoOverageOnPlan(_))) => {
+            let plan = requester(app, id).await?.plan;
+            return Err(AccountsError::NoOverageOnPlan(plan));
+        }
+        Err(e) => return Err(Failure::from(e).into()),
+    };
+    app.events_committed();
+    app.read_your_writes().await;
+    let account = accounts::find(&app.store.db, id.as_str())
+        .await?
+        .ok_or_else(|| AccountsError::NoSuchAccount(id.clone()))?;
+    let usage = altframe_projections::usage::find(&app.store.db, id.as_str())
+        .await?
+        .ok_or_else(|| Failure::Inconsistent(format!("account {id} has no usage row")))?;
+    Ok(Changed {
+        changed: !written.is_empty(),
+        account,
+        usage,
     })
 }

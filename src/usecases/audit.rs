@@ -22,7 +22,8 @@ pub struct LedgerRow {
     pub sequence: i64,
     pub at: String,
     pub event: String,
-    /// The job or batch item the credits were for.
+    /// What the event concerns: the job or batch item the credits were for, or the plan or
+    /// language an account change moved to.
     pub reference: Option<String>,
     /// Change to the balance (credits available to spend).
     pub credits: i64,
@@ -338,6 +339,38 @@ impl Replay {
             }
             AccountEvent::OverageChanged { at, .. } => ("OverageChanged", *at, None),
             AccountEvent::WebhookSecretRotated { at, .. } => ("WebhookSecretRotated", *at, None),
+            AccountEvent::PlanChanged {
+                from,
+                to,
+                credits_added,
+                remaining,
+                at,
+                ..
+            } => {
+                self.balance += i64::from(*credits_added);
+                reference = Some(format!("plan {from} -> {to}"));
+                ("PlanChanged", *at, Some(*remaining))
+            }
+            AccountEvent::PlanChangeScheduled {
+                from,
+                to,
+                effective_at,
+                at,
+            } => {
+                reference = Some(format!(
+                    "plan {from} -> {to} from {}",
+                    timestamp(*effective_at)
+                ));
+                ("PlanChangeScheduled", *at, None)
+            }
+            AccountEvent::ScheduledPlanChangeCancelled { to, at } => {
+                reference = Some(format!("plan {to} no longer scheduled"));
+                ("ScheduledPlanChangeCancelled", *at, None)
+            }
+            AccountEvent::DefaultLanguageChanged { language, at } => {
+                reference = Some(format!("language {}", language.as_str()));
+                ("DefaultLanguageChanged", *at, None)
+            }
         };
         if let Some(recorded) = recorded {
             if i64::from(recorded) != self.balance {

@@ -31,6 +31,8 @@ pub enum Failure {
     /// Image work that failed on our side (a decoding task that died, say), not the image's.
     #[error("image intake failed")]
     Intake(#[source] IntakeError),
+    #[error("password hashing failed")]
+    Password(#[source] crate::adapters::passwords::PasswordError),
     /// What the store holds contradicts what the use case knows (a read model row missing
     /// for an account that exists, say).
     #[error("{0}")]

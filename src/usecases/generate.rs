@@ -14,6 +14,7 @@ use altframe_domain::job::{Source, Tokens};
 use altframe_domain::plan::Plan;
 use altframe_domain::{AccountId, Credits, JobId, ReservationId};
 
+use super::accounts::Requester;
 use super::job::{self, Job, OnTransientFailure, Outcome, Requested, RunError};
 use super::{App, Failure};
 use crate::adapters::ids;
@@ -71,23 +72,18 @@ impl From<IntakeError> for GenerateError {
 /// The plan tier that may send `custom_prompt`.
 const CUSTOM_PROMPT_TIER: u8 = 2;
 
-#[tracing::instrument(skip(app, input), fields(account_id = %account_id))]
+/// Runs one generation for `requester`; `source` says which door it came through (history
+/// shows it).
+#[tracing::instrument(skip_all, fields(account_id = %requester.account_id))]
 pub async fn generate(
     app: &App,
-    account_id: &AccountId,
+    requester: &Requester,
+    source: Source,
     input: GenerateInput,
 ) -> Result<GenerateOutcome, GenerateError> {
     let started = Instant::now();
-    // Both are set when the account opens and never change.
-    let settled = app
-        .store
-        .accounts
-        .read_settled(account_id, |a| Some((a.plan()?, a.language().cloned()?)))
-        .await
-        .map_err(Failure::from)?;
-    let Some((plan, default_language)) = settled else {
-        return Err(Failure::Inconsistent(format!("account {account_id} does not exist")).into());
-    };
+    let account_id = &requester.account_id;
+    let (plan, default_language) = (requester.plan, &requester.default_language);
     let mut options = input.options;
     if options.custom_prompt.is_some() && plan.tier() < CUSTOM_PROMPT_TIER {
         return Err(GenerateError::PlanTooLow {
@@ -95,7 +91,7 @@ pub async fn generate(
             current: plan,
         });
     }
-    let (language, additional_language) = resolve_language(app, input.language, &default_language);
+    let (language, additional_language) = resolve_language(app, input.language, default_language);
     options.language = language;
 
     let image = app.intake.prepare(&input.source).await?;
@@ -104,7 +100,7 @@ pub async fn generate(
     let job = Job {
         id: ids::job_id(),
         account_id: account_id.clone(),
-        source: Source::Api,
+        source,
         batch_id: None,
         reservation_id: ids::reservation_id(),
         credits: cost.total(),

@@ -2,13 +2,12 @@
 use std::time::Duration;
 
 use altframe_domain::api_key::{ApiKeyCommand, ApiKeyError};
-use altframe_domain::plan::Plan;
 use altframe_domain::{AccountId, KeyId};
 use altframe_projections::{accounts, api_keys};
 
 pub use altframe_projections::api_keys::ApiKeyRow;
 
-use super::accounts::AccountsError;
+use super::accounts::{AccountsError, Requester};
 use super::{App, Failure};
 use crate::adapters::ids;
 use crate::adapters::store::CommandError;
@@ -22,6 +21,7 @@ const KEY_CATCH_UP_PATIENCE: Duration = Duration::from_secs(2);
 pub struct IssuedKey {
     pub id: KeyId,
     pub account_id: AccountId,
+    #[serde(rename = "label")]
     pub name: String,
     pub key: String,
 }
@@ -78,8 +78,17 @@ pub async fn revoke_key(app: &App, key_id: &KeyId) -> Result<ApiKeyRow, Accounts
         .ok_or_else(|| Failure::Inconsistent(format!("key {key_id} is not projected")).into())
 }
 
-/// The account's keys, revoked ones included (never their secrets).
-pub async fn list(app: &App, account_id: &AccountId) -> Result<Vec<ApiKeyRow>, AccountsError> {
+/// A key as listings show it: never its secret.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ListedKey {
+    #[serde(flatten)]
+    pub key: ApiKeyRow,
+    /// When a request last presented it, to the minute; `None` if never.
+    pub last_used_at: Option<String>,
+}
+
+/// The account's keys, revoked ones included, oldest first.
+pub async fn list(app: &App, account_id: &AccountId) -> Result<Vec<ListedKey>, AccountsError> {
     app.read_your_writes().await;
     if accounts::find(&app.store.db, account_id.as_str())
         .await?
@@ -87,15 +96,39 @@ pub async fn list(app: &App, account_id: &AccountId) -> Result<Vec<ApiKeyRow>, A
     {
         return Err(AccountsError::NoSuchAccount(account_id.clone()));
     }
-    Ok(api_keys::list_for_account(&app.store.db, account_id.as_str()).await?)
+    let rows = api_keys::list_for_account(&app.store.db, account_id.as_str()).await?;
+    let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+    let mut used = app.key_usage.last_used(&ids).await?;
+    Ok(rows
+        .into_iter()
+        .map(|key| ListedKey {
+            last_used_at: used.remove(&key.id),
+            key,
+        })
+        .collect())
 }
 
-/// Who presents a key: its account, the key's id and the account's plan.
+/// Revokes one of the account's own keys (an owner's revoke): a key of another account is
+/// "no such key", so an owner cannot learn whether it exists.
+pub async fn revoke_own_key(
+    app: &App,
+    account_id: &AccountId,
+    key_id: &KeyId,
+) -> Result<ApiKeyRow, AccountsError> {
+    let owned = api_keys::find(&app.store.db, key_id.as_str())
+        .await?
+        .is_some_and(|k| k.account_id == account_id.as_str());
+    if !owned {
+        return Err(AccountsError::NoSuchKey(key_id.clone()));
+    }
+    revoke_key(app, key_id).await
+}
+
+/// Who presents a key: the account it acts for, and the key's id.
 #[derive(Debug, Clone)]
 pub struct KeyHolder {
-    pub account_id: AccountId,
+    pub requester: Requester,
     pub key_id: KeyId,
-    pub plan: Plan,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -130,12 +163,13 @@ pub async fn authenticate(app: &App, secret: &str) -> Result<KeyHolder, AuthErro
     if holder.revoked_at.is_some() {
         return Err(AuthError::Revoked);
     }
-    let plan = Plan::parse(&holder.plan).ok_or_else(|| {
-        Failure::Inconsistent(format!("account has unknown plan {}", holder.plan))
-    })?;
+    let now = app.clock.now();
+    if let Err(e) = app.key_usage.used(&holder.key_id, now).await {
+        // A missed last-used time is not worth refusing the request for.
+        tracing::warn!(error = %super::error_chain(&e), "could not note the key's use");
+    }
     Ok(KeyHolder {
-        account_id: AccountId::new(holder.account_id),
+        requester: Requester::from_row(&holder.account_id, &holder.plan, &holder.language)?,
         key_id: KeyId::new(holder.key_id),
-        plan,
     })
 }

@@ -22,6 +22,7 @@ pub mod generate;
 pub mod history;
 mod job;
 pub mod keys;
+pub mod logins;
 pub mod read_models;
 pub mod reservations;
 mod settled_here;
@@ -39,6 +40,7 @@ use tokio::sync::Notify;
 
 use crate::adapters::clock::Clock;
 use crate::adapters::image::Intake;
+use crate::adapters::key_usage::KeyUsage;
 use crate::adapters::queue::Queue;
 use crate::adapters::read_models::Projector;
 use crate::adapters::store::Store;
@@ -65,6 +67,7 @@ pub struct App {
     wake_process_manager: Arc<Notify>,
     /// Bulk items one process runs at once, for a batch's time estimate.
     bulk_concurrency: usize,
+    key_usage: Arc<KeyUsage>,
 }
 
 /// The adapters an [`App`] is made of, assembled at start-up (`run::startup`).
@@ -81,6 +84,7 @@ pub struct AppParts {
 
 impl App {
     pub fn new(parts: AppParts) -> App {
+        let key_usage = Arc::new(KeyUsage::new(parts.store.db.clone()));
         App {
             store: parts.store,
             read_models: parts.read_models,
@@ -91,6 +95,7 @@ impl App {
             settled_here: Arc::new(SettledHere::default()),
             wake_process_manager: parts.wake_process_manager,
             bulk_concurrency: parts.bulk_concurrency,
+            key_usage,
         }
     }
 

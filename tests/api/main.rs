@@ -21,6 +21,7 @@ mod layers;
 mod metrics;
 mod openai;
 mod openapi;
+mod owners;
 mod projections;
 mod queue;
 mod rate_limits;

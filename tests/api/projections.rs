@@ -209,6 +209,8 @@ fn usage_row(i: i64) -> UsageRow {
         overage_rate_micros: 4_000,
         period_start: "2026-12-01T00:00:00.000Z".into(),
         period_end: "2027-01-01T00:00:00.000Z".into(),
+        pending_plan: (i % 4 == 0).then(|| "starter".into()),
+        pending_plan_at: (i % 4 == 0).then(|| "2027-01-01T00:00:00.000Z".into()),
     }
 }
 

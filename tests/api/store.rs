@@ -12,7 +12,6 @@ on_both_backends!(
     kept_state_gives_way_to_another_processs_commits,
     an_aggregate_assumed_new_that_exists_is_decided_on_its_stored_state,
     commits_of_one_event_and_of_many_take_turns_on_one_connection,
-    a_settled_read_is_kept_only_once_it_is_set,
     commands_that_arrive_during_a_commit_are_committed_together
 );
 
@@ -237,41 +236,6 @@ async fn commits_of_one_event_and_of_many_take_turns_on_one_connection(backend: 
     assert_eq!(app.remaining().await, 25_000 - 6);
 }
 
-/// `read_settled` keeps what it read, for reads that need not wait for the aggregate's
-/// commands; an answer of "not set yet" must not be kept.
-async fn a_settled_read_is_kept_only_once_it_is_set(backend: Backend) {
-    let app = spawn_business(backend).await;
-    let store = app.db.open().await;
-    assert_eq!(
-        plan_of(&store, "acct_settled").await,
-        None,
-        "not opened yet"
-    );
-    let open = AccountCommand::OpenAccount {
-        name: "settled".into(),
-        plan: Plan::Pro,
-        language: altframe_domain::generation::Language::english(),
-        at: chrono::Utc::now(),
-    };
-    // Opened by another process: this one's kept state knows nothing of it.
-    app.services
-        .store
-        .accounts
-        .execute(&altframe_domain::AccountId::new("acct_settled"), open)
-        .await
-        .unwrap();
-    assert_eq!(plan_of(&store, "acct_settled").await, Some(Plan::Pro));
-    assert_eq!(
-        plan_of(&store, "acct_settled").await,
-        Some(Plan::Pro),
-        "kept"
-    );
-    assert_eq!(
-        plan_of(&store, app.account_id.as_str()).await,
-        Some(Plan::Business)
-    );
-}
-
 /// Commands on one account that arrive while a commit is on its way wait, then are decided in
 /// the order they came and committed as one group. A refused one takes nothing from the
 /// others, and the group's events are stored in sequence order.
@@ -388,14 +352,6 @@ async fn positions_in_sequence_order(app: &TestApp) -> Vec<i64> {
         }
     }
     .unwrap()
-}
-
-async fn plan_of(store: &altframe::adapters::store::Store, account_id: &str) -> Option<Plan> {
-    store
-        .accounts
-        .read_settled(&altframe_domain::AccountId::new(account_id), |a| a.plan())
-        .await
-        .unwrap()
 }
 
 /// A batch reservation of `n` credits, one per reservation `res_{tag}_{i}`: several events in

@@ -33,6 +33,9 @@ pub(super) struct Opened {
     pub(super) language: Language,
     pub(super) overage_enabled: bool,
     pub(super) period: BillingPeriod,
+    /// A downgrade that takes effect when the next period starts.
+    #[serde(default)]
+    pub(super) pending_plan: Option<Plan>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -55,6 +58,15 @@ impl Account {
 
     pub fn language(&self) -> Option<&Language> {
         self.opened.as_ref().map(|o| &o.language)
+    }
+
+    pub fn overage_enabled(&self) -> bool {
+        self.opened.as_ref().is_some_and(|o| o.overage_enabled)
+    }
+
+    /// The plan the account moves to when the next period starts, if a downgrade is scheduled.
+    pub fn pending_plan(&self) -> Option<Plan> {
+        self.opened.as_ref().and_then(|o| o.pending_plan)
     }
 
     pub fn reservation(&self, id: &ReservationId) -> Option<&Reservation> {
@@ -89,6 +101,19 @@ impl Account {
                 return;
             }
             let next = BillingPeriod::containing(opened.period.end);
+            if let Some(to) = opened.pending_plan {
+                let event = AccountEvent::PlanChanged {
+                    from: opened.plan,
+                    to,
+                    allocation: to.monthly_allocation(),
+                    credits_added: 0,
+                    remaining: self.remaining,
+                    overage_enabled: opened.overage_enabled && to.overage_rate().is_some(),
+                    at: next.start,
+                };
+                sink.write(event, self).await;
+                continue;
+            }
             let allocation = opened.plan.monthly_allocation();
             let rollover = if opened.plan.rolls_over() {
                 self.remaining.min(allocation)
@@ -105,6 +130,47 @@ impl Account {
             };
             sink.write(event, self).await;
         }
+    }
+
+    /// An upgrade applies at once, a downgrade at the next period; the current plan cancels a
+    /// scheduled downgrade, and a plan already scheduled changes nothing.
+    fn change_plan(
+        &self,
+        to: Plan,
+        at: DateTime<Utc>,
+    ) -> Result<Option<AccountEvent>, AccountError> {
+        let opened = self.opened()?;
+        let from = opened.plan;
+        if to == from {
+            return match opened.pending_plan {
+                Some(pending) => Ok(Some(AccountEvent::ScheduledPlanChangeCancelled {
+                    to: pending,
+                    at,
+                })),
+                None => Err(AccountError::AlreadyOnPlan(to)),
+            };
+        }
+        if opened.pending_plan == Some(to) {
+            return Ok(None);
+        }
+        if to.tier() > from.tier() {
+            let credits_added = to.monthly_allocation() - from.monthly_allocation();
+            return Ok(Some(AccountEvent::PlanChanged {
+                from,
+                to,
+                allocation: to.monthly_allocation(),
+                credits_added,
+                remaining: self.remaining + credits_added,
+                overage_enabled: opened.overage_enabled,
+                at,
+            }));
+        }
+        Ok(Some(AccountEvent::PlanChangeScheduled {
+            from,
+            to,
+            effective_at: opened.period.end,
+            at,
+        }))
     }
 
     fn reserve(
@@ -307,6 +373,21 @@ impl Aggregate for Account {
                 self.opened()?;
                 AccountEvent::WebhookSecretRotated { secret, at }
             }
+            AccountCommand::ChangePlan { plan, at } => {
+                self.opened()?;
+                self.start_due_periods(at, sink).await;
+                match self.change_plan(plan, at)? {
+                    Some(event) => event,
+                    None => return Ok(()),
+                }
+            }
+            AccountCommand::SetLanguage { language, at } => {
+                let opened = self.opened()?;
+                if opened.language == language {
+                    return Ok(());
+                }
+                AccountEvent::DefaultLanguageChanged { language, at }
+            }
             AccountCommand::SetOverage { enabled, at } => {
                 let opened = self.opened()?;
                 if enabled && opened.plan.overage_rate().is_none() {
@@ -334,6 +415,7 @@ impl Aggregate for Account {
                     language,
                     overage_enabled,
                     period,
+                    pending_plan: None,
                 });
                 self.remaining = allocation;
             }
@@ -406,6 +488,34 @@ impl Aggregate for Account {
             }
             AccountEvent::WebhookSecretRotated { secret, .. } => {
                 self.webhook_secret = Some(secret);
+            }
+            AccountEvent::PlanChanged {
+                to,
+                remaining,
+                overage_enabled,
+                ..
+            } => {
+                if let Some(o) = &mut self.opened {
+                    o.plan = to;
+                    o.overage_enabled = overage_enabled;
+                    o.pending_plan = None;
+                }
+                self.remaining = remaining;
+            }
+            AccountEvent::PlanChangeScheduled { to, .. } => {
+                if let Some(o) = &mut self.opened {
+                    o.pending_plan = Some(to);
+                }
+            }
+            AccountEvent::ScheduledPlanChangeCancelled { .. } => {
+                if let Some(o) = &mut self.opened {
+                    o.pending_plan = None;
+                }
+            }
+            AccountEvent::DefaultLanguageChanged { language, .. } => {
+                if let Some(o) = &mut self.opened {
+                    o.language = language;
+                }
             }
         }
     }

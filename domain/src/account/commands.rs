@@ -49,6 +49,17 @@ pub enum AccountCommand {
     StartDuePeriods {
         at: DateTime<Utc>,
     },
+    /// Moves the account to another plan: an upgrade at once, a downgrade when the next period
+    /// starts. Naming the current plan cancels a downgrade still to come.
+    ChangePlan {
+        plan: Plan,
+        at: DateTime<Utc>,
+    },
+    /// The language a request without one is written in.
+    SetLanguage {
+        language: Language,
+        at: DateTime<Utc>,
+    },
     /// Sets the secret that signs this account's webhooks (`whsec_...`).
     RotateWebhookSecret {
         secret: String,

@@ -79,6 +79,35 @@ pub enum AccountEvent {
         secret: String,
         at: DateTime<Utc>,
     },
+    /// The account is on another plan from `at`: at once for an upgrade, whose balance grows
+    /// by the difference of the two allocations (`credits_added`); at the start of a period
+    /// for a downgrade scheduled before, which adds nothing.
+    PlanChanged {
+        from: Plan,
+        to: Plan,
+        allocation: Credits,
+        credits_added: Credits,
+        remaining: Credits,
+        /// Overage after the change: a plan without overage turns it off.
+        overage_enabled: bool,
+        at: DateTime<Utc>,
+    },
+    /// A downgrade, to take effect when the period after `at` starts (`effective_at`).
+    PlanChangeScheduled {
+        from: Plan,
+        to: Plan,
+        effective_at: DateTime<Utc>,
+        at: DateTime<Utc>,
+    },
+    /// A scheduled downgrade that will no longer happen.
+    ScheduledPlanChangeCancelled {
+        to: Plan,
+        at: DateTime<Utc>,
+    },
+    DefaultLanguageChanged {
+        language: Language,
+        at: DateTime<Utc>,
+    },
 }
 
 impl DomainEvent for AccountEvent {
@@ -92,6 +121,10 @@ impl DomainEvent for AccountEvent {
             AccountEvent::OverageChanged { .. } => "OverageChanged",
             AccountEvent::ReservationIncreased { .. } => "ReservationIncreased",
             AccountEvent::WebhookSecretRotated { .. } => "WebhookSecretRotated",
+            AccountEvent::PlanChanged { .. } => "PlanChanged",
+            AccountEvent::PlanChangeScheduled { .. } => "PlanChangeScheduled",
+            AccountEvent::ScheduledPlanChangeCancelled { .. } => "ScheduledPlanChangeCancelled",
+            AccountEvent::DefaultLanguageChanged { .. } => "DefaultLanguageChanged",
         }
         .to_string()
     }

@@ -13,6 +13,7 @@ pub use commands::{AccountCommand, ReservationRequest};
 pub use events::AccountEvent;
 
 use crate::ids::ReservationId;
+use crate::plan::Plan;
 use crate::Credits;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -31,4 +32,6 @@ pub enum AccountError {
     ReservationNotOpen(ReservationId),
     #[error("the {0} plan has no overage billing")]
     NoOverageOnPlan(String),
+    #[error("the account is already on the {0} plan")]
+    AlreadyOnPlan(Plan),
 }

@@ -394,3 +394,113 @@ fn starting_due_periods_is_a_no_op_within_the_period() {
         }]
     ));
 }
+
+fn change_plan(plan: Plan, when: &str) -> AccountCommand {
+    AccountCommand::ChangePlan { plan, at: at(when) }
+}
+
+#[test]
+fn an_upgrade_applies_at_once_and_adds_the_difference_of_allocations() {
+    AccountTest::with(())
+        .given(vec![opened(Plan::Starter), reserved("r1", 100, 100, 900)])
+        .when(change_plan(Plan::Pro, "2025-07-20T00:00:00Z"))
+        .then_expect_events(vec![AccountEvent::PlanChanged {
+            from: Plan::Starter,
+            to: Plan::Pro,
+            allocation: 5000,
+            credits_added: 4000,
+            remaining: 4900,
+            overage_enabled: false,
+            at: at("2025-07-20T00:00:00Z"),
+        }]);
+}
+
+#[test]
+fn a_downgrade_waits_for_the_next_period_and_then_sets_its_allocation() {
+    let scheduled = AccountEvent::PlanChangeScheduled {
+        from: Plan::Pro,
+        to: Plan::Starter,
+        effective_at: at("2025-08-01T00:00:00Z"),
+        at: at("2025-07-20T00:00:00Z"),
+    };
+    AccountTest::with(())
+        .given(vec![opened(Plan::Pro)])
+        .when(change_plan(Plan::Starter, "2025-07-20T00:00:00Z"))
+        .then_expect_events(vec![scheduled.clone()]);
+    // Within the period nothing changes; the first command of August applies it.
+    let events = AccountTest::with(())
+        .given(vec![opened(Plan::Pro), scheduled])
+        .when(reserve("r1", 1, "2025-08-02T00:00:00Z"))
+        .inspect_result()
+        .unwrap();
+    assert_eq!(
+        events[0],
+        AccountEvent::PlanChanged {
+            from: Plan::Pro,
+            to: Plan::Starter,
+            allocation: 1000,
+            credits_added: 0,
+            remaining: 5000,
+            overage_enabled: false,
+            at: at("2025-08-01T00:00:00Z"),
+        }
+    );
+    // The rollover is capped at the new plan's allocation.
+    assert!(matches!(
+        events[1],
+        AccountEvent::BillingPeriodStarted {
+            allocation: 1000,
+            rollover: 1000,
+            expired: 4000,
+            remaining: 2000,
+            ..
+        }
+    ));
+}
+
+#[test]
+fn naming_the_current_plan_cancels_a_scheduled_downgrade() {
+    let scheduled = AccountEvent::PlanChangeScheduled {
+        from: Plan::Pro,
+        to: Plan::Free,
+        effective_at: at("2025-08-01T00:00:00Z"),
+        at: at("2025-07-20T00:00:00Z"),
+    };
+    AccountTest::with(())
+        .given(vec![opened(Plan::Pro), scheduled.clone()])
+        .when(change_plan(Plan::Pro, "2025-07-21T00:00:00Z"))
+        .then_expect_events(vec![AccountEvent::ScheduledPlanChangeCancelled {
+            to: Plan::Free,
+            at: at("2025-07-21T00:00:00Z"),
+        }]);
+    AccountTest::with(())
+        .given(vec![opened(Plan::Pro), scheduled])
+        .when(change_plan(Plan::Free, "2025-07-21T00:00:00Z"))
+        .then_expect_events(vec![]);
+    AccountTest::with(())
+        .given(vec![opened(Plan::Pro)])
+        .when(change_plan(Plan::Pro, "2025-07-21T00:00:00Z"))
+        .then_expect_error(AccountError::AlreadyOnPlan(Plan::Pro));
+}
+
+#[test]
+fn the_default_language_changes_once_per_new_value() {
+    let french = Language::parse("fr").unwrap();
+    AccountTest::with(())
+        .given(vec![opened(Plan::Free)])
+        .when(AccountCommand::SetLanguage {
+            language: french.clone(),
+            at: at("2025-07-21T00:00:00Z"),
+        })
+        .then_expect_events(vec![AccountEvent::DefaultLanguageChanged {
+            language: french,
+            at: at("2025-07-21T00:00:00Z"),
+        }]);
+    AccountTest::with(())
+        .given(vec![opened(Plan::Free)])
+        .when(AccountCommand::SetLanguage {
+            language: Language::english(),
+            at: at("2025-07-21T00:00:00Z"),
+        })
+        .then_expect_events(vec![]);
+}

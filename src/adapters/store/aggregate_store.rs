@@ -48,10 +48,6 @@ struct Shared<A: Aggregate> {
     /// Whether every commit also writes the aggregate's state row (cqrs-es's "aggregate
     /// store"), which numbers the row's versions.
     writes_state: bool,
-    /// Per stripe, the aggregate as `read_settled` last found it. What never changes once
-    /// set is read from here without queueing behind the commands that hold the stripe: on a
-    /// busy account each such turn in the queue cost a task wake-up.
-    settled: Vec<std::sync::Mutex<Option<(String, A)>>>,
 }
 
 struct Stripe<A: Aggregate> {
@@ -101,7 +97,6 @@ impl<A: Aggregate> AggregateStore<A> {
                 backend,
                 stripes,
                 writes_state,
-                settled: (0..STRIPES).map(|_| std::sync::Mutex::new(None)).collect(),
             }),
         }
     }
@@ -215,50 +210,6 @@ where
                 "the command's task ended without an answer".into(),
             ))
         })
-    }
-
-    /// Reads what never changes once set, such as an account's plan and default language.
-    /// `read` answers `None` while it is not set yet; such an answer is never kept. The
-    /// aggregate is taken as this process last saw it, which may be behind another process's
-    /// commits: hence only for what, once set, stays.
-    pub async fn read_settled<T>(
-        &self,
-        aggregate_id: &A::Id,
-        read: impl Fn(&A) -> Option<T>,
-    ) -> Result<Option<T>, CommandError<A::Error>> {
-        let aggregate_id = aggregate_id.as_ref();
-        let shared = &self.shared;
-        let stripe = stripe_of(aggregate_id);
-        let seen = |slot: &Option<(String, A)>| {
-            slot.as_ref()
-                .filter(|(id, _)| id == aggregate_id)
-                .and_then(|(_, aggregate)| read(aggregate))
-        };
-        if let Some(value) = seen(&locked(&shared.settled[stripe])) {
-            return Ok(Some(value));
-        }
-        let mut kept = shared.stripes[stripe].kept.lock().await;
-        let kept_value = kept
-            .as_ref()
-            .filter(|c| c.aggregate_id == aggregate_id)
-            .and_then(|c| read(&c.aggregate).map(|value| (value, c.aggregate.clone())));
-        // Not set in the kept state, which may be behind another process's commits: loaded.
-        let (value, aggregate) = match kept_value {
-            Some((value, aggregate)) => (Some(value), aggregate),
-            None => {
-                let context = shared
-                    .load_context(aggregate_id)
-                    .await
-                    .map_err(|e| CommandError::Store(Box::new(e)))?;
-                let aggregate = context.aggregate.clone();
-                *kept = Some(context);
-                (read(&aggregate), aggregate)
-            }
-        };
-        if value.is_some() {
-            *locked(&shared.settled[stripe]) = Some((aggregate_id.to_string(), aggregate));
-        }
-        Ok(value)
     }
 
     /// The aggregate's current state, read from the store (not the state kept for commands,

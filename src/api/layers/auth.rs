@@ -11,6 +11,7 @@ use altframe_domain::{AccountId, KeyId};
 
 use crate::api::error::{ApiError, Miswired};
 use crate::api::ApiState;
+use crate::usecases::accounts::Requester;
 use crate::usecases::keys;
 
 /// The caller, once its key checked out.
@@ -19,6 +20,8 @@ pub struct Caller {
     pub account_id: AccountId,
     pub key_id: KeyId,
     pub plan: Plan,
+    /// The account as the key's lookup found it, for use cases that act for it.
+    pub requester: Requester,
 }
 
 fn presented_key(headers: &HeaderMap) -> Option<&str> {
@@ -55,12 +58,14 @@ async fn identify(state: &ApiState, headers: &HeaderMap) -> Result<Caller, ApiEr
         })?;
     let holder = keys::authenticate(&state.app, key).await?;
     let span = tracing::Span::current();
-    span.record("account_id", holder.account_id.as_str());
+    let requester = holder.requester;
+    span.record("account_id", requester.account_id.as_str());
     span.record("key_id", holder.key_id.as_str());
     Ok(Caller {
-        account_id: holder.account_id,
+        account_id: requester.account_id.clone(),
         key_id: holder.key_id,
-        plan: holder.plan,
+        plan: requester.plan,
+        requester,
     })
 }
 

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use altframe_domain::generation::{
     limits, GeneratedText, GenerationOptions, Invalid, Language, MaxLength, Product,
 };
-use altframe_domain::job::Tokens;
+use altframe_domain::job::{Source, Tokens};
 
 use crate::api::error::ApiError;
 use crate::api::fields::{bounded_text, common_options, image_source, present};
@@ -144,6 +144,6 @@ pub async fn post_generate(
     ApiJson(request): ApiJson<GenerateRequest>,
 ) -> Result<Json<GenerateResponse>, ApiError> {
     let input = request.parse()?;
-    let outcome = generate(&state.app, &caller.account_id, input).await?;
+    let outcome = generate(&state.app, &caller.requester, Source::Api, input).await?;
     Ok(Json(outcome.into()))
 }

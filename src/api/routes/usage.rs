@@ -14,6 +14,18 @@ pub struct UsageResponse {
     pub plan: String,
     pub credits: UsageCredits,
     pub overage: UsageOverage,
+    /// Our addition: a downgrade that applies when the next period starts. Absent when none is
+    /// scheduled.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pending_plan_change: Option<PendingPlanChange>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct PendingPlanChange {
+    /// The plan the account moves to.
+    pub plan: String,
+    /// When it does: the start of the next billing period.
+    pub effective_at: String,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -49,5 +61,9 @@ pub async fn get_usage(
             enabled: row.overage_enabled,
             rate: altframe_domain::Micros(row.overage_rate_micros).as_dollars(),
         },
+        pending_plan_change: row
+            .pending_plan
+            .zip(row.pending_plan_at)
+            .map(|(plan, effective_at)| PendingPlanChange { plan, effective_at }),
     }))
 }

@@ -1,7 +1,5 @@
 //! `altframe accounts`, `altframe keys` and `altframe webhooks`: the operator's doors onto the
 //! account and key use cases.
-use altframe_domain::generation::Language;
-use altframe_domain::plan::Plan;
 use altframe_domain::{AccountId, KeyId};
 use serde_json::json;
 
@@ -17,13 +15,6 @@ pub async fn accounts(command: AccountsCommand, app: &App) -> Result<(), CliErro
             language,
             json,
         } => {
-            let plan = Plan::parse(&plan).ok_or_else(|| {
-                CliError::BadArgument(format!(
-                    "unknown plan {plan}: use free, starter, pro or business"
-                ))
-            })?;
-            let language =
-                Language::parse(&language).map_err(|e| CliError::BadArgument(e.to_string()))?;
             let id = ids::account_id();
             accounts::open_account(app, &id, &name, plan, language).await?;
             let row = accounts::show(app, &id).await?.account;
@@ -76,17 +67,65 @@ pub async fn accounts(command: AccountsCommand, app: &App) -> Result<(), CliErro
             );
             Ok(())
         }
+        AccountsCommand::SetPlan {
+            account,
+            plan,
+            json,
+        } => {
+            let changed = accounts::change_plan(app, &AccountId::new(account), plan).await?;
+            print_change(&changed, json)
+        }
+        AccountsCommand::SetOverage {
+            account,
+            enabled,
+            json,
+        } => {
+            let changed = accounts::set_overage(app, &AccountId::new(account), enabled).await?;
+            print_change(&changed, json)
+        }
+        AccountsCommand::SetLanguage {
+            account,
+            language,
+            json,
+        } => {
+            let changed = accounts::set_language(app, &AccountId::new(account), language).await?;
+            print_change(&changed, json)
+        }
     }
+}
+
+/// The account after a change, as `accounts show` would print the parts a change touches.
+fn print_change(changed: &accounts::Changed, json: bool) -> Result<(), CliError> {
+    if json {
+        return print_json(&json!(changed));
+    }
+    let (row, usage) = (&changed.account, &changed.usage);
+    if !changed.changed {
+        println!("Nothing to change.");
+    }
+    println!(
+        "Account   {}\nPlan      {}\nLanguage  {}\nOverage   {}\nRemaining {} credits of {} this period",
+        row.id,
+        row.plan,
+        row.language,
+        if row.overage_enabled { "enabled" } else { "disabled" },
+        usage.remaining,
+        usage.monthly_allocation,
+    );
+    if let (Some(plan), Some(at)) = (&usage.pending_plan, &usage.pending_plan_at) {
+        println!("Pending   {plan} plan from {at}");
+    }
+    Ok(())
 }
 
 pub async fn keys(command: KeysCommand, app: &App) -> Result<(), CliError> {
     match command {
         KeysCommand::Create {
             account,
-            name,
+            label,
             json,
         } => {
-            let issued = keys::issue_key(app, &AccountId::new(account), &name).await?;
+            let issued = keys::issue_key(app, &AccountId::new(account), &label).await?;
             // A running service finds the key without this, but a listing right after should.
             read_models::catch_up(app).await?;
             if json {
@@ -104,15 +143,17 @@ pub async fn keys(command: KeysCommand, app: &App) -> Result<(), CliError> {
                 return print_json(&json!(rows));
             }
             println!(
-                "{:<22} {:<14} {:<26} {:<26} NAME",
-                "ID", "PREFIX", "CREATED", "REVOKED"
+                "{:<30} {:<14} {:<26} {:<26} {:<26} LABEL",
+                "ID", "PREFIX", "CREATED", "LAST USED", "REVOKED"
             );
-            for r in rows {
+            for listed in rows {
+                let r = &listed.key;
                 println!(
-                    "{:<22} {:<14} {:<26} {:<26} {}",
+                    "{:<30} {:<14} {:<26} {:<26} {:<26} {}",
                     r.id,
                     format!("{}…", r.key_prefix),
                     r.created_at,
+                    listed.last_used_at.as_deref().unwrap_or("never"),
                     r.revoked_at.as_deref().unwrap_or("-"),
                     r.name
                 );

@@ -3,7 +3,10 @@
 //! `--json`).
 mod accounts;
 mod audit;
+mod logins;
 
+use altframe_domain::generation::Language;
+use altframe_domain::plan::Plan;
 use clap::{Parser, Subcommand};
 use serde_json::json;
 
@@ -13,6 +16,7 @@ use crate::run::settings::{ServeArgs, Settings, SettingsError};
 use crate::run::startup::{Overrides, Services, StartupError};
 use crate::usecases::accounts::AccountsError;
 use crate::usecases::audit::AuditError;
+use crate::usecases::logins::LoginError;
 use crate::usecases::{read_models, Failure};
 
 pub use audit::AuditFormat;
@@ -42,6 +46,10 @@ pub enum Command {
     /// Issue, list and revoke API keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Owners' sign-in to the dashboard: the password is read from standard input (or asked
+    /// for on a terminal), never from the command line.
+    #[command(subcommand)]
+    Logins(LoginsCommand),
     /// The secret that signs an account's webhooks.
     #[command(subcommand)]
     Webhooks(WebhooksCommand),
@@ -83,6 +91,26 @@ pub enum ProjectionsCommand {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum LoginsCommand {
+    /// Give an e-mail address a login to an account.
+    Create {
+        #[arg(long)]
+        account: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Set a new password for a login; every session it has ends.
+    ResetPassword {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum WebhooksCommand {
     /// Print the account's webhook signing secret (made on first use), or replace it.
     Secret {
@@ -103,11 +131,11 @@ pub enum AccountsCommand {
         #[arg(long)]
         name: String,
         /// free, starter, pro or business.
-        #[arg(long, default_value = "free")]
-        plan: String,
+        #[arg(long, default_value = "free", value_parser = parse_plan)]
+        plan: Plan,
         /// Default language (ISO 639-1) for requests that name none.
-        #[arg(long, default_value = "en")]
-        language: String,
+        #[arg(long, default_value = "en", value_parser = parse_language)]
+        language: Language,
         #[arg(long)]
         json: bool,
     },
@@ -122,6 +150,44 @@ pub enum AccountsCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Move an account to another plan: an upgrade at once (the balance grows by the
+    /// difference of the allocations), a downgrade when the next period starts. The current
+    /// plan cancels a scheduled downgrade.
+    SetPlan {
+        #[arg(long)]
+        account: String,
+        /// free, starter, pro or business.
+        #[arg(long, value_parser = parse_plan)]
+        plan: Plan,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Turn overage billing on or off (pro and business plans only).
+    SetOverage {
+        #[arg(long)]
+        account: String,
+        #[arg(long, action = clap::ArgAction::Set)]
+        enabled: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Set the language (ISO 639-1) of requests that name none.
+    SetLanguage {
+        #[arg(long)]
+        account: String,
+        #[arg(long, value_parser = parse_language)]
+        language: Language,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn parse_plan(s: &str) -> Result<Plan, String> {
+    Plan::parse(s).ok_or_else(|| format!("unknown plan {s}: use free, starter, pro or business"))
+}
+
+fn parse_language(s: &str) -> Result<Language, String> {
+    Language::parse(s).map_err(|e| e.to_string())
 }
 
 #[derive(Debug, Subcommand)]
@@ -130,8 +196,9 @@ pub enum KeysCommand {
     Create {
         #[arg(long)]
         account: String,
-        #[arg(long, default_value = "default")]
-        name: String,
+        /// What the key is for, shown in listings ("production", "staging").
+        #[arg(long, visible_alias = "name", default_value = "default")]
+        label: String,
         #[arg(long)]
         json: bool,
     },
@@ -162,6 +229,8 @@ pub enum CliError {
     #[error(transparent)]
     Audit(#[from] AuditError),
     #[error(transparent)]
+    Login(#[from] LoginError),
+    #[error(transparent)]
     Failure(#[from] Failure),
     #[error("the ledger does not reconcile: {0}")]
     NotReconciled(String),
@@ -190,6 +259,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Accounts(c) => accounts::accounts(c, &app().await?).await,
         Command::Keys(c) => accounts::keys(c, &app().await?).await,
         Command::Webhooks(c) => accounts::webhooks(c, &app().await?).await,
+        Command::Logins(c) => logins::logins(c, &app().await?).await,
         Command::Audit {
             account,
             from,

@@ -1,0 +1,277 @@
+//! Owners' logins and their sessions: an operator creates a login for an account (or anyone
+//! signs up, when signup is open); its owner signs in with e-mail and password and gets a
+//! session, which every `serve` process honours because it lives in the shared database.
+//!
+//! Failed sign-ins are counted per e-mail and per client address; past a limit, sign-in is
+//! refused for the rest of the window without checking the password.
+use altframe_domain::generation::Language;
+use altframe_domain::plan::Plan;
+use altframe_domain::AccountId;
+use chrono::Duration;
+
+use super::accounts::{self, AccountsError, Requester};
+use super::{App, Failure};
+use crate::adapters::passwords::{self, PasswordError};
+use crate::adapters::sessions::{self, SessionRow};
+use crate::adapters::{ids, logins, sign_in_limits};
+
+/// How long a session lasts from sign-in.
+pub const SESSION_LIFETIME: Duration = Duration::days(7);
+/// Failed sign-ins allowed per e-mail, and per client address, in one window.
+pub const FAILURES_PER_EMAIL: i64 = 5;
+pub const FAILURES_PER_ADDRESS: i64 = 20;
+pub const MIN_PASSWORD_CHARS: usize = 10;
+pub const MAX_PASSWORD_CHARS: usize = 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoginError {
+    #[error("enter an e-mail address like name@example.com")]
+    BadEmail,
+    #[error("the password must be at least {MIN_PASSWORD_CHARS} characters")]
+    PasswordTooShort,
+    #[error("the password must be at most {MAX_PASSWORD_CHARS} characters")]
+    PasswordTooLong,
+    #[error("{0} already has a login")]
+    EmailTaken(String),
+    #[error("{0} has no login")]
+    NoSuchLogin(String),
+    #[error("the e-mail or password is not right")]
+    WrongCredentials,
+    #[error("the current password is not right")]
+    WrongCurrentPassword,
+    #[error("too many failed sign-ins; try again in {minutes} minutes")]
+    TooManyAttempts { minutes: i64 },
+    #[error(transparent)]
+    Accounts(#[from] AccountsError),
+    #[error(transparent)]
+    Failure(#[from] Failure),
+}
+
+impl From<sqlx::Error> for LoginError {
+    fn from(e: sqlx::Error) -> Self {
+        LoginError::Failure(e.into())
+    }
+}
+
+impl From<PasswordError> for LoginError {
+    fn from(e: PasswordError) -> Self {
+        LoginError::Failure(Failure::Password(e))
+    }
+}
+
+/// An e-mail as logins are keyed: trimmed and lower-case, one `@` with text on both sides.
+pub fn normalise_email(raw: &str) -> Result<String, LoginError> {
+    let email = raw.trim().to_lowercase();
+    let valid = email.len() <= 254
+        && !email.chars().any(char::is_whitespace)
+        && matches!(email.split_once('@'), Some((local, domain))
+            if !local.is_empty() && domain.contains('.') && !domain.contains('@')
+               && !domain.starts_with('.') && !domain.ends_with('.'));
+    valid.then_some(email).ok_or(LoginError::BadEmail)
+}
+
+fn check_password(password: &str) -> Result<(), LoginError> {
+    let chars = password.chars().count();
+    if chars < MIN_PASSWORD_CHARS {
+        return Err(LoginError::PasswordTooShort);
+    }
+    if chars > MAX_PASSWORD_CHARS {
+        return Err(LoginError::PasswordTooLong);
+    }
+    Ok(())
+}
+
+/// Gives `email` a login to `account_id` (the operator's `logins create`).
+pub async fn create_login(
+    app: &App,
+    account_id: &AccountId,
+    email: &str,
+    password: String,
+) -> Result<String, LoginError> {
+    let email = normalise_email(email)?;
+    check_password(&password)?;
+    // The account may have been opened a moment ago, by another process.
+    app.read_your_writes().await;
+    accounts::requester(app, account_id).await?;
+    let hash = passwords::hash(password).await?;
+    if !logins::create(
+        &app.store.db,
+        &email,
+        account_id.as_str(),
+        &hash,
+        app.clock.now(),
+    )
+    .await?
+    {
+        return Err(LoginError::EmailTaken(email));
+    }
+    Ok(email)
+}
+
+/// Sets a new password (the operator's `logins reset-password`) and ends every session of
+/// the login. Returns how many sessions ended.
+pub async fn reset_password(app: &App, email: &str, password: String) -> Result<u64, LoginError> {
+    let email = normalise_email(email)?;
+    check_password(&password)?;
+    let hash = passwords::hash(password).await?;
+    if !logins::set_password(&app.store.db, &email, &hash, app.clock.now()).await? {
+        return Err(LoginError::NoSuchLogin(email));
+    }
+    Ok(sessions::delete_for_email(&app.store.db, &email).await?)
+}
+
+/// A signed-in owner, as a request's session cookie shows them.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub email: String,
+    pub requester: Requester,
+    /// The token every form of this session carries.
+    pub csrf_token: String,
+}
+
+/// What a browser keeps: the cookie's secret and the session it opens.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    pub secret: String,
+    pub session: Session,
+}
+
+/// Checks an owner's e-mail and password and opens a new session (a new id every time, so a
+/// session id planted before sign-in is worth nothing). `client` is the address the request
+/// came from, for the per-address limit.
+pub async fn sign_in(
+    app: &App,
+    email: &str,
+    password: String,
+    client: &str,
+) -> Result<SignedIn, LoginError> {
+    let now = app.clock.now();
+    let db = &app.store.db;
+    let email = normalise_email(email).map_err(|_| LoginError::WrongCredentials)?;
+    let by_email = format!("email:{email}");
+    let by_address = format!("address:{client}");
+    for (subject, limit) in [
+        (&by_email, FAILURES_PER_EMAIL),
+        (&by_address, FAILURES_PER_ADDRESS),
+    ] {
+        let (failures, window_end) = sign_in_limits::failures(db, subject, now).await?;
+        if failures >= limit {
+            let minutes = ((window_end - now.timestamp()) + 59) / 60;
+            return Err(LoginError::TooManyAttempts {
+                minutes: minutes.max(1),
+            });
+        }
+    }
+    let login = logins::find(db, &email).await?;
+    let matches = match &login {
+        Some(login) => passwords::verify(password, login.password_hash.clone()).await?,
+        None => {
+            passwords::verify_nothing(password).await?;
+            false
+        }
+    };
+    let Some(login) = login.filter(|_| matches) else {
+        sign_in_limits::record_failure(db, &by_email, now).await?;
+        sign_in_limits::record_failure(db, &by_address, now).await?;
+        return Err(LoginError::WrongCredentials);
+    };
+    open_session(app, login.email, AccountId::new(login.account_id)).await
+}
+
+/// Opens a free account with a login, for a visitor (only when signup is open, which the
+/// door checks), and signs it in.
+pub async fn sign_up(app: &App, email: &str, password: String) -> Result<SignedIn, LoginError> {
+    let email = normalise_email(email)?;
+    check_password(&password)?;
+    if logins::find(&app.store.db, &email).await?.is_some() {
+        return Err(LoginError::EmailTaken(email));
+    }
+    let hash = passwords::hash(password).await?;
+    let id = ids::account_id();
+    accounts::open_account(app, &id, &email, Plan::Free, Language::english()).await?;
+    // The read models must show the account before a request acts for it.
+    app.events_committed();
+    app.read_your_writes().await;
+    if !logins::create(&app.store.db, &email, id.as_str(), &hash, app.clock.now()).await? {
+        // Taken between the check and now: the account stays, unused and empty.
+        return Err(LoginError::EmailTaken(email));
+    }
+    open_session(app, email, id).await
+}
+
+async fn open_session(
+    app: &App,
+    email: String,
+    account_id: AccountId,
+) -> Result<SignedIn, LoginError> {
+    let now = app.clock.now();
+    let requester = accounts::requester(app, &account_id).await?;
+    let secret = ids::session_secret();
+    let row = SessionRow {
+        email: email.clone(),
+        account_id: account_id.to_string(),
+        csrf_token: ids::csrf_token(),
+        expires_at: (now + SESSION_LIFETIME).timestamp(),
+    };
+    sessions::create(
+        &app.store.db,
+        &ids::sha256_hex(secret.as_bytes()),
+        &row,
+        now,
+    )
+    .await?;
+    Ok(SignedIn {
+        secret,
+        session: Session {
+            email,
+            requester,
+            csrf_token: row.csrf_token,
+        },
+    })
+}
+
+/// The session a cookie's secret opens, unless it ended or expired.
+pub async fn session(app: &App, secret: &str) -> Result<Option<Session>, LoginError> {
+    let id_hash = ids::sha256_hex(secret.as_bytes());
+    let Some(row) = sessions::find(&app.store.db, &id_hash, app.clock.now()).await? else {
+        return Ok(None);
+    };
+    let requester = accounts::requester(app, &AccountId::new(row.account_id)).await?;
+    Ok(Some(Session {
+        email: row.email,
+        requester,
+        csrf_token: row.csrf_token,
+    }))
+}
+
+/// Ends the session the secret opens, in every process (it is deleted from the database).
+pub async fn sign_out(app: &App, secret: &str) -> Result<(), LoginError> {
+    let id_hash = ids::sha256_hex(secret.as_bytes());
+    Ok(sessions::delete(&app.store.db, &id_hash).await?)
+}
+
+/// An owner changes their own password: the current one must match. Every session of the
+/// login ends, this one included; the caller signs the browser in again.
+pub async fn change_password(
+    app: &App,
+    session: &Session,
+    current: String,
+    new: String,
+) -> Result<SignedIn, LoginError> {
+    check_password(&new)?;
+    let login = logins::find(&app.store.db, &session.email)
+        .await?
+        .ok_or_else(|| LoginError::NoSuchLogin(session.email.clone()))?;
+    if !passwords::verify(current, login.password_hash).await? {
+        return Err(LoginError::WrongCurrentPassword);
+    }
+    reset_password(app, &session.email, new).await?;
+    open_session(app, login.email, session.requester.account_id.clone()).await
+}
+
+/// Deletes expired sessions and ended failure windows; returns how many rows went.
+pub async fn forget_expired(app: &App) -> Result<u64, Failure> {
+    let now = app.clock.now();
+    let db = &app.store.db;
+    Ok(sessions::delete_expired(db, now).await? + sign_in_limits::forget_ended(db, now).await?)
+}
