@@ -3,6 +3,8 @@
 -- read models: no event records them, and `projections rebuild` leaves them as they are.
 ALTER TABLE usage ADD COLUMN pending_plan text;
 ALTER TABLE usage ADD COLUMN pending_plan_at text;
+-- The dashboard lists an account's latest batches.
+CREATE INDEX batches_by_account ON batches (account_id, created_at);
 
 -- Written at most once a minute per key, by the process that saw the request.
 CREATE TABLE api_key_last_used

@@ -120,6 +120,22 @@ pub async fn find(db: &Db, id: &str) -> Result<Option<BatchRow>, sqlx::Error> {
     on_db!(db, pool => sqlx::query_as::<_, BatchRow>(sql).bind(id).fetch_optional(pool).await)
 }
 
+/// The account's latest batches, newest first.
+pub async fn recent_for_account(
+    db: &Db,
+    account_id: &str,
+    limit: i64,
+) -> Result<Vec<BatchRow>, sqlx::Error> {
+    let sql = "SELECT id, account_id, status, total, completed, failed, credits, webhook_url,
+                      webhook_id, created_at, finished_at FROM batches
+                WHERE account_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2";
+    on_db!(db, pool => sqlx::query_as::<_, BatchRow>(sql)
+        .bind(account_id)
+        .bind(limit)
+        .fetch_all(pool)
+        .await)
+}
+
 pub async fn webhook_attempts(
     db: &Db,
     batch_id: &str,

@@ -267,3 +267,21 @@ pub async fn page(
         Ok((rows, total))
     })
 }
+
+/// Credits of the account's completed jobs per day (UTC, `YYYY-MM-DD`) from `since`, oldest
+/// day first; days without any are left out.
+pub async fn credits_per_day(
+    db: &Db,
+    account_id: &str,
+    since: &str,
+) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    let sql = "SELECT substr(completed_at, 1, 10) AS day, CAST(SUM(credits) AS BIGINT)
+                 FROM jobs
+                WHERE account_id = $1 AND status = 'completed' AND completed_at >= $2
+                GROUP BY substr(completed_at, 1, 10) ORDER BY day";
+    on_db!(db, pool => sqlx::query_as::<_, (String, i64)>(sql)
+        .bind(account_id)
+        .bind(since)
+        .fetch_all(pool)
+        .await)
+}

@@ -76,6 +76,16 @@ pub async fn status(
     })
 }
 
+/// The account's latest batches, newest first, for the dashboard's list.
+pub async fn recent(
+    app: &App,
+    account_id: &AccountId,
+    limit: i64,
+) -> Result<Vec<BatchRow>, BatchesError> {
+    app.read_your_writes().await;
+    Ok(batches::recent_for_account(&app.store.db, account_id.as_str(), limit).await?)
+}
+
 /// A batch's webhook and every attempt to deliver it.
 #[derive(Debug, Clone)]
 pub struct Deliveries {

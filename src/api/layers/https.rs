@@ -2,7 +2,8 @@
 //! answers over HTTPS carry `Strict-Transport-Security`. A request
 //! counts as HTTPS when this process terminated TLS itself, or when it came through a trusted
 //! proxy that says so in `X-Forwarded-Proto`. The header of anyone else is ignored: a client
-//! could send it over plain HTTP.
+//! could send it over plain HTTP. What it finds is left on the request as a [`Connection`]
+//! (HTTPS or not, and the client's address), for the dashboard's cookies and sign-in limits.
 use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::{ConnectInfo, Request, State};
@@ -42,27 +43,48 @@ impl HttpsPolicy {
             .collect()
     }
 
-    fn is_https(&self, request: &Request) -> bool {
-        if self.terminates_tls {
-            return true;
-        }
+    fn connection(&self, request: &Request) -> Connection {
         let peer = request
             .extensions()
             .get::<ConnectInfo<SocketAddr>>()
             .map(|ConnectInfo(addr)| addr.ip());
         let trusted = peer.is_some_and(|ip| self.trusted_proxies.iter().any(|n| n.contains(&ip)));
-        // The last value is the one our proxy wrote; earlier ones (a proxy that appends rather
-        // than replaces) may be the client's own.
-        trusted
-            && request
-                .headers()
-                .get_all("x-forwarded-proto")
-                .iter()
-                .filter_map(|v| v.to_str().ok())
-                .flat_map(|v| v.split(','))
-                .last()
-                .is_some_and(|proto| proto.trim().eq_ignore_ascii_case("https"))
+        // Behind a trusted proxy the client is the last address it added to X-Forwarded-For.
+        let forwarded_for = trusted
+            .then(|| last_forwarded(request, "x-forwarded-for"))
+            .flatten()
+            .and_then(|v| v.parse::<IpAddr>().ok());
+        Connection {
+            https: self.terminates_tls || (trusted && self.forwarded_https(request)),
+            client: forwarded_for.or(peer),
+        }
     }
+
+    fn forwarded_https(&self, request: &Request) -> bool {
+        last_forwarded(request, "x-forwarded-proto")
+            .is_some_and(|proto| proto.eq_ignore_ascii_case("https"))
+    }
+}
+
+/// What a request's connection says about it, as a request extension: whether it arrived over
+/// HTTPS, and the client's address (the peer's, or what a trusted proxy says it was).
+#[derive(Debug, Clone, Copy)]
+pub struct Connection {
+    pub https: bool,
+    pub client: Option<IpAddr>,
+}
+
+/// The last value of a header that proxies append to: the one our proxy wrote; earlier ones
+/// (a proxy that appends rather than replaces) may be the client's own.
+fn last_forwarded<'a>(request: &'a Request, name: &str) -> Option<&'a str> {
+    request
+        .headers()
+        .get_all(name)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .next_back()
 }
 
 /// Health probes come from inside the deployment, usually over plain HTTP.
@@ -75,10 +97,12 @@ fn is_probe(request: &Request) -> bool {
 /// standard says to ignore over plain HTTP, so it is not sent there).
 pub async fn require_https(
     State(policy): State<std::sync::Arc<HttpsPolicy>>,
-    request: Request,
+    mut request: Request,
     next: Next,
 ) -> Response {
-    let https = policy.is_https(&request);
+    let connection = policy.connection(&request);
+    let https = connection.https;
+    request.extensions_mut().insert(connection);
     if policy.required && !https && !is_probe(&request) {
         return ApiError::new(StatusCode::FORBIDDEN, "HTTPS is required").into_response();
     }
