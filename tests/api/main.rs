@@ -5,6 +5,7 @@ mod support;
 mod audit;
 mod auth;
 mod bounds;
+mod browser;
 mod bulk;
 mod cli;
 mod crash;
