@@ -4,6 +4,7 @@
 //! (a test, `tests/api/layers.rs`, keeps it so).
 pub mod error;
 pub mod fields;
+pub mod html;
 pub mod json;
 pub mod layers;
 pub mod openapi;
@@ -31,7 +32,7 @@ use crate::adapters::rate_limits::{Endpoint, RateLimiter};
 use crate::usecases::App;
 
 use layers::{auth, headers, https, idempotency, observe, rate_limit};
-use routes::{batches, bulk, generate, health, history, spec, usage};
+use routes::{assets, batches, bulk, generate, health, history, spec, usage};
 
 pub use crate::usecases::history::STATUSES as JOB_STATUSES;
 pub use error::{ApiError, ErrorBody};
@@ -177,6 +178,7 @@ pub fn router(state: ApiState, config: &HttpConfig) -> Router {
         )
         .route("/openapi.yaml", get(spec::get_openapi))
         .route("/docs", get(spec::get_docs))
+        .route("/assets/{name}", get(assets::get_asset))
         .merge(api)
         .route_layer(axum::middleware::from_fn(observe::name_route))
         .fallback(not_found)

@@ -1,4 +1,5 @@
-//! The API's handlers, one file per resource.
+//! The API's handlers, one file per resource, and the files our pages share.
+pub mod assets;
 pub mod batches;
 pub mod bulk;
 pub mod generate;
