@@ -166,6 +166,11 @@ impl RateLimiter {
         RateLimiter { table, counts }
     }
 
+    /// The limits it enforces.
+    pub fn table(&self) -> &RateLimitTable {
+        &self.table
+    }
+
     /// Counts one request of `key_id` to `endpoint`, and says whether it is within the limit.
     /// A request over the limit is counted too; it changes nothing but the count.
     pub async fn hit(

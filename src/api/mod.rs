@@ -2,6 +2,7 @@
 //! where errors become statuses, and the OpenAPI document. Handlers parse what a client sent,
 //! call a use case and shape its answer; they never reach the event store or the work queue
 //! (a test, `tests/api/layers.rs`, keeps it so).
+pub mod dashboard;
 pub mod error;
 pub mod fields;
 pub mod html;
@@ -66,6 +67,8 @@ pub struct HttpConfig {
     pub https: HttpsPolicy,
     /// When set, GET /metrics needs `Authorization: Bearer <token>`.
     pub metrics_token: Option<SecretString>,
+    /// Whether visitors may open a free account from the sign-in page.
+    pub signup: dashboard::Signup,
 }
 
 /// Largest body of POST /generate: a 20 MiB image as base64 is about 27 MiB, plus the fields.
@@ -85,6 +88,7 @@ impl Default for HttpConfig {
             max_bulk_body: DEFAULT_BULK_BODY_BYTES,
             https: HttpsPolicy::default(),
             metrics_token: None,
+            signup: dashboard::Signup::Closed,
         }
     }
 }
@@ -180,6 +184,7 @@ pub fn router(state: ApiState, config: &HttpConfig) -> Router {
         .route("/docs", get(spec::get_docs))
         .route("/assets/{name}", get(assets::get_asset))
         .merge(api)
+        .merge(dashboard::router(config.signup, config.max_generate_body))
         .route_layer(axum::middleware::from_fn(observe::name_route))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

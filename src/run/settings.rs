@@ -229,6 +229,11 @@ pub struct ServeArgs {
     #[arg(long, env = "ALTFRAME_TLS_KEY", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
 
+    /// `open` lets anyone open a free account from the sign-in page; `closed` (the default)
+    /// leaves logins to the operator (`altframe logins create`).
+    #[arg(long, env = "ALTFRAME_SIGNUP", value_enum, default_value = "closed")]
+    pub signup: crate::api::dashboard::Signup,
+
     /// Refuse plain-HTTP requests with 403 (health probes excepted).
     #[arg(long, env = "ALTFRAME_REQUIRE_HTTPS", default_value_t = false, action = clap::ArgAction::Set)]
     pub require_https: bool,
@@ -419,6 +424,7 @@ impl ServeArgs {
                     .map_err(SettingsError::TrustedProxies)?,
             },
             metrics_token: self.metrics_token,
+            signup: self.signup,
         };
         settings.outbound = OutboundConfig {
             allow_private_networks: self.allow_private_networks,

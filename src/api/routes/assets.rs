@@ -30,6 +30,14 @@ const ASSETS: &[Asset] = &[
         bytes: include_bytes!("../../../assets/site.js"),
     },
     Asset {
+        name: "dashboard.css",
+        bytes: include_bytes!("../../../assets/dashboard.css"),
+    },
+    Asset {
+        name: "dashboard.js",
+        bytes: include_bytes!("../../../assets/dashboard.js"),
+    },
+    Asset {
         name: "favicon.svg",
         bytes: include_bytes!("../../../assets/favicon.svg"),
     },

@@ -1,0 +1,237 @@
+//! Try it: one generation from a form, with every option of POST /api/v1/generate. The form
+//! is turned into the API's own request and checked by the API's own rules, then run by the
+//! same use case, recorded with `source: "dashboard"`.
+use std::collections::BTreeMap;
+
+use askama::Template;
+use axum::extract::{Multipart, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use base64::Engine;
+
+use altframe_domain::generation::{Field, Mode};
+use altframe_domain::job::Source;
+
+use super::format;
+use super::page::{self, Chrome, PageError};
+use super::session::Owner;
+use crate::api::error::ApiError;
+use crate::api::ApiState;
+use crate::api::GenerateRequest;
+use crate::usecases::generate::{generate, GenerateOutcome};
+
+/// What the owner typed, kept to fill the form again.
+#[derive(Debug, Default, Clone)]
+pub struct TryForm {
+    pub csrf: String,
+    pub image_url: String,
+    pub file: Option<Vec<u8>>,
+    pub file_name: String,
+    pub mode: String,
+    pub language: String,
+    pub fields: Vec<String>,
+    pub max_length: String,
+    pub keywords: String,
+    pub page_url: String,
+    pub page_context: String,
+    pub product_name: String,
+    pub product_sku: String,
+    pub product_attributes: String,
+    pub custom_prompt: String,
+}
+
+fn present(s: &str) -> Option<String> {
+    let s = s.trim();
+    (!s.is_empty()).then(|| s.to_string())
+}
+
+impl TryForm {
+    async fn read(mut multipart: Multipart) -> Result<TryForm, String> {
+        let mut form = TryForm::default();
+        while let Some(field) = multipart.next_field().await.map_err(|e| e.body_text())? {
+            let name = field.name().unwrap_or_default().to_string();
+            if name == "image_file" {
+                let file_name = field.file_name().unwrap_or_default().to_string();
+                let bytes = field.bytes().await.map_err(|e| e.body_text())?;
+                if !bytes.is_empty() {
+                    form.file = Some(bytes.to_vec());
+                    form.file_name = file_name;
+                }
+                continue;
+            }
+            let value = field.text().await.map_err(|e| e.body_text())?;
+            match name.as_str() {
+                "csrf" => form.csrf = value,
+                "image_url" => form.image_url = value,
+                "mode" => form.mode = value,
+                "language" => form.language = value,
+                "fields" => form.fields.push(value),
+                "max_length" => form.max_length = value,
+                "keywords" => form.keywords = value,
+                "page_url" => form.page_url = value,
+                "page_context" => form.page_context = value,
+                "product_name" => form.product_name = value,
+                "product_sku" => form.product_sku = value,
+                "product_attributes" => form.product_attributes = value,
+                "custom_prompt" => form.custom_prompt = value,
+                _ => {}
+            }
+        }
+        Ok(form)
+    }
+
+    /// The API request this form stands for; what the API would refuse, this refuses in the
+    /// API's words.
+    fn request(&self) -> Result<GenerateRequest, String> {
+        let max_length = present(&self.max_length)
+            .map(|m| {
+                m.parse::<i64>()
+                    .map_err(|_| "max_length must be a whole number".to_string())
+            })
+            .transpose()?;
+        let keywords: Vec<String> = self.keywords.split(',').filter_map(present).collect();
+        let mut attributes = BTreeMap::new();
+        for line in self.product_attributes.lines().filter_map(present) {
+            let (name, value) = line.split_once(':').ok_or_else(|| {
+                format!("product attributes are one “name: value” per line; “{line}” has no colon")
+            })?;
+            attributes.insert(name.trim().to_string(), value.trim().to_string());
+        }
+        let image_base64 = self
+            .file
+            .as_ref()
+            .map(|bytes| base64::engine::general_purpose::STANDARD.encode(bytes));
+        Ok(GenerateRequest {
+            image_url: present(&self.image_url),
+            image_base64,
+            mode: present(&self.mode),
+            language: present(&self.language),
+            keywords: (!keywords.is_empty()).then_some(keywords),
+            max_length,
+            page_url: present(&self.page_url),
+            page_context: present(&self.page_context),
+            product_name: present(&self.product_name),
+            product_sku: present(&self.product_sku),
+            product_attributes: (!attributes.is_empty()).then_some(attributes),
+            fields: (!self.fields.is_empty()).then(|| self.fields.clone()),
+            custom_prompt: present(&self.custom_prompt),
+        })
+    }
+
+    pub fn has_field(&self, field: &&str) -> bool {
+        if self.fields.is_empty() {
+            return *field == "alt_text";
+        }
+        self.fields.iter().any(|f| f == field)
+    }
+}
+
+pub struct ResultView {
+    pub job_id: String,
+    pub fields: Vec<(&'static str, String)>,
+    pub language: String,
+    pub model: String,
+    pub credits_used: String,
+    pub credits_remaining: String,
+    pub processing_ms: String,
+}
+
+impl From<GenerateOutcome> for ResultView {
+    fn from(o: GenerateOutcome) -> Self {
+        ResultView {
+            fields: Field::ALL
+                .into_iter()
+                .filter_map(|f| o.results.get(f).map(|text| (f.as_str(), text.to_string())))
+                .collect(),
+            job_id: o.job_id.into_string(),
+            language: o.language.as_str().to_string(),
+            model: o.model,
+            credits_used: format::credits(i64::from(o.credits_used)),
+            credits_remaining: format::credits(i64::from(o.credits_remaining)),
+            processing_ms: format::thousands(o.processing_ms as i64),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "dashboard/try.html")]
+struct TryPage {
+    chrome: Chrome,
+    form: TryForm,
+    modes: Vec<&'static str>,
+    all_fields: Vec<&'static str>,
+    default_language: String,
+    custom_prompt_allowed: bool,
+    error: Option<String>,
+    result: Option<ResultView>,
+}
+
+fn try_page(owner: &Owner, form: TryForm) -> TryPage {
+    TryPage {
+        chrome: Chrome::new(owner, "try"),
+        form,
+        modes: Mode::ALL.iter().map(|m| m.as_str()).collect(),
+        all_fields: Field::ALL.iter().map(|f| f.as_str()).collect(),
+        default_language: owner
+            .session
+            .requester
+            .default_language
+            .as_str()
+            .to_string(),
+        custom_prompt_allowed: owner.session.requester.plan.tier() >= 2,
+        error: None,
+        result: None,
+    }
+}
+
+pub async fn get_try(owner: Owner) -> Response {
+    page::ok(&try_page(&owner, TryForm::default()))
+}
+
+pub async fn post_try(
+    State(state): State<ApiState>,
+    owner: Owner,
+    multipart: Multipart,
+) -> Result<Response, PageError> {
+    let form = match TryForm::read(multipart).await {
+        Ok(form) => form,
+        Err(message) => {
+            let mut page = try_page(&owner, TryForm::default());
+            page.error = Some(message);
+            return Ok(page::render(StatusCode::BAD_REQUEST, &page));
+        }
+    };
+    owner.check_csrf(&form.csrf)?;
+    let mut page = try_page(&owner, form.clone());
+    let input = match form.request().and_then(|r| r.parse().map_err(|e| e.0)) {
+        Ok(input) => input,
+        Err(message) => {
+            page.error = Some(message);
+            return Ok(page::render(StatusCode::BAD_REQUEST, &page));
+        }
+    };
+    match generate(
+        &state.app,
+        &owner.session.requester,
+        Source::Dashboard,
+        input,
+    )
+    .await
+    {
+        Ok(outcome) => {
+            page.result = Some(outcome.into());
+            Ok(page::ok(&page))
+        }
+        Err(e) => {
+            // The API's status and words for the same failure.
+            let refused = ApiError::from(e);
+            if refused.status.is_server_error() && refused.status != StatusCode::BAD_GATEWAY {
+                return Err(PageError::Failure(crate::usecases::Failure::Inconsistent(
+                    refused.message,
+                )));
+            }
+            page.error = Some(refused.message);
+            Ok(page::render(refused.status, &page))
+        }
+    }
+}
