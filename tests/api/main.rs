@@ -10,6 +10,7 @@ mod bulk;
 mod cli;
 mod crash;
 mod credits;
+mod docs;
 mod errors;
 mod fuzz;
 mod generate;

@@ -38,6 +38,10 @@ const ASSETS: &[Asset] = &[
         bytes: include_bytes!("../../../assets/dashboard.js"),
     },
     Asset {
+        name: "docs.js",
+        bytes: include_bytes!("../../../assets/docs.js"),
+    },
+    Asset {
         name: "favicon.svg",
         bytes: include_bytes!("../../../assets/favicon.svg"),
     },

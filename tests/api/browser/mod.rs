@@ -36,30 +36,14 @@ async fn the_docs_page_opens_in_a_browser() {
     browser.close().await;
 }
 
-/// axe-core finds no serious or critical violation on `/docs` but the one known below.
+/// axe-core finds no serious or critical violation on `/docs`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_docs_page_is_accessible() {
     let app = spawn(Backend::Sqlite).await;
     let browser = Browser::start().await;
     browser.goto(&format!("{}/docs", app.base)).await;
     browser.find("[id=\"generate\"]").await;
-    // TODO(/docs rewrite): /docs fails axe today on one serious rule, scrollable-region-focusable:
-    // the <pre> examples that scroll sideways (#generate, #generateBulk) cannot take keyboard
-    // focus. /docs is being rewritten in another change; when that lands, replace the lines
-    // below with `browser.assert_accessible("/docs").await;`. Until then any other serious or
-    // critical violation still fails this test.
-    const KNOWN: &str = "scrollable-region-focusable";
-    let unexpected: String = browser
-        .axe()
-        .await
-        .iter()
-        .filter(|v| v.is_serious() && v.id != KNOWN)
-        .map(|v| format!("  {v}"))
-        .collect();
-    assert!(
-        unexpected.is_empty(),
-        "/docs: serious or critical accessibility violations (axe-core):\n{unexpected}"
-    );
+    browser.assert_accessible("/docs").await;
     browser.close().await;
 }
 
