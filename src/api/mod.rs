@@ -200,14 +200,17 @@ pub fn router(state: ApiState, config: &HttpConfig) -> Router {
 }
 
 /// Gives the contract's `{"error"}` body to error responses made by layers rather than by
-/// our handlers (a request timeout, say), so that every error a client sees has the same shape.
+/// our handlers or pages (a request timeout, say), so that every error a client sees has the same shape.
 async fn json_errors(response: Response) -> Response {
     let status = response.status();
-    let is_json = response
+    // Our JSON errors and the dashboard's HTML error pages already say what happened.
+    let ours = response
         .headers()
         .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
-    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        .is_some_and(|v| {
+            v.as_bytes().starts_with(b"application/json") || v.as_bytes().starts_with(b"text/html")
+        });
+    if !(status.is_client_error() || status.is_server_error()) || ours {
         return response;
     }
     let message = match status {

@@ -1,6 +1,7 @@
 //! Real-browser tests: headless Chromium through chromedriver, with axe-core for accessibility
 //! (`harness.rs`; `scripts/deps` installs all three, and the tests fail, not skip, without
 //! them). Each test has its own browser and profile; at most two browsers run at once.
+mod dashboard;
 pub mod harness;
 
 use harness::{artifacts_dir, png_size, serve_page, Browser};
