@@ -175,6 +175,7 @@ impl Services {
                 rate_limiter: Arc::clone(&self.rate_limiter),
                 idempotency: self.idempotency.clone(),
                 queue: self.queue.clone(),
+                db: self.store.db.clone(),
                 every: tasks.maintenance_every,
             }),
         ]

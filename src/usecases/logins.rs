@@ -268,10 +268,3 @@ pub async fn change_password(
     reset_password(app, &session.email, new).await?;
     open_session(app, login.email, session.requester.account_id.clone()).await
 }
-
-/// Deletes expired sessions and ended failure windows; returns how many rows went.
-pub async fn forget_expired(app: &App) -> Result<u64, Failure> {
-    let now = app.clock.now();
-    let db = &app.store.db;
-    Ok(sessions::delete_expired(db, now).await? + sign_in_limits::forget_ended(db, now).await?)
-}

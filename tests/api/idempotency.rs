@@ -217,6 +217,7 @@ async fn sweep(app: &TestApp) {
         rate_limiter: Arc::clone(&services.rate_limiter),
         idempotency: services.idempotency.clone(),
         queue: services.queue.clone(),
+        db: services.store.db.clone(),
         every: std::time::Duration::from_secs(60),
     };
     sweeper.round().await.expect("sweep");

@@ -1,5 +1,6 @@
 //! Deletes what expires: rate-limit counts of ended windows, idempotency records past their
-//! 24 hours, and what the work queue kept for work that left it without a worker saying so.
+//! 24 hours, what the work queue kept for work that left it without a worker saying so, and
+//! dashboard sessions past their end with the sign-in failures of ended windows.
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -8,6 +9,8 @@ use crate::adapters::clock::Clock;
 use crate::adapters::idempotency::IdempotencyStore;
 use crate::adapters::queue::Queue;
 use crate::adapters::rate_limits::RateLimiter;
+use crate::adapters::{sessions, sign_in_limits};
+use altframe_projections::Db;
 
 /// An inline image held this long without a queued item is left over from a batch that was
 /// never recorded; a request never takes this long.
@@ -18,6 +21,7 @@ pub struct Sweeper {
     pub rate_limiter: Arc<RateLimiter>,
     pub idempotency: IdempotencyStore,
     pub queue: Queue,
+    pub db: Db,
     pub every: Duration,
 }
 
@@ -35,6 +39,8 @@ impl Task for Sweeper {
         let now = self.clock.now();
         self.rate_limiter.forget_ended_windows(now).await?;
         self.idempotency.forget_expired(now).await?;
+        sessions::delete_expired(&self.db, now).await?;
+        sign_in_limits::forget_ended(&self.db, now).await?;
         let swept = self.queue.sweep(now, now - IMAGE_LEFTOVER_AFTER).await?;
         if swept.bulk_leases + swept.images > 0 {
             tracing::info!(
