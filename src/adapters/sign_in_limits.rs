@@ -17,7 +17,8 @@ pub async fn failures(
     now: DateTime<Utc>,
 ) -> Result<(i64, i64), sqlx::Error> {
     let start = window_start(now);
-    let sql = "SELECT failures FROM sign_in_failures WHERE subject = $1 AND window_start = $2";
+    let sql = "SELECT CAST(failures AS BIGINT) FROM sign_in_failures
+               WHERE subject = $1 AND window_start = $2";
     let found: Option<i64> = on_db!(db, pool => sqlx::query_scalar(sql)
         .bind(subject)
         .bind(start)

@@ -10,6 +10,7 @@ mod bulk;
 mod cli;
 mod crash;
 mod credits;
+mod dashboard;
 mod docs;
 mod errors;
 mod fuzz;
