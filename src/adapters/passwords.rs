@@ -1,12 +1,39 @@
 //! Password hashing with argon2id (the `argon2` crate's defaults: 19 MiB, 2 passes), stored
 //! as PHC strings so that the parameters travel with each hash. Hashing takes tens of
-//! milliseconds of CPU on purpose, so it runs on the blocking pool.
+//! milliseconds of CPU on purpose, so it runs on the blocking pool, a few at a time: a flood of
+//! sign-ins is refused as busy rather than let use all the memory and the pool that image
+//! decoding shares.
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 
+/// Hashes computed at once, at most: one per core, at least two.
+fn permits() -> &'static tokio::sync::Semaphore {
+    static PERMITS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    PERMITS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        tokio::sync::Semaphore::new(cores.max(2))
+    })
+}
+
+/// Runs `work` on the blocking pool once a permit is free, refusing when one does not free
+/// up within a second.
+async fn limited<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, PasswordError> {
+    let permit = tokio::time::timeout(std::time::Duration::from_secs(1), permits().acquire())
+        .await
+        .map_err(|_| PasswordError::Busy)?
+        .map_err(|_| PasswordError::Busy)?;
+    let done = tokio::task::spawn_blocking(work).await?;
+    drop(permit);
+    Ok(done)
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum PasswordError {
+    #[error("too many passwords are being checked at once")]
+    Busy,
     #[error("hashing the password: {0}")]
     Hash(String),
     #[error("the hashing task did not finish")]
@@ -14,7 +41,7 @@ pub enum PasswordError {
 }
 
 pub async fn hash(password: String) -> Result<String, PasswordError> {
-    tokio::task::spawn_blocking(move || {
+    limited(move || {
         let salt = SaltString::generate(&mut OsRng);
         Argon2::default()
             .hash_password(password.as_bytes(), &salt)
@@ -27,7 +54,7 @@ pub async fn hash(password: String) -> Result<String, PasswordError> {
 /// Whether `password` matches `stored`; a stored value that is not a PHC string matches
 /// nothing.
 pub async fn verify(password: String, stored: String) -> Result<bool, PasswordError> {
-    Ok(tokio::task::spawn_blocking(move || {
+    limited(move || {
         PasswordHash::new(&stored)
             .map(|parsed| {
                 Argon2::default()
@@ -36,7 +63,7 @@ pub async fn verify(password: String, stored: String) -> Result<bool, PasswordEr
             })
             .unwrap_or(false)
     })
-    .await?)
+    .await
 }
 
 /// A hash of nothing in particular, verified against when an e-mail has no login, so that an

@@ -1,4 +1,4 @@
-//! Failed sign-ins, counted per subject (an e-mail, a client address) in fixed windows in the
+//! Failed sign-ins (and sign-ups), counted per subject (an e-mail, a client address) in fixed windows in the
 //! shared database, so that several processes together enforce one limit.
 use altframe_projections::{on_db, Db};
 use chrono::{DateTime, Utc};
@@ -10,27 +10,32 @@ fn window_start(now: DateTime<Utc>) -> i64 {
     now.timestamp().div_euclid(WINDOW_SECS) * WINDOW_SECS
 }
 
-/// Failures of `subject` in the current window, and when that window ends.
-pub async fn failures(
+/// Counts one attempt of `subject` as a failure, at once and atomically, and returns the
+/// window's count with it and when the window ends. Counting before the password is checked
+/// means attempts sent together cannot all slip under the limit; a success is taken back with
+/// [`forgive`].
+pub async fn count_attempt(
     db: &Db,
     subject: &str,
     now: DateTime<Utc>,
 ) -> Result<(i64, i64), sqlx::Error> {
     let start = window_start(now);
-    let sql = "SELECT CAST(failures AS BIGINT) FROM sign_in_failures
-               WHERE subject = $1 AND window_start = $2";
-    let found: Option<i64> = on_db!(db, pool => sqlx::query_scalar(sql)
-        .bind(subject)
-        .bind(start)
-        .fetch_optional(pool)
-        .await)?;
-    Ok((found.unwrap_or(0), start + WINDOW_SECS))
-}
-
-pub async fn record_failure(db: &Db, subject: &str, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
     let sql = "INSERT INTO sign_in_failures (subject, window_start, failures) VALUES ($1, $2, 1)
                ON CONFLICT (subject, window_start)
-               DO UPDATE SET failures = sign_in_failures.failures + 1";
+               DO UPDATE SET failures = sign_in_failures.failures + 1
+               RETURNING CAST(failures AS BIGINT)";
+    let failures: i64 = on_db!(db, pool => sqlx::query_scalar(sql)
+        .bind(subject)
+        .bind(start)
+        .fetch_one(pool)
+        .await)?;
+    Ok((failures, start + WINDOW_SECS))
+}
+
+/// Takes back an attempt counted by [`count_attempt`] that succeeded.
+pub async fn forgive(db: &Db, subject: &str, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+    let sql = "UPDATE sign_in_failures SET failures = failures - 1
+                WHERE subject = $1 AND window_start = $2 AND failures > 0";
     on_db!(db, pool => sqlx::query(sql)
         .bind(subject)
         .bind(window_start(now))

@@ -10,6 +10,7 @@ pub mod json;
 pub mod layers;
 pub mod openapi;
 pub mod routes;
+pub mod text;
 
 use std::convert::Infallible;
 use std::sync::Arc;

@@ -29,6 +29,8 @@ pub enum AccountsError {
     AlreadyOnPlan(Plan),
     #[error("the {0} plan has no overage billing: upgrade to pro or business to enable it")]
     NoOverageOnPlan(Plan),
+    #[error("{0}")]
+    BadLabel(String),
     #[error(transparent)]
     Failure(#[from] Failure),
 }
@@ -184,8 +186,7 @@ async fn account_command(
         Err(CommandError::Rejected(AccountError::AlreadyOnPlan(plan))) => {
             return Err(AccountsError::AlreadyOnPlan(plan))
         }
-        Err(CommandError::Rejected(AccountError::NoOverageOnPlan(_))) => {
-            let plan = requester(app, id).await?.plan;
+        Err(CommandError::Rejected(AccountError::NoOverageOnPlan(plan))) => {
             return Err(AccountsError::NoOverageOnPlan(plan));
         }
         Err(e) => return Err(Failure::from(e).into()),

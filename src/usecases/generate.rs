@@ -70,7 +70,7 @@ impl From<IntakeError> for GenerateError {
 }
 
 /// The plan tier that may send `custom_prompt`.
-const CUSTOM_PROMPT_TIER: u8 = 2;
+pub const CUSTOM_PROMPT_TIER: u8 = 2;
 
 /// Runs one generation for `requester`; `source` says which door it came through (history
 /// shows it).

@@ -26,11 +26,42 @@ pub struct IssuedKey {
     pub key: String,
 }
 
+/// Longest key label, in characters.
+pub const MAX_LABEL_CHARS: usize = 60;
+
+/// A label as keys keep it: trimmed, 1 to 60 characters, no control or direction-changing
+/// characters (it is printed in operators' terminals and owners' pages).
+fn label(raw: &str) -> Result<String, AccountsError> {
+    let label = raw.trim();
+    if label.is_empty() {
+        return Err(AccountsError::BadLabel(
+            "enter a label, such as production or staging".into(),
+        ));
+    }
+    if label.chars().count() > MAX_LABEL_CHARS {
+        return Err(AccountsError::BadLabel(format!(
+            "the label must be {MAX_LABEL_CHARS} characters or fewer"
+        )));
+    }
+    let unprintable = |c: char| {
+        c.is_control()
+            || ('\u{202a}'..='\u{202e}').contains(&c)
+            || ('\u{2066}'..='\u{2069}').contains(&c)
+    };
+    if label.chars().any(unprintable) {
+        return Err(AccountsError::BadLabel(
+            "the label may hold letters, digits, spaces and punctuation only".into(),
+        ));
+    }
+    Ok(label.to_string())
+}
+
 pub async fn issue_key(
     app: &App,
     account_id: &AccountId,
     name: &str,
 ) -> Result<IssuedKey, AccountsError> {
+    let name = &label(name)?;
     if app.account(account_id).await?.is_none() {
         return Err(AccountsError::NoSuchAccount(account_id.clone()));
     }

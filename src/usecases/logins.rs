@@ -41,6 +41,8 @@ pub enum LoginError {
     WrongCurrentPassword,
     #[error("too many failed sign-ins; try again in {minutes} minutes")]
     TooManyAttempts { minutes: i64 },
+    #[error("too many sign-ins are being checked at once; try again in a moment")]
+    Busy,
     #[error(transparent)]
     Accounts(#[from] AccountsError),
     #[error(transparent)]
@@ -55,7 +57,10 @@ impl From<sqlx::Error> for LoginError {
 
 impl From<PasswordError> for LoginError {
     fn from(e: PasswordError) -> Self {
-        LoginError::Failure(Failure::Password(e))
+        match e {
+            PasswordError::Busy => LoginError::Busy,
+            e => LoginError::Failure(Failure::Password(e)),
+        }
     }
 }
 
@@ -144,26 +149,21 @@ pub async fn sign_in(
     email: &str,
     password: String,
     client: &str,
+    replacing: Option<&str>,
 ) -> Result<SignedIn, LoginError> {
-    let now = app.clock.now();
-    let db = &app.store.db;
     let email = normalise_email(email).map_err(|_| LoginError::WrongCredentials)?;
-    let by_email = format!("email:{email}");
-    let by_address = format!("address:{client}");
-    for (subject, limit) in [
-        (&by_email, FAILURES_PER_EMAIL),
-        (&by_address, FAILURES_PER_ADDRESS),
-    ] {
-        let (failures, window_end) = sign_in_limits::failures(db, subject, now).await?;
-        if failures >= limit {
-            let minutes = ((window_end - now.timestamp()) + 59) / 60;
-            return Err(LoginError::TooManyAttempts {
-                minutes: minutes.max(1),
-            });
-        }
-    }
-    let login = logins::find(db, &email).await?;
+    let attempt = Attempt::count(
+        app,
+        &[
+            (format!("email:{email}"), FAILURES_PER_EMAIL),
+            (format!("address:{client}"), FAILURES_PER_ADDRESS),
+        ],
+    )
+    .await?;
+    let login = logins::find(&app.store.db, &email).await?;
     let matches = match &login {
+        // A password no login can have is not worth the hashing.
+        _ if password.chars().count() > MAX_PASSWORD_CHARS => false,
         Some(login) => passwords::verify(password, login.password_hash.clone()).await?,
         None => {
             passwords::verify_nothing(password).await?;
@@ -171,41 +171,93 @@ pub async fn sign_in(
         }
     };
     let Some(login) = login.filter(|_| matches) else {
-        sign_in_limits::record_failure(db, &by_email, now).await?;
-        sign_in_limits::record_failure(db, &by_address, now).await?;
         return Err(LoginError::WrongCredentials);
     };
-    open_session(app, login.email, AccountId::new(login.account_id)).await
+    attempt.succeeded(app).await?;
+    if let Some(old) = replacing {
+        // The browser's session from before this sign-in ends with it.
+        sessions::delete(&app.store.db, &ids::sha256_hex(old.as_bytes())).await?;
+    }
+    let account_id = AccountId::new(login.account_id);
+    let requester = accounts::requester(app, &account_id).await?;
+    open_session(app, login.email, requester).await
 }
 
+/// Sign-ups from one client address allowed in a window of the sign-in limits.
+pub const SIGNUPS_PER_ADDRESS: i64 = 5;
+
 /// Opens a free account with a login, for a visitor (only when signup is open, which the
-/// door checks), and signs it in.
-pub async fn sign_up(app: &App, email: &str, password: String) -> Result<SignedIn, LoginError> {
+/// door checks), and signs it in. The login is written first: it is what makes an e-mail
+/// sign up once, so two sign-ups racing leave one account, not an orphan.
+pub async fn sign_up(
+    app: &App,
+    email: &str,
+    password: String,
+    client: &str,
+) -> Result<SignedIn, LoginError> {
     let email = normalise_email(email)?;
     check_password(&password)?;
-    if logins::find(&app.store.db, &email).await?.is_some() {
-        return Err(LoginError::EmailTaken(email));
-    }
+    // Every try counts, successful or not: this is what stops a script opening accounts.
+    Attempt::count(app, &[(format!("signup:{client}"), SIGNUPS_PER_ADDRESS)]).await?;
     let hash = passwords::hash(password).await?;
     let id = ids::account_id();
-    accounts::open_account(app, &id, &email, Plan::Free, Language::english()).await?;
-    // The read models must show the account before a request acts for it.
-    app.events_committed();
-    app.read_your_writes().await;
     if !logins::create(&app.store.db, &email, id.as_str(), &hash, app.clock.now()).await? {
-        // Taken between the check and now: the account stays, unused and empty.
         return Err(LoginError::EmailTaken(email));
     }
-    open_session(app, email, id).await
+    let (plan, language) = (Plan::Free, Language::english());
+    accounts::open_account(app, &id, &email, plan, language.clone()).await?;
+    // The session's next request finds its account in the read models.
+    app.events_committed();
+    app.read_your_writes().await;
+    let requester = Requester {
+        account_id: id,
+        plan,
+        default_language: language,
+    };
+    open_session(app, email, requester).await
+}
+
+/// One attempt, counted against each of its subjects' limits before the password is checked.
+struct Attempt {
+    subjects: Vec<String>,
+}
+
+impl Attempt {
+    /// Counts the attempt; refuses it when any subject is past its limit.
+    async fn count(app: &App, limits: &[(String, i64)]) -> Result<Attempt, LoginError> {
+        let now = app.clock.now();
+        for (subject, limit) in limits {
+            let (attempts, window_end) =
+                sign_in_limits::count_attempt(&app.store.db, subject, now).await?;
+            if attempts > *limit {
+                let minutes = ((window_end - now.timestamp()) + 59) / 60;
+                return Err(LoginError::TooManyAttempts {
+                    minutes: minutes.max(1),
+                });
+            }
+        }
+        Ok(Attempt {
+            subjects: limits.iter().map(|(s, _)| s.clone()).collect(),
+        })
+    }
+
+    /// Takes the attempt back: it was not a failure.
+    async fn succeeded(self, app: &App) -> Result<(), LoginError> {
+        let now = app.clock.now();
+        for subject in &self.subjects {
+            sign_in_limits::forgive(&app.store.db, subject, now).await?;
+        }
+        Ok(())
+    }
 }
 
 async fn open_session(
     app: &App,
     email: String,
-    account_id: AccountId,
+    requester: Requester,
 ) -> Result<SignedIn, LoginError> {
     let now = app.clock.now();
-    let requester = accounts::requester(app, &account_id).await?;
+    let account_id = &requester.account_id;
     let secret = ids::session_secret();
     let row = SessionRow {
         email: email.clone(),
@@ -259,12 +311,21 @@ pub async fn change_password(
     new: String,
 ) -> Result<SignedIn, LoginError> {
     check_password(&new)?;
+    // Guesses through a session someone left open count like sign-in failures.
+    let attempt = Attempt::count(
+        app,
+        &[(format!("email:{}", session.email), FAILURES_PER_EMAIL)],
+    )
+    .await?;
     let login = logins::find(&app.store.db, &session.email)
         .await?
         .ok_or_else(|| LoginError::NoSuchLogin(session.email.clone()))?;
-    if !passwords::verify(current, login.password_hash).await? {
+    if current.chars().count() > MAX_PASSWORD_CHARS
+        || !passwords::verify(current, login.password_hash).await?
+    {
         return Err(LoginError::WrongCurrentPassword);
     }
+    attempt.succeeded(app).await?;
     reset_password(app, &session.email, new).await?;
-    open_session(app, login.email, session.requester.account_id.clone()).await
+    open_session(app, login.email, session.requester.clone()).await
 }

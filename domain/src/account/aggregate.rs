@@ -45,6 +45,10 @@ pub struct Reservation {
     pub from_balance: Credits,
     pub overage: Credits,
     pub period_start: DateTime<Utc>,
+    /// The price of its overage, fixed when it was reserved: a plan change before the
+    /// capture does not re-price it. `None` in snapshots older than this field.
+    #[serde(default)]
+    pub overage_rate: Option<Micros>,
 }
 
 impl Account {
@@ -243,7 +247,10 @@ impl Account {
     ) -> Result<AccountEvent, AccountError> {
         let opened = self.opened()?;
         let r = self.open_reservation(&reservation_id)?;
-        let rate = opened.plan.overage_rate().unwrap_or(Micros::ZERO);
+        let rate = r
+            .overage_rate
+            .or_else(|| opened.plan.overage_rate())
+            .unwrap_or(Micros::ZERO);
         Ok(AccountEvent::CreditsCaptured {
             purpose: r.purpose.clone(),
             credits: r.credits,
@@ -391,7 +398,7 @@ impl Aggregate for Account {
             AccountCommand::SetOverage { enabled, at } => {
                 let opened = self.opened()?;
                 if enabled && opened.plan.overage_rate().is_none() {
-                    return Err(AccountError::NoOverageOnPlan(opened.plan.to_string()));
+                    return Err(AccountError::NoOverageOnPlan(opened.plan));
                 }
                 AccountEvent::OverageChanged { enabled, at }
             }
@@ -441,6 +448,7 @@ impl Aggregate for Account {
                     .as_ref()
                     .map(|o| o.period.start)
                     .unwrap_or_default();
+                let overage_rate = self.opened.as_ref().and_then(|o| o.plan.overage_rate());
                 self.reservations.insert(
                     reservation_id,
                     Reservation {
@@ -449,6 +457,7 @@ impl Aggregate for Account {
                         from_balance,
                         overage,
                         period_start,
+                        overage_rate,
                     },
                 );
                 self.remaining = remaining;

@@ -31,7 +31,7 @@ pub enum AccountError {
     #[error("reservation {0} is not open")]
     ReservationNotOpen(ReservationId),
     #[error("the {0} plan has no overage billing")]
-    NoOverageOnPlan(String),
+    NoOverageOnPlan(Plan),
     #[error("the account is already on the {0} plan")]
     AlreadyOnPlan(Plan),
 }

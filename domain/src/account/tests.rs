@@ -270,7 +270,7 @@ fn overage_cannot_be_enabled_on_a_plan_without_it() {
             enabled: true,
             at: at("2025-07-11T00:00:00Z"),
         })
-        .then_expect_error(AccountError::NoOverageOnPlan("starter".into()));
+        .then_expect_error(AccountError::NoOverageOnPlan(Plan::Starter));
 }
 
 #[test]
@@ -503,4 +503,47 @@ fn the_default_language_changes_once_per_new_value() {
             at: at("2025-07-21T00:00:00Z"),
         })
         .then_expect_events(vec![]);
+}
+
+#[test]
+fn overage_is_priced_as_it_was_when_reserved_even_after_a_downgrade() {
+    let scheduled = AccountEvent::PlanChangeScheduled {
+        from: Plan::Pro,
+        to: Plan::Starter,
+        effective_at: at("2025-08-01T00:00:00Z"),
+        at: at("2025-07-20T00:00:00Z"),
+    };
+    // Reserved on Pro with one credit of overage; captured after August made it Starter.
+    let events = AccountTest::with(())
+        .given(vec![
+            opened(Plan::Pro),
+            reserved("r0", 5000, 5000, 0),
+            scheduled,
+            reserved("r1", 2, 0, 0),
+        ])
+        .when(AccountCommand::CaptureCredits {
+            reservation_id: crate::ReservationId::new("r1"),
+            at: at("2025-08-01T00:00:05Z"),
+        })
+        .inspect_result()
+        .unwrap();
+    assert!(matches!(
+        events[0],
+        AccountEvent::PlanChanged {
+            to: Plan::Starter,
+            ..
+        }
+    ));
+    assert!(
+        matches!(
+            events.last(),
+            Some(AccountEvent::CreditsCaptured {
+                overage: 2,
+                overage_rate: Micros(30_000),
+                overage_cost: Micros(60_000),
+                ..
+            })
+        ),
+        "{events:?}"
+    );
 }

@@ -3,21 +3,7 @@
 //! viewer's time zone and keeps UTC in the tooltip.
 use chrono::{DateTime, NaiveDate, Utc};
 
-/// An integer with thousands separators: 4832 → "4,832".
-pub fn thousands(n: i64) -> String {
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if n < 0 {
-        out.insert(0, '-');
-    }
-    out
-}
+pub use crate::api::text::thousands;
 
 /// "1 credit", "4,832 credits".
 pub fn credits(n: i64) -> String {
@@ -78,11 +64,6 @@ mod tests {
 
     #[test]
     fn numbers_read_as_people_write_them() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(4832), "4,832");
-        assert_eq!(thousands(1_000_000), "1,000,000");
-        assert_eq!(thousands(-25_000), "-25,000");
         assert_eq!(credits(1), "1 credit");
         assert_eq!(credits(25_000), "25,000 credits");
         assert_eq!(dollars(30_000), "$0.03");

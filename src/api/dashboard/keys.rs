@@ -13,10 +13,8 @@ use super::format;
 use super::page::{self, Chrome, PageError};
 use super::session::Owner;
 use crate::api::ApiState;
+use crate::usecases::accounts::AccountsError;
 use crate::usecases::keys::{self, IssuedKey, ListedKey};
-
-/// Longest label, in characters.
-const MAX_LABEL_CHARS: usize = 60;
 
 pub struct KeyView {
     pub id: String,
@@ -60,15 +58,24 @@ pub struct KeysQuery {
     revoked: Option<String>,
 }
 
+/// The keys page; `revoked` names a key of the owner's just revoked, for the notice.
 async fn keys_page(
     state: &ApiState,
     owner: &Owner,
     status: StatusCode,
     issued: Option<IssuedKey>,
     error: Option<String>,
-    notice: Option<String>,
+    revoked: Option<String>,
 ) -> Result<Response, PageError> {
     let listed = keys::list(&state.app, &owner.session.requester.account_id).await?;
+    let notice = revoked.and_then(|id| {
+        listed.iter().find(|k| k.key.id == id).map(|k| {
+            format!(
+                "Key “{}” is revoked. Requests that send it now get 401.",
+                k.key.name
+            )
+        })
+    });
     let page = KeysPage {
         chrome: Chrome::new(owner, "keys"),
         keys: listed.into_iter().rev().map(KeyView::from).collect(),
@@ -85,10 +92,7 @@ pub async fn get_keys(
     owner: Owner,
     Query(query): Query<KeysQuery>,
 ) -> Result<Response, PageError> {
-    let notice = query
-        .revoked
-        .map(|label| format!("Key “{label}” is revoked. Requests that send it now get 401."));
-    keys_page(&state, &owner, StatusCode::OK, None, None, notice).await
+    keys_page(&state, &owner, StatusCode::OK, None, None, query.revoked).await
 }
 
 #[derive(Deserialize)]
@@ -107,37 +111,33 @@ pub async fn post_key(
     Form(form): Form<NewKeyForm>,
 ) -> Result<Response, PageError> {
     owner.check_csrf(&form.csrf)?;
-    let label = form.label.trim();
-    let problem = if label.is_empty() {
-        Some("Enter a label, such as production or staging".to_string())
-    } else if label.chars().count() > MAX_LABEL_CHARS {
-        Some(format!(
-            "The label must be {MAX_LABEL_CHARS} characters or fewer"
-        ))
-    } else {
-        None
-    };
-    if let Some(problem) = problem {
-        return keys_page(
-            &state,
-            &owner,
-            StatusCode::BAD_REQUEST,
-            None,
-            Some(problem),
-            None,
-        )
-        .await;
+    let account_id = &owner.session.requester.account_id;
+    match keys::issue_key(&state.app, account_id, &form.label).await {
+        Ok(issued) => {
+            keys_page(
+                &state,
+                &owner,
+                StatusCode::CREATED,
+                Some(issued),
+                None,
+                None,
+            )
+            .await
+        }
+        Err(AccountsError::BadLabel(problem)) => {
+            let problem = crate::api::text::sentence(&problem);
+            keys_page(
+                &state,
+                &owner,
+                StatusCode::BAD_REQUEST,
+                None,
+                Some(problem),
+                None,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
     }
-    let issued = keys::issue_key(&state.app, &owner.session.requester.account_id, label).await?;
-    keys_page(
-        &state,
-        &owner,
-        StatusCode::CREATED,
-        Some(issued),
-        None,
-        None,
-    )
-    .await
 }
 
 #[derive(Template)]
@@ -177,12 +177,12 @@ pub async fn post_revoke(
 ) -> Result<Response, PageError> {
     owner.check_csrf(&form.csrf)?;
     let account_id = &owner.session.requester.account_id;
-    let row = keys::revoke_own_key(&state.app, account_id, &KeyId::new(key_id)).await?;
-    let to = format!("/dashboard/keys?revoked={}", url_encode(&row.name));
+    let key_id = KeyId::new(key_id);
+    match keys::revoke_own_key(&state.app, account_id, &key_id).await {
+        // Revoked a moment ago (a second click, another tab): the outcome the owner wanted.
+        Ok(_) | Err(AccountsError::AlreadyRevoked(_)) => {}
+        Err(e) => return Err(e.into()),
+    }
+    let to = format!("/dashboard/keys?revoked={}", key_id.as_str());
     Ok(Redirect::to(&to).into_response())
-}
-
-/// Percent-encodes everything but unreserved characters, for a query value.
-fn url_encode(s: &str) -> String {
-    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }

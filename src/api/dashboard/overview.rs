@@ -99,14 +99,6 @@ struct OverviewPage {
     notice: Option<String>,
 }
 
-fn title_case(plan: &str) -> String {
-    let mut chars = plan.chars();
-    chars
-        .next()
-        .map(|c| c.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
-}
-
 async fn overview(
     state: &ApiState,
     owner: &Owner,
@@ -121,7 +113,7 @@ async fn overview(
     let table = state.rate_limiter.table();
     let page = OverviewPage {
         chrome: Chrome::new(owner, "overview"),
-        plan: title_case(&row.plan),
+        plan: crate::api::text::capitalised(&row.plan),
         allocation: format::credits(row.monthly_allocation),
         remaining: format::thousands(row.remaining),
         used: format::thousands(row.used_this_period),

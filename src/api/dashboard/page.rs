@@ -105,11 +105,20 @@ impl From<LoginError> for PageError {
 }
 
 impl From<AccountsError> for PageError {
+    /// What the pages ask for never names another account, so a missing account or key is
+    /// "not found"; the rest are handled by the pages that can meet them, and reaching here
+    /// means a page did not.
     fn from(e: AccountsError) -> Self {
         match e {
             AccountsError::Failure(f) => PageError::Failure(f),
             AccountsError::NoSuchKey(_) | AccountsError::NoSuchAccount(_) => PageError::NotFound,
-            other => PageError::Failure(Failure::Inconsistent(other.to_string())),
+            e @ (AccountsError::AlreadyRevoked(_)
+            | AccountsError::AccountExists(_)
+            | AccountsError::AlreadyOnPlan(_)
+            | AccountsError::NoOverageOnPlan(_)
+            | AccountsError::BadLabel(_)) => PageError::Failure(Failure::Inconsistent(format!(
+                "a page met an account error it does not handle: {e}"
+            ))),
         }
     }
 }
@@ -121,12 +130,6 @@ impl From<BatchesError> for PageError {
             BatchesError::Failure(f) => PageError::Failure(f),
             other => PageError::Failure(Failure::Inconsistent(other.to_string())),
         }
-    }
-}
-
-impl From<sqlx::Error> for PageError {
-    fn from(e: sqlx::Error) -> Self {
-        PageError::Failure(e.into())
     }
 }
 

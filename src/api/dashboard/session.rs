@@ -95,7 +95,11 @@ pub struct SignInFirst(String);
 
 impl IntoResponse for SignInFirst {
     fn into_response(self) -> Response {
-        Redirect::to(&format!("/sign-in?next={}", self.0)).into_response()
+        // Encoded as a query value, but for its slashes, which a path needs none for there.
+        let next: String = url::form_urlencoded::byte_serialize(self.0.as_bytes())
+            .collect::<String>()
+            .replace("%2F", "/");
+        Redirect::to(&format!("/sign-in?next={next}")).into_response()
     }
 }
 

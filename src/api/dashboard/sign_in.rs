@@ -76,7 +76,10 @@ pub struct SignInForm {
 
 /// Only a dashboard page of ours is a place to go back to after signing in.
 fn safe_next(next: &str) -> &str {
-    let local = next.starts_with("/dashboard") && !next.contains("//") && !next.contains('\\');
+    let local = next.starts_with("/dashboard")
+        && !next.contains("//")
+        && !next.contains('\\')
+        && !next.chars().any(|c| c.is_control() || c.is_whitespace());
     if local {
         next
     } else {
@@ -147,6 +150,7 @@ fn refused(
     let (status, field) = match &e {
         LoginError::WrongCredentials => (StatusCode::UNAUTHORIZED, "email"),
         LoginError::TooManyAttempts { .. } => (StatusCode::TOO_MANY_REQUESTS, "email"),
+        LoginError::Busy => (StatusCode::SERVICE_UNAVAILABLE, "email"),
         LoginError::BadEmail | LoginError::EmailTaken(_) => (StatusCode::BAD_REQUEST, "email"),
         LoginError::PasswordTooShort | LoginError::PasswordTooLong => {
             (StatusCode::BAD_REQUEST, "password")
@@ -160,24 +164,10 @@ fn refused(
         LoginError::TooManyAttempts { minutes } => format!(
             "Too many failed sign-ins. For your account's safety, sign-in is paused: try again in {minutes} minutes."
         ),
-        other => sentence(&other.to_string()),
+        other => crate::api::text::sentence(&other.to_string()),
     };
     page.error = Some(FieldError { field, message });
     Ok(form_page(jar, visitor, status, page))
-}
-
-/// A use case's message as a sentence: capital first letter, full stop.
-fn sentence(message: &str) -> String {
-    let mut chars = message.chars();
-    let mut out: String = chars
-        .next()
-        .map(|c| c.to_uppercase().collect())
-        .unwrap_or_default();
-    out.push_str(chars.as_str());
-    if !out.ends_with('.') {
-        out.push('.');
-    }
-    out
 }
 
 pub async fn post_sign_in(
@@ -192,7 +182,15 @@ pub async fn post_sign_in(
     }
     let mut page = blank(false, signup == Signup::Open, &form.next);
     page.email = form.email.clone();
-    match logins::sign_in(&state.app, &form.email, form.password, &visitor.client).await {
+    let old = jar.get(SESSION_COOKIE).map(|c| c.value().to_string());
+    let signed = logins::sign_in(
+        &state.app,
+        &form.email,
+        form.password,
+        &visitor.client,
+        old.as_deref(),
+    );
+    match signed.await {
         Ok(signed) => Ok(signed_in(jar, &visitor, signed, &form.next)),
         Err(e) => refused(jar, &visitor, page, e),
     }
@@ -209,7 +207,7 @@ pub async fn post_sign_up(
     }
     let mut page = blank(true, true, "");
     page.email = form.email.clone();
-    match logins::sign_up(&state.app, &form.email, form.password).await {
+    match logins::sign_up(&state.app, &form.email, form.password, &visitor.client).await {
         Ok(signed) => Ok(signed_in(jar, &visitor, signed, "/dashboard")),
         Err(e) => refused(jar, &visitor, page, e),
     }
@@ -247,5 +245,6 @@ mod tests {
         assert_eq!(safe_next("//evil.example/dashboard"), "/dashboard");
         assert_eq!(safe_next("/dashboard//evil.example"), "/dashboard");
         assert_eq!(safe_next(""), "/dashboard");
+        assert_eq!(safe_next("/dashboard\n"), "/dashboard");
     }
 }

@@ -18,7 +18,7 @@ use super::session::Owner;
 use crate::api::error::ApiError;
 use crate::api::ApiState;
 use crate::api::GenerateRequest;
-use crate::usecases::generate::{generate, GenerateOutcome};
+use crate::usecases::generate::{generate, GenerateError, GenerateOutcome, CUSTOM_PROMPT_TIER};
 
 /// What the owner typed, kept to fill the form again.
 #[derive(Debug, Default, Clone)]
@@ -178,7 +178,7 @@ fn try_page(owner: &Owner, form: TryForm) -> TryPage {
             .default_language
             .as_str()
             .to_string(),
-        custom_prompt_allowed: owner.session.requester.plan.tier() >= 2,
+        custom_prompt_allowed: owner.session.requester.plan.tier() >= CUSTOM_PROMPT_TIER,
         error: None,
         result: None,
     }
@@ -202,34 +202,29 @@ pub async fn post_try(
         }
     };
     owner.check_csrf(&form.csrf)?;
-    let mut page = try_page(&owner, form.clone());
-    let input = match form.request().and_then(|r| r.parse().map_err(|e| e.0)) {
+    let mut form = form;
+    let request = form.request();
+    // The page shows the form again, without the image's bytes.
+    form.file = None;
+    let mut page = try_page(&owner, form);
+    let input = match request.and_then(|r| r.parse().map_err(|e| e.0)) {
         Ok(input) => input,
         Err(message) => {
             page.error = Some(message);
             return Ok(page::render(StatusCode::BAD_REQUEST, &page));
         }
     };
-    match generate(
-        &state.app,
-        &owner.session.requester,
-        Source::Dashboard,
-        input,
-    )
-    .await
-    {
+    let requester = &owner.session.requester;
+    match generate(&state.app, requester, Source::Dashboard, input).await {
         Ok(outcome) => {
             page.result = Some(outcome.into());
             Ok(page::ok(&page))
         }
+        // Ours, not the owner's: the error page, with the cause logged.
+        Err(GenerateError::Failure(e)) => Err(PageError::Failure(e)),
         Err(e) => {
-            // The API's status and words for the same failure.
+            // The API's status and words for the same refusal.
             let refused = ApiError::from(e);
-            if refused.status.is_server_error() && refused.status != StatusCode::BAD_GATEWAY {
-                return Err(PageError::Failure(crate::usecases::Failure::Inconsistent(
-                    refused.message,
-                )));
-            }
             page.error = Some(refused.message);
             Ok(page::render(refused.status, &page))
         }

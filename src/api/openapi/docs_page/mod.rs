@@ -147,7 +147,10 @@ fn schemes(doc: &Value) -> Vec<Scheme> {
             let (code, place) = match (text(s, "type").as_str(), text(s, "in")) {
                 ("apiKey", location) => (text(s, "name"), location),
                 ("http", _) => (
-                    format!("Authorization: {} <key>", capitalised(&text(s, "scheme"))),
+                    format!(
+                        "Authorization: {} <key>",
+                        crate::api::text::capitalised(&text(s, "scheme"))
+                    ),
                     "header".to_string(),
                 ),
                 (other, _) => (name.clone(), other.to_string()),
@@ -159,15 +162,6 @@ fn schemes(doc: &Value) -> Vec<Scheme> {
             }
         })
         .collect()
-}
-
-/// "bearer" -> "Bearer", as the header is written.
-fn capitalised(word: &str) -> String {
-    let mut chars = word.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
-    }
 }
 
 /// The shell lines for the curl examples, with the document's local server (a loopback

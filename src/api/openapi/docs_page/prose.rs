@@ -34,22 +34,7 @@ impl Prose {
     }
 }
 
-/// A whole number as people read it: 2048 -> "2,048".
-pub fn number(n: i64) -> String {
-    let digits = n.unsigned_abs().to_string();
-    let mut grouped = String::with_capacity(digits.len() + digits.len() / 3 + 1);
-    for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            grouped.push(',');
-        }
-        grouped.push(digit);
-    }
-    if n < 0 {
-        format!("-{grouped}")
-    } else {
-        grouped
-    }
-}
+pub use crate::api::text::thousands as number;
 
 #[cfg(test)]
 mod tests {
