@@ -376,6 +376,7 @@ on_both_backends!(
     owners_see_and_change_only_their_own_account,
     with_signup_open_a_visitor_opens_a_free_account,
     model_output_is_shown_as_text_never_as_markup,
+    try_it_counts_against_the_plans_generate_limit,
 );
 
 async fn signing_in_sets_a_fresh_http_only_session_cookie(backend: Backend) {
@@ -1369,4 +1370,32 @@ async fn model_output_is_shown_as_text_never_as_markup(backend: Backend) {
     }
     let sign_in_page = get_page(&app.base, None, "/sign-in").await;
     assert_page_headers(&sign_in_page, "/sign-in");
+}
+
+/// Generations from the dashboard are limited like a key's: past the plan's generate limit in
+/// a minute, try-it answers 429 with the wait, and charges nothing. The API key keeps its own
+/// count.
+async fn try_it_counts_against_the_plans_generate_limit(backend: Backend) {
+    let mut options = mid_window();
+    options.rate_limits = "generate=2".parse().unwrap();
+    let app = spawn_with(backend, options).await;
+    create_login(&app, &app.account_id, EMAIL, PASSWORD).await;
+    let session = sign_in(&app.base, EMAIL, PASSWORD).await;
+    for _ in 0..2 {
+        let ok = post_try(&app.base, &session.secret, Some(&session.csrf)).await;
+        assert_eq!(ok.status(), 200);
+    }
+    let credits = usage(&app).await["credits"]["remaining"].clone();
+    let refused = post_try(&app.base, &session.secret, Some(&session.csrf)).await;
+    assert_eq!(refused.status(), 429);
+    let html = refused.text().await.unwrap();
+    assert!(html.contains("Rate limit exceeded"), "{html}");
+    assert!(html.contains("2 generations a minute"), "{html}");
+    assert_eq!(usage(&app).await["credits"]["remaining"], credits);
+    assert_eq!(
+        app.post_generate(&crate::support::tiny_image())
+            .await
+            .status(),
+        200
+    );
 }

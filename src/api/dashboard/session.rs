@@ -5,6 +5,8 @@
 //! not carry it) and Secure when the request came over HTTPS. Before sign-in there is no
 //! session to hold a token, so the sign-in and sign-up forms use a short-lived cookie of
 //! their own with the same value as the form's hidden field (double submit).
+use std::net::{IpAddr, Ipv6Addr};
+
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -28,13 +30,18 @@ pub fn is_https(parts: &Parts) -> bool {
         .is_some_and(|c| c.https)
 }
 
-/// The client's address, for the per-address sign-in limit.
+/// The client's address as the per-address sign-in limit counts it: an IPv4 address, or the
+/// /64 network of an IPv6 one (a single host is usually given a whole /64, and could otherwise
+/// take a fresh address for each try).
 pub fn client_address(parts: &Parts) -> String {
-    parts
-        .extensions
-        .get::<Connection>()
-        .and_then(|c| c.client)
-        .map_or_else(|| "unknown".to_string(), |ip| ip.to_string())
+    match parts.extensions.get::<Connection>().and_then(|c| c.client) {
+        Some(IpAddr::V4(ip)) => ip.to_string(),
+        Some(IpAddr::V6(ip)) => {
+            let network = u128::from(ip) & !(u128::from(u64::MAX));
+            format!("{}/64", Ipv6Addr::from(network))
+        }
+        None => "unknown".to_string(),
+    }
 }
 
 fn cookie(name: &'static str, value: String, https: bool, max_age: Duration) -> Cookie<'static> {

@@ -15,10 +15,12 @@ use altframe_domain::job::Source;
 use super::format;
 use super::page::{self, Chrome, PageError};
 use super::session::Owner;
+use crate::adapters::rate_limits::Endpoint;
 use crate::api::error::ApiError;
 use crate::api::ApiState;
 use crate::api::GenerateRequest;
 use crate::usecases::generate::{generate, GenerateError, GenerateOutcome, CUSTOM_PROMPT_TIER};
+use crate::usecases::Failure;
 
 /// What the owner typed, kept to fill the form again.
 #[derive(Debug, Default, Clone)]
@@ -188,6 +190,20 @@ pub async fn get_try(owner: Owner) -> Response {
     page::ok(&try_page(&owner, TryForm::default()))
 }
 
+/// Generations from the dashboard count against the plan's generate limit, like a key's, in
+/// a count of the account's own; `Some(seconds to wait)` when over it.
+async fn over_the_limit(state: &ApiState, owner: &Owner) -> Result<Option<i64>, PageError> {
+    let requester = &owner.session.requester;
+    let now = state.app.clock().now();
+    let counted_as = format!("dashboard:{}", requester.account_id);
+    let decision = state
+        .rate_limiter
+        .hit(&counted_as, requester.plan, Endpoint::Generate, now)
+        .await
+        .map_err(|e| PageError::Failure(Failure::from(e)))?;
+    Ok((!decision.allowed).then(|| decision.retry_after(now)))
+}
+
 pub async fn post_try(
     State(state): State<ApiState>,
     owner: Owner,
@@ -202,6 +218,14 @@ pub async fn post_try(
         }
     };
     owner.check_csrf(&form.csrf)?;
+    if let Some(wait) = over_the_limit(&state, &owner).await? {
+        let mut page = try_page(&owner, TryForm::default());
+        page.error = Some(format!(
+            "Rate limit exceeded: this plan allows {} generations a minute. Try again in {wait} seconds.",
+            state.rate_limiter.table().limit(owner.session.requester.plan, Endpoint::Generate)
+        ));
+        return Ok(page::render(StatusCode::TOO_MANY_REQUESTS, &page));
+    }
     let mut form = form;
     let request = form.request();
     // The page shows the form again, without the image's bytes.

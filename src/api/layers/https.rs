@@ -48,16 +48,42 @@ impl HttpsPolicy {
             .extensions()
             .get::<ConnectInfo<SocketAddr>>()
             .map(|ConnectInfo(addr)| addr.ip());
-        let trusted = peer.is_some_and(|ip| self.trusted_proxies.iter().any(|n| n.contains(&ip)));
-        // Behind a trusted proxy the client is the last address it added to X-Forwarded-For.
-        let forwarded_for = trusted
-            .then(|| last_forwarded(request, "x-forwarded-for"))
-            .flatten()
-            .and_then(|v| v.parse::<IpAddr>().ok());
+        let trusted = peer.is_some_and(|ip| self.is_trusted(ip));
         Connection {
             https: self.terminates_tls || (trusted && self.forwarded_https(request)),
-            client: forwarded_for.or(peer),
+            client: if trusted {
+                self.forwarded_client(request).or(peer)
+            } else {
+                peer
+            },
         }
+    }
+
+    fn is_trusted(&self, ip: IpAddr) -> bool {
+        self.trusted_proxies.iter().any(|n| n.contains(&ip))
+    }
+
+    /// The client as trusted proxies tell it: walking `X-Forwarded-For` from the right (the
+    /// entry our own proxy added), past every address that is itself a trusted proxy (a CDN in
+    /// front of a load balancer, say). Entries further left were written by the client.
+    fn forwarded_client(&self, request: &Request) -> Option<IpAddr> {
+        let entries: Vec<&str> = request
+            .headers()
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .collect();
+        let mut last = None;
+        for entry in entries.into_iter().rev() {
+            let ip = entry.parse::<IpAddr>().ok()?;
+            last = Some(ip);
+            if !self.is_trusted(ip) {
+                break;
+            }
+        }
+        last
     }
 
     fn forwarded_https(&self, request: &Request) -> bool {
@@ -127,5 +153,26 @@ mod tests {
         assert!(proxies[1].contains(&"10.1.2.3".parse::<IpAddr>().unwrap()));
         let err = HttpsPolicy::parse_proxies("10.0.0.0/8,proxy.local").unwrap_err();
         assert!(err.to_string().contains("proxy.local"), "{err}");
+    }
+
+    #[test]
+    fn the_client_is_the_first_address_left_of_the_trusted_proxies() {
+        let policy = HttpsPolicy {
+            trusted_proxies: HttpsPolicy::parse_proxies("10.0.0.0/8").unwrap(),
+            ..HttpsPolicy::default()
+        };
+        let with = |header: &str| {
+            let request = Request::builder()
+                .header("x-forwarded-for", header)
+                .body(axum::body::Body::empty())
+                .unwrap();
+            policy.forwarded_client(&request)
+        };
+        let client = "203.0.113.7".parse::<IpAddr>().ok();
+        // One proxy; a CDN (trusted) in front of it; a client that forged an entry.
+        assert_eq!(with("203.0.113.7"), client);
+        assert_eq!(with("203.0.113.7, 10.1.1.1"), client);
+        assert_eq!(with("198.51.100.1, 203.0.113.7, 10.1.1.1"), client);
+        assert_eq!(with("not an address"), None);
     }
 }
