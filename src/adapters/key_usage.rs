@@ -58,26 +58,29 @@ impl KeyUsage {
         Ok(())
     }
 
-    /// The last-used times of those of `key_ids` that were ever used.
+    /// The last-used times of those of `key_ids` that were ever used. Asked in chunks, so
+    /// that no statement binds more parameters than a database takes.
     pub async fn last_used(
         &self,
         key_ids: &[&str],
     ) -> Result<HashMap<String, String>, sqlx::Error> {
-        if key_ids.is_empty() {
-            return Ok(HashMap::new());
+        const CHUNK: usize = 500;
+        let mut found = HashMap::new();
+        for chunk in key_ids.chunks(CHUNK) {
+            let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "SELECT key_id, last_used_at FROM api_key_last_used WHERE key_id IN ({})",
+                placeholders.join(", ")
+            );
+            let rows: Vec<(String, String)> = on_db!(&self.db, pool => {
+                let mut query = sqlx::query_as(&sql);
+                for id in chunk {
+                    query = query.bind(*id);
+                }
+                query.fetch_all(pool).await
+            })?;
+            found.extend(rows);
         }
-        let placeholders: Vec<String> = (1..=key_ids.len()).map(|i| format!("${i}")).collect();
-        let sql = format!(
-            "SELECT key_id, last_used_at FROM api_key_last_used WHERE key_id IN ({})",
-            placeholders.join(", ")
-        );
-        let rows: Vec<(String, String)> = on_db!(&self.db, pool => {
-            let mut query = sqlx::query_as(&sql);
-            for id in key_ids {
-                query = query.bind(*id);
-            }
-            query.fetch_all(pool).await
-        })?;
-        Ok(rows.into_iter().collect())
+        Ok(found)
     }
 }

@@ -227,8 +227,12 @@ async fn json_errors(response: Response) -> Response {
     Response::from_parts(parts, body)
 }
 
-async fn not_found() -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, "Not found")
+/// A 404: the dashboard's page for a browser under its paths, the contract's JSON elsewhere.
+async fn not_found(uri: axum::http::Uri) -> Response {
+    if dashboard::owns(uri.path()) {
+        return dashboard::not_found();
+    }
+    ApiError::new(StatusCode::NOT_FOUND, "Not found").into_response()
 }
 
 async fn method_not_allowed() -> ApiError {

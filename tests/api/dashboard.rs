@@ -1399,3 +1399,18 @@ async fn try_it_counts_against_the_plans_generate_limit(backend: Backend) {
         200
     );
 }
+
+/// A dashboard address that leads nowhere gets a page a browser shows; the API's stays JSON.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_dashboard_page_is_a_page_and_a_missing_api_path_is_json() {
+    let app = spawn(Backend::Sqlite).await;
+    let page = get_page(&app.base, None, "/dashboard/nowhere").await;
+    assert_eq!(page.status(), 404);
+    assert!(header(&page, "content-type").starts_with("text/html"));
+    assert!(page.text().await.unwrap().contains("Page not found"));
+    let api = get_page(&app.base, None, "/api/v1/nowhere").await;
+    assert_eq!(api.status(), 404);
+    assert!(header(&api, "content-type").starts_with("application/json"));
+    let dashboards = get_page(&app.base, None, "/dashboards").await;
+    assert!(header(&dashboards, "content-type").starts_with("application/json"));
+}

@@ -29,6 +29,18 @@ pub enum Signup {
     Open,
 }
 
+/// Whether `path` is the dashboard's, so that what answers it (a 404, say) is a page.
+pub fn owns(path: &str) -> bool {
+    ["/dashboard", "/sign-in", "/sign-out", "/sign-up"]
+        .iter()
+        .any(|prefix| path == *prefix || path.starts_with(&format!("{prefix}/")))
+}
+
+/// The page for a dashboard path that leads nowhere.
+pub fn not_found() -> axum::response::Response {
+    axum::response::IntoResponse::into_response(page::PageError::NotFound)
+}
+
 /// The dashboard's routes; `max_upload` bounds the try-it page's form (an image and its
 /// options).
 pub fn router(signup: Signup, max_upload: usize) -> Router<ApiState> {

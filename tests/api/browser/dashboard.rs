@@ -17,11 +17,16 @@ use crate::support::{base64_of, spawn_with, Backend, Options, TestApp};
 const EMAIL: &str = "owner@example.com";
 const PASSWORD: &str = "correct horse battery staple";
 
-/// Where the docs' screenshots live (committed; each run takes them again).
+/// Where a screenshot goes: the docs' committed pictures when `ALTFRAME_UPDATE_SCREENSHOTS`
+/// is set (to refresh them after the pages change), else the test's artifacts, so that an
+/// ordinary run leaves the tree as it was.
 fn screenshot_path(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("docs/screenshots")
-        .join(name)
+    let folder = if std::env::var_os("ALTFRAME_UPDATE_SCREENSHOTS").is_some() {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/screenshots")
+    } else {
+        super::harness::artifacts_dir()
+    };
+    folder.join(name)
 }
 
 async fn usage_with(app: &TestApp, key: &str) -> reqwest::Response {
