@@ -88,6 +88,8 @@ pub async fn list(app: &App) -> Result<Vec<AccountRow>, AccountsError> {
 pub struct AccountView {
     pub account: AccountRow,
     pub credits_remaining: Credits,
+    /// A downgrade waiting for the next period.
+    pub pending_plan: Option<Plan>,
 }
 
 pub async fn show(app: &App, id: &AccountId) -> Result<AccountView, AccountsError> {
@@ -99,6 +101,7 @@ pub async fn show(app: &App, id: &AccountId) -> Result<AccountView, AccountsErro
     Ok(AccountView {
         account,
         credits_remaining: state.remaining(),
+        pending_plan: state.pending_plan(),
     })
 }
 

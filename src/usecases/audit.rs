@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use altframe_domain::account::AccountEvent;
-use altframe_projections::{on_db, timestamp, usage};
+use altframe_projections::{accounts, on_db, timestamp, usage};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
@@ -119,6 +119,17 @@ pub async fn audit(
 
     match usage::find(&store.db, account_id.as_str()).await? {
         Some(u) => {
+            checks.push(check("usage.plan", &replay.plan, &u.plan));
+            checks.push(check(
+                "usage.monthly_allocation",
+                replay.allocation,
+                u.monthly_allocation,
+            ));
+            checks.push(check(
+                "usage.pending_plan",
+                replay.pending_plan.as_deref().unwrap_or("none"),
+                u.pending_plan.as_deref().unwrap_or("none"),
+            ));
             checks.push(check("usage.remaining", replay.balance, u.remaining));
             checks.push(check(
                 "usage.used_this_period",
@@ -137,6 +148,10 @@ pub async fn audit(
             ));
         }
         None => checks.push(check("usage row exists", "yes", "no")),
+    }
+    match accounts::find(&store.db, account_id.as_str()).await? {
+        Some(a) => checks.push(check("accounts.plan", &replay.plan, &a.plan)),
+        None => checks.push(check("accounts row exists", "yes", "no")),
     }
     let (completed_jobs, completed_credits) = history_totals(app, account_id).await?;
     checks.push(check(
@@ -204,6 +219,10 @@ async fn history_totals(app: &App, account_id: &AccountId) -> Result<(i64, i64),
 #[derive(Default)]
 struct Replay {
     balance: i64,
+    /// The plan, its allocation and a scheduled downgrade, as the events leave them.
+    plan: String,
+    allocation: i64,
+    pending_plan: Option<String>,
     open: HashMap<ReservationId, (String, i64)>,
     period_captured: i64,
     period_overage: i64,
@@ -225,8 +244,15 @@ impl Replay {
         let mut reference = None;
         let (mut overage_credits, mut overage_cost, mut charged) = (0i64, 0i64, 0i64);
         let (name, at, recorded) = match event {
-            AccountEvent::AccountOpened { allocation, at, .. } => {
+            AccountEvent::AccountOpened {
+                plan,
+                allocation,
+                at,
+                ..
+            } => {
                 self.balance = i64::from(*allocation);
+                self.plan = plan.to_string();
+                self.allocation = i64::from(*allocation);
                 ("AccountOpened", *at, None)
             }
             AccountEvent::BillingPeriodStarted {
@@ -237,6 +263,7 @@ impl Replay {
                 ..
             } => {
                 self.balance = i64::from(*allocation) + i64::from(*rollover);
+                self.allocation = i64::from(*allocation);
                 (
                     self.period_captured,
                     self.period_overage,
@@ -342,12 +369,16 @@ impl Replay {
             AccountEvent::PlanChanged {
                 from,
                 to,
+                allocation,
                 credits_added,
                 remaining,
                 at,
                 ..
             } => {
                 self.balance += i64::from(*credits_added);
+                self.plan = to.to_string();
+                self.allocation = i64::from(*allocation);
+                self.pending_plan = None;
                 reference = Some(format!("plan {from} -> {to}"));
                 ("PlanChanged", *at, Some(*remaining))
             }
@@ -357,6 +388,7 @@ impl Replay {
                 effective_at,
                 at,
             } => {
+                self.pending_plan = Some(to.to_string());
                 reference = Some(format!(
                     "plan {from} -> {to} from {}",
                     timestamp(*effective_at)
@@ -364,6 +396,7 @@ impl Replay {
                 ("PlanChangeScheduled", *at, None)
             }
             AccountEvent::ScheduledPlanChangeCancelled { to, at } => {
+                self.pending_plan = None;
                 reference = Some(format!("plan {to} no longer scheduled"));
                 ("ScheduledPlanChangeCancelled", *at, None)
             }

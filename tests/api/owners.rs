@@ -116,6 +116,8 @@ async fn plan_overage_and_language_changes_apply_and_the_audit_shows_them(backen
     assert_eq!(down["account"]["plan"], "pro");
     let pending = usage(&app).await;
     assert_eq!(pending["plan"], "pro");
+    let shown = json_of(&app, &["accounts", "show", &account, "--json"]).await;
+    assert_eq!(shown["pending_plan"], "starter", "{shown}");
     assert_eq!(pending["pending_plan_change"]["plan"], "starter");
     assert_eq!(
         pending["pending_plan_change"]["effective_at"],

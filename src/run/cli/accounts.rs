@@ -52,6 +52,7 @@ pub async fn accounts(command: AccountsCommand, app: &App) -> Result<(), CliErro
                 return print_json(&json!({
                     "account": row,
                     "credits_remaining": shown.credits_remaining,
+                    "pending_plan": shown.pending_plan,
                     "at": app.clock().now(),
                 }));
             }
@@ -65,6 +66,9 @@ pub async fn accounts(command: AccountsCommand, app: &App) -> Result<(), CliErro
                 row.created_at,
                 shown.credits_remaining
             );
+            if let Some(plan) = shown.pending_plan {
+                println!("Pending   {plan} plan from the next period");
+            }
             Ok(())
         }
         AccountsCommand::SetPlan {
