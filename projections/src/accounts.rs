@@ -86,3 +86,21 @@ pub async fn find(db: &Db, id: &str) -> Result<Option<AccountRow>, sqlx::Error> 
     let sql = format!("SELECT {COLUMNS} FROM accounts WHERE id = $1");
     on_db!(db, pool => sqlx::query_as::<_, AccountRow>(&sql).bind(id).fetch_optional(pool).await)
 }
+
+/// What a request acting for an account needs of it: its plan and language, and a scheduled
+/// downgrade with when it applies (from the usage read model).
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct ActingRow {
+    pub id: String,
+    pub plan: String,
+    pub language: String,
+    pub pending_plan: Option<String>,
+    pub pending_plan_at: Option<String>,
+}
+
+pub async fn acting(db: &Db, id: &str) -> Result<Option<ActingRow>, sqlx::Error> {
+    let sql = "SELECT a.id, a.plan, a.language, u.pending_plan, u.pending_plan_at
+                 FROM accounts a LEFT JOIN usage u ON u.account_id = a.id
+                WHERE a.id = $1";
+    on_db!(db, pool => sqlx::query_as::<_, ActingRow>(sql).bind(id).fetch_optional(pool).await)
+}

@@ -80,14 +80,19 @@ pub struct KeyHolder {
     pub plan: String,
     pub language: String,
     pub revoked_at: Option<String>,
+    /// A scheduled downgrade and when it applies (from the usage read model).
+    pub pending_plan: Option<String>,
+    pub pending_plan_at: Option<String>,
 }
 
 pub async fn find_holder_by_hash(
     db: &Db,
     key_hash: &str,
 ) -> Result<Option<KeyHolder>, sqlx::Error> {
-    let sql = "SELECT k.id AS key_id, k.account_id, a.plan, a.language, k.revoked_at
+    let sql = "SELECT k.id AS key_id, k.account_id, a.plan, a.language, k.revoked_at,
+                      u.pending_plan, u.pending_plan_at
                FROM api_keys k JOIN accounts a ON a.id = k.account_id
+               LEFT JOIN usage u ON u.account_id = k.account_id
                WHERE k.key_hash = $1";
     on_db!(db, pool => sqlx::query_as::<_, KeyHolder>(sql).bind(key_hash).fetch_optional(pool).await)
 }

@@ -114,12 +114,30 @@ pub struct Requester {
     pub default_language: Language,
 }
 
+/// A scheduled downgrade as the read models hold it: the plan and when it applies.
+pub(super) struct Pending<'a> {
+    pub plan: Option<&'a str>,
+    pub at: Option<&'a str>,
+}
+
 impl Requester {
+    /// The requester from read-model text. A downgrade whose time has come counts at once:
+    /// the read models show it only after the account's next command or the billing tick.
     pub(super) fn from_row(
         account_id: &str,
         plan: &str,
         language: &str,
+        pending: Pending<'_>,
+        now: chrono::DateTime<chrono::Utc>,
     ) -> Result<Requester, Failure> {
+        let due = pending
+            .at
+            .and_then(|at| chrono::DateTime::parse_from_rfc3339(at).ok())
+            .is_some_and(|at| at <= now);
+        let plan = match pending.plan {
+            Some(pending) if due => pending,
+            _ => plan,
+        };
         let plan = Plan::parse(plan)
             .ok_or_else(|| Failure::Inconsistent(format!("account has unknown plan {plan}")))?;
         let default_language = Language::parse(language).map_err(|_| {
@@ -135,10 +153,20 @@ impl Requester {
 
 /// The account as a request acting for it sees it.
 pub async fn requester(app: &App, id: &AccountId) -> Result<Requester, AccountsError> {
-    let row = accounts::find(&app.store.db, id.as_str())
+    let row = accounts::acting(&app.store.db, id.as_str())
         .await?
         .ok_or_else(|| AccountsError::NoSuchAccount(id.clone()))?;
-    Ok(Requester::from_row(&row.id, &row.plan, &row.language)?)
+    let pending = Pending {
+        plan: row.pending_plan.as_deref(),
+        at: row.pending_plan_at.as_deref(),
+    };
+    Ok(Requester::from_row(
+        &row.id,
+        &row.plan,
+        &row.language,
+        pending,
+        app.clock.now(),
+    )?)
 }
 
 /// What an account change did: whether anything changed, and the account as it now stands.

@@ -7,7 +7,7 @@ use altframe_projections::{accounts, api_keys};
 
 pub use altframe_projections::api_keys::ApiKeyRow;
 
-use super::accounts::{AccountsError, Requester};
+use super::accounts::{AccountsError, Pending, Requester};
 use super::{App, Failure};
 use crate::adapters::ids;
 use crate::adapters::store::CommandError;
@@ -200,7 +200,16 @@ pub async fn authenticate(app: &App, secret: &str) -> Result<KeyHolder, AuthErro
         tracing::warn!(error = %super::error_chain(&e), "could not note the key's use");
     }
     Ok(KeyHolder {
-        requester: Requester::from_row(&holder.account_id, &holder.plan, &holder.language)?,
+        requester: Requester::from_row(
+            &holder.account_id,
+            &holder.plan,
+            &holder.language,
+            Pending {
+                plan: holder.pending_plan.as_deref(),
+                at: holder.pending_plan_at.as_deref(),
+            },
+            now,
+        )?,
         key_id: KeyId::new(holder.key_id),
     })
 }

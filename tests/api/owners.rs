@@ -55,6 +55,7 @@ async fn usage(app: &TestApp) -> Value {
 
 on_both_backends!(
     plan_overage_and_language_changes_apply_and_the_audit_shows_them,
+    a_downgrade_limits_requests_from_the_first_moment_of_the_next_period,
     key_labels_and_last_use_are_listed,
     logins_take_their_password_from_stdin,
 );
@@ -294,4 +295,43 @@ async fn logins_take_their_password_from_stdin(backend: Backend) {
     let nobody = ["logins", "reset-password", "--email", "nobody@example.com"];
     let (ok, _, stderr) = altframe(&app, &nobody, "another long password\n").await;
     assert!(!ok && stderr.contains("has no login"), "{stderr}");
+}
+
+/// A downgrade counts for requests as soon as its period starts, before any command has
+/// applied it to the account (the billing tick is an hour away here).
+async fn a_downgrade_limits_requests_from_the_first_moment_of_the_next_period(backend: Backend) {
+    let at = |s: &str| s.parse::<chrono::DateTime<chrono::Utc>>().unwrap();
+    let clock = altframe::adapters::clock::ManualClock::at(at("2026-12-15T12:00:00Z"));
+    let app = spawn_with(
+        backend,
+        Options {
+            plan: Plan::Pro,
+            clock: std::sync::Arc::new(clock.clone()),
+            settings: std::sync::Arc::new(|s| {
+                s.tasks.maintenance_every = std::time::Duration::from_secs(3600)
+            }),
+            ..Options::default()
+        },
+    )
+    .await;
+    let core = &app.services.app;
+    altframe::usecases::accounts::change_plan(core, &app.account_id, Plan::Starter)
+        .await
+        .expect("a scheduled downgrade");
+    let custom = json!({ "image_base64": crate::support::base64_of("tiny-1x1.png"),
+                         "custom_prompt": "Describe the colours" });
+    assert_eq!(app.post_generate(&custom).await.status(), 200, "still pro");
+
+    clock.set(at("2027-01-01T00:00:05Z"));
+    let refused = app.post_generate(&custom).await;
+    assert_eq!(refused.status(), 403);
+    let message = crate::support::error_of(refused, 403).await;
+    assert!(message.contains("on starter"), "{message}");
+
+    // The next command applies it to the account; usage then shows it done.
+    let plain = json!({ "image_base64": crate::support::base64_of("tiny-1x1.png") });
+    assert_eq!(app.post_generate(&plain).await.status(), 200);
+    let after = usage(&app).await;
+    assert_eq!(after["plan"], "starter", "{after}");
+    assert!(after.get("pending_plan_change").is_none(), "{after}");
 }
