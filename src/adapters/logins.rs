@@ -58,3 +58,13 @@ pub async fn set_password(
         .map(|r| r.rows_affected()))?;
     Ok(done == 1)
 }
+
+/// Removes a login (one whose account could not be opened).
+pub async fn delete(db: &Db, email: &str) -> Result<(), sqlx::Error> {
+    on_db!(db, pool => sqlx::query("DELETE FROM logins WHERE email = $1")
+        .bind(email)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}

@@ -25,9 +25,13 @@ async fn limited<T: Send + 'static>(
         .await
         .map_err(|_| PasswordError::Busy)?
         .map_err(|_| PasswordError::Busy)?;
-    let done = tokio::task::spawn_blocking(work).await?;
-    drop(permit);
-    Ok(done)
+    // The permit goes with the work: a request that goes away does not free it while the
+    // hashing still runs.
+    Ok(tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        work()
+    })
+    .await?)
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -11,7 +11,7 @@ fn window_start(now: DateTime<Utc>) -> i64 {
 }
 
 /// Counts one attempt of `subject` as a failure, at once and atomically, and returns the
-/// window's count with it and when the window ends. Counting before the password is checked
+/// window's count with it and the window's start. Counting before the password is checked
 /// means attempts sent together cannot all slip under the limit; a success is taken back with
 /// [`forgive`].
 pub async fn count_attempt(
@@ -29,16 +29,17 @@ pub async fn count_attempt(
         .bind(start)
         .fetch_one(pool)
         .await)?;
-    Ok((failures, start + WINDOW_SECS))
+    Ok((failures, start))
 }
 
-/// Takes back an attempt counted by [`count_attempt`] that succeeded.
-pub async fn forgive(db: &Db, subject: &str, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+/// Takes back an attempt counted by [`count_attempt`] in the window starting at
+/// `window_start`, which did not fail.
+pub async fn forgive(db: &Db, subject: &str, window_start: i64) -> Result<(), sqlx::Error> {
     let sql = "UPDATE sign_in_failures SET failures = failures - 1
                 WHERE subject = $1 AND window_start = $2 AND failures > 0";
     on_db!(db, pool => sqlx::query(sql)
         .bind(subject)
-        .bind(window_start(now))
+        .bind(window_start)
         .execute(pool)
         .await
         .map(|r| r.rows_affected()))?;

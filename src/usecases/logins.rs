@@ -41,6 +41,8 @@ pub enum LoginError {
     WrongCurrentPassword,
     #[error("too many failed sign-ins; try again in {minutes} minutes")]
     TooManyAttempts { minutes: i64 },
+    #[error("too many accounts were opened from your address; try again in {minutes} minutes")]
+    TooManySignUps { minutes: i64 },
     #[error("too many sign-ins are being checked at once; try again in a moment")]
     Busy,
     #[error(transparent)]
@@ -152,15 +154,34 @@ pub async fn sign_in(
     replacing: Option<&str>,
 ) -> Result<SignedIn, LoginError> {
     let email = normalise_email(email).map_err(|_| LoginError::WrongCredentials)?;
+    // The address first: a client already past its own limit spends none of an e-mail's.
     let attempt = Attempt::count(
         app,
         &[
-            (format!("email:{email}"), FAILURES_PER_EMAIL),
             (format!("address:{client}"), FAILURES_PER_ADDRESS),
+            (format!("email:{email}"), FAILURES_PER_EMAIL),
         ],
+        Limited::SignIn,
     )
     .await?;
-    let login = logins::find(&app.store.db, &email).await?;
+    let checked = check_credentials(app, &email, password).await;
+    let login = attempt.settle(app, checked).await?;
+    if let Some(old) = replacing {
+        // The browser's session from before this sign-in ends with it.
+        sessions::delete(&app.store.db, &ids::sha256_hex(old.as_bytes())).await?;
+    }
+    let account_id = AccountId::new(login.account_id);
+    let requester = accounts::requester(app, &account_id).await?;
+    open_session(app, login.email, requester).await
+}
+
+/// The login whose password `password` is, or `WrongCredentials`.
+async fn check_credentials(
+    app: &App,
+    email: &str,
+    password: String,
+) -> Result<logins::LoginRow, LoginError> {
+    let login = logins::find(&app.store.db, email).await?;
     let matches = match &login {
         // A password no login can have is not worth the hashing.
         _ if password.chars().count() > MAX_PASSWORD_CHARS => false,
@@ -170,17 +191,9 @@ pub async fn sign_in(
             false
         }
     };
-    let Some(login) = login.filter(|_| matches) else {
-        return Err(LoginError::WrongCredentials);
-    };
-    attempt.succeeded(app).await?;
-    if let Some(old) = replacing {
-        // The browser's session from before this sign-in ends with it.
-        sessions::delete(&app.store.db, &ids::sha256_hex(old.as_bytes())).await?;
-    }
-    let account_id = AccountId::new(login.account_id);
-    let requester = accounts::requester(app, &account_id).await?;
-    open_session(app, login.email, requester).await
+    login
+        .filter(|_| matches)
+        .ok_or(LoginError::WrongCredentials)
 }
 
 /// Sign-ups from one client address allowed in a window of the sign-in limits.
@@ -197,55 +210,119 @@ pub async fn sign_up(
 ) -> Result<SignedIn, LoginError> {
     let email = normalise_email(email)?;
     check_password(&password)?;
-    // Every try counts, successful or not: this is what stops a script opening accounts.
-    Attempt::count(app, &[(format!("signup:{client}"), SIGNUPS_PER_ADDRESS)]).await?;
-    let hash = passwords::hash(password).await?;
-    let id = ids::account_id();
-    if !logins::create(&app.store.db, &email, id.as_str(), &hash, app.clock.now()).await? {
-        return Err(LoginError::EmailTaken(email));
-    }
-    let (plan, language) = (Plan::Free, Language::english());
-    accounts::open_account(app, &id, &email, plan, language.clone()).await?;
-    // The session's next request finds its account in the read models.
-    app.events_committed();
-    app.read_your_writes().await;
-    let requester = Requester {
-        account_id: id,
-        plan,
-        default_language: language,
+    // Every sign-up counts, successful or not: this is what stops a script opening accounts.
+    // Only a refusal of ours (busy, a failure) is taken back.
+    let attempt = Attempt::count(
+        app,
+        &[(format!("signup:{client}"), SIGNUPS_PER_ADDRESS)],
+        Limited::SignUp,
+    )
+    .await?;
+    let (app_for_task, email_for_task) = (app.clone(), email.clone());
+    // In a task of its own, so that a request that goes away cannot leave a login without
+    // its account.
+    let opened =
+        tokio::spawn(
+            async move { open_with_login(&app_for_task, &email_for_task, password).await },
+        )
+        .await
+        .map_err(|e| LoginError::Failure(Failure::Inconsistent(format!("sign-up task: {e}"))))
+        .and_then(|r| r);
+    let requester = match opened {
+        Ok(requester) => requester,
+        Err(e @ LoginError::EmailTaken(_)) => return Err(e),
+        Err(e) => {
+            attempt.forgive(app).await?;
+            return Err(e);
+        }
     };
     open_session(app, email, requester).await
 }
 
-/// One attempt, counted against each of its subjects' limits before the password is checked.
+/// Writes the login, then opens its free account; the login goes again if the account
+/// cannot be opened.
+async fn open_with_login(
+    app: &App,
+    email: &str,
+    password: String,
+) -> Result<Requester, LoginError> {
+    let hash = passwords::hash(password).await?;
+    let id = ids::account_id();
+    if !logins::create(&app.store.db, email, id.as_str(), &hash, app.clock.now()).await? {
+        return Err(LoginError::EmailTaken(email.to_string()));
+    }
+    let (plan, language) = (Plan::Free, Language::english());
+    if let Err(e) = accounts::open_account(app, &id, email, plan, language.clone()).await {
+        logins::delete(&app.store.db, email).await?;
+        return Err(e.into());
+    }
+    // The session's next request finds its account in the read models.
+    app.events_committed();
+    app.read_your_writes().await;
+    Ok(Requester {
+        account_id: id,
+        plan,
+        default_language: language,
+    })
+}
+
+/// Which limit an attempt is under, for the words of its refusal.
+#[derive(Clone, Copy)]
+enum Limited {
+    SignIn,
+    SignUp,
+}
+
+/// One attempt, counted against each of its subjects' limits before the password is checked:
+/// each subject with the window it was counted in.
 struct Attempt {
-    subjects: Vec<String>,
+    counted: Vec<(String, i64)>,
 }
 
 impl Attempt {
-    /// Counts the attempt; refuses it when any subject is past its limit.
-    async fn count(app: &App, limits: &[(String, i64)]) -> Result<Attempt, LoginError> {
+    /// Counts the attempt; refuses it when any subject is past its limit (and then takes back
+    /// what it counted against the subjects before, which did not refuse it).
+    async fn count(
+        app: &App,
+        limits: &[(String, i64)],
+        kind: Limited,
+    ) -> Result<Attempt, LoginError> {
         let now = app.clock.now();
+        let mut attempt = Attempt {
+            counted: Vec::new(),
+        };
         for (subject, limit) in limits {
-            let (attempts, window_end) =
+            let (attempts, window_start) =
                 sign_in_limits::count_attempt(&app.store.db, subject, now).await?;
             if attempts > *limit {
-                let minutes = ((window_end - now.timestamp()) + 59) / 60;
-                return Err(LoginError::TooManyAttempts {
-                    minutes: minutes.max(1),
+                attempt.forgive(app).await?;
+                let ends = window_start + sign_in_limits::WINDOW_SECS;
+                let minutes = (((ends - now.timestamp()) + 59) / 60).max(1);
+                return Err(match kind {
+                    Limited::SignIn => LoginError::TooManyAttempts { minutes },
+                    Limited::SignUp => LoginError::TooManySignUps { minutes },
                 });
             }
+            attempt.counted.push((subject.clone(), window_start));
         }
-        Ok(Attempt {
-            subjects: limits.iter().map(|(s, _)| s.clone()).collect(),
-        })
+        Ok(attempt)
     }
 
-    /// Takes the attempt back: it was not a failure.
-    async fn succeeded(self, app: &App) -> Result<(), LoginError> {
-        let now = app.clock.now();
-        for subject in &self.subjects {
-            sign_in_limits::forgive(&app.store.db, subject, now).await?;
+    /// Keeps the attempt counted only when it failed on the credentials; anything else (a
+    /// success, our own failure, a busy answer) is taken back.
+    async fn settle<T>(self, app: &App, outcome: Result<T, LoginError>) -> Result<T, LoginError> {
+        match outcome {
+            Err(e @ (LoginError::WrongCredentials | LoginError::WrongCurrentPassword)) => Err(e),
+            other => {
+                self.forgive(app).await?;
+                other
+            }
+        }
+    }
+
+    async fn forgive(self, app: &App) -> Result<(), LoginError> {
+        for (subject, window_start) in &self.counted {
+            sign_in_limits::forgive(&app.store.db, subject, *window_start).await?;
         }
         Ok(())
     }
@@ -315,17 +392,16 @@ pub async fn change_password(
     let attempt = Attempt::count(
         app,
         &[(format!("email:{}", session.email), FAILURES_PER_EMAIL)],
+        Limited::SignIn,
     )
     .await?;
-    let login = logins::find(&app.store.db, &session.email)
-        .await?
-        .ok_or_else(|| LoginError::NoSuchLogin(session.email.clone()))?;
-    if current.chars().count() > MAX_PASSWORD_CHARS
-        || !passwords::verify(current, login.password_hash).await?
-    {
-        return Err(LoginError::WrongCurrentPassword);
-    }
-    attempt.succeeded(app).await?;
+    let checked = check_credentials(app, &session.email, current)
+        .await
+        .map_err(|e| match e {
+            LoginError::WrongCredentials => LoginError::WrongCurrentPassword,
+            other => other,
+        });
+    let login = attempt.settle(app, checked).await?;
     reset_password(app, &session.email, new).await?;
     open_session(app, login.email, session.requester.clone()).await
 }

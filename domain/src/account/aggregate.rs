@@ -488,10 +488,15 @@ impl Aggregate for Account {
                 remaining,
                 ..
             } => {
+                let rate = self.opened.as_ref().and_then(|o| o.plan.overage_rate());
                 if let Some(r) = self.reservations.get_mut(&reservation_id) {
                     r.credits += credits;
                     r.from_balance += from_balance;
                     r.overage += overage;
+                    // A reservation made without overage takes the rate of its first overage.
+                    if overage > 0 {
+                        r.overage_rate = r.overage_rate.or(rate);
+                    }
                 }
                 self.remaining = remaining;
             }

@@ -547,3 +547,56 @@ fn overage_is_priced_as_it_was_when_reserved_even_after_a_downgrade() {
         "{events:?}"
     );
 }
+
+#[test]
+fn a_reservation_that_first_runs_into_overage_when_increased_takes_that_moments_rate() {
+    let upgraded = AccountEvent::PlanChanged {
+        from: Plan::Starter,
+        to: Plan::Pro,
+        allocation: 5000,
+        credits_added: 4000,
+        remaining: 0,
+        overage_enabled: true,
+        at: at("2025-07-12T00:00:00Z"),
+    };
+    let increased = AccountEvent::ReservationIncreased {
+        reservation_id: crate::ReservationId::new("r1"),
+        purpose: "job_r1".into(),
+        credits: 1,
+        from_balance: 0,
+        overage: 1,
+        remaining: 0,
+        at: at("2025-07-12T00:00:01Z"),
+    };
+    let events = AccountTest::with(())
+        .given(vec![
+            opened(Plan::Starter),
+            reserved("r1", 1, 1, 999),
+            upgraded,
+            increased,
+            // Back to Starter (no overage) before the capture: the rate was fixed already.
+            AccountEvent::PlanChangeScheduled {
+                from: Plan::Pro,
+                to: Plan::Starter,
+                effective_at: at("2025-08-01T00:00:00Z"),
+                at: at("2025-07-13T00:00:00Z"),
+            },
+        ])
+        .when(AccountCommand::CaptureCredits {
+            reservation_id: crate::ReservationId::new("r1"),
+            at: at("2025-08-01T00:00:05Z"),
+        })
+        .inspect_result()
+        .unwrap();
+    assert!(
+        matches!(
+            events.last(),
+            Some(AccountEvent::CreditsCaptured {
+                overage: 1,
+                overage_rate: Micros(30_000),
+                ..
+            })
+        ),
+        "{events:?}"
+    );
+}

@@ -113,18 +113,23 @@ async fn overview(
     let table = state.rate_limiter.table();
     let page = OverviewPage {
         chrome: Chrome::new(owner, "overview"),
-        plan: crate::api::text::capitalised(&row.plan),
+        plan: crate::api::text::capitalised(plan.as_str()),
         allocation: format::credits(row.monthly_allocation),
         remaining: format::thousands(row.remaining),
         used: format::thousands(row.used_this_period),
         rollover: format::thousands(row.rollover),
         resets: format::day_with_distance(&row.period_end, now),
         resets_at: row.period_end.clone(),
-        pending: row.pending_plan.clone().zip(
-            row.pending_plan_at
-                .as_deref()
-                .map(|at| format::day_with_distance(at, now)),
-        ),
+        // A downgrade whose time has come is the plan already (see `Requester`).
+        pending: row
+            .pending_plan
+            .clone()
+            .zip(
+                row.pending_plan_at
+                    .as_deref()
+                    .filter(|at| format::parse(at).is_some_and(|at| at > now)),
+            )
+            .map(|(plan, at)| (plan, format::day_with_distance(at, now))),
         overage_available: plan.overage_rate().is_some(),
         overage_enabled: row.overage_enabled,
         overage_rate: format::dollars(row.overage_rate_micros),

@@ -34,7 +34,12 @@ pub fn is_https(parts: &Parts) -> bool {
 /// /64 network of an IPv6 one (a single host is usually given a whole /64, and could otherwise
 /// take a fresh address for each try).
 pub fn client_address(parts: &Parts) -> String {
-    match parts.extensions.get::<Connection>().and_then(|c| c.client) {
+    match parts
+        .extensions
+        .get::<Connection>()
+        .and_then(|c| c.client)
+        .map(|ip| ip.to_canonical())
+    {
         Some(IpAddr::V4(ip)) => ip.to_string(),
         Some(IpAddr::V6(ip)) => {
             let network = u128::from(ip) & !(u128::from(u64::MAX));

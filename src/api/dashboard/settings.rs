@@ -183,13 +183,16 @@ pub async fn post_password(
             refuse("current", "The current password is not right".into())
         }
         Err(e @ (LoginError::PasswordTooShort | LoginError::PasswordTooLong)) => {
-            let text = e.to_string();
-            let mut chars = text.chars();
-            let sentence = chars
-                .next()
-                .map(|c| c.to_uppercase().chain(chars).collect())
-                .unwrap_or_default();
-            refuse("new", sentence)
+            refuse("new", crate::api::text::sentence(&e.to_string()))
+        }
+        Err(e @ (LoginError::TooManyAttempts { .. } | LoginError::Busy)) => {
+            let status = match e {
+                LoginError::Busy => StatusCode::SERVICE_UNAVAILABLE,
+                _ => StatusCode::TOO_MANY_REQUESTS,
+            };
+            let mut page = settings_page(&owner, language.clone());
+            page.error = Some(("current", crate::api::text::sentence(&e.to_string())));
+            Ok(page::render(status, &page))
         }
         Err(e) => Err(e.into()),
     }

@@ -149,7 +149,9 @@ fn refused(
 ) -> Result<Response, PageError> {
     let (status, field) = match &e {
         LoginError::WrongCredentials => (StatusCode::UNAUTHORIZED, "email"),
-        LoginError::TooManyAttempts { .. } => (StatusCode::TOO_MANY_REQUESTS, "email"),
+        LoginError::TooManyAttempts { .. } | LoginError::TooManySignUps { .. } => {
+            (StatusCode::TOO_MANY_REQUESTS, "email")
+        }
         LoginError::Busy => (StatusCode::SERVICE_UNAVAILABLE, "email"),
         LoginError::BadEmail | LoginError::EmailTaken(_) => (StatusCode::BAD_REQUEST, "email"),
         LoginError::PasswordTooShort | LoginError::PasswordTooLong => {

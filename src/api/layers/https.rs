@@ -44,10 +44,11 @@ impl HttpsPolicy {
     }
 
     fn connection(&self, request: &Request) -> Connection {
+        // An IPv4 client of a dual-stack listener shows as ::ffff:a.b.c.d: read as IPv4.
         let peer = request
             .extensions()
             .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(addr)| addr.ip());
+            .map(|ConnectInfo(addr)| addr.ip().to_canonical());
         let trusted = peer.is_some_and(|ip| self.is_trusted(ip));
         Connection {
             https: self.terminates_tls || (trusted && self.forwarded_https(request)),
@@ -67,17 +68,20 @@ impl HttpsPolicy {
     /// entry our own proxy added), past every address that is itself a trusted proxy (a CDN in
     /// front of a load balancer, say). Entries further left were written by the client.
     fn forwarded_client(&self, request: &Request) -> Option<IpAddr> {
-        let entries: Vec<&str> = request
+        // Split as bytes: a client's own unreadable entry must not hide the ones appended to
+        // it by our proxies.
+        let entries: Vec<&[u8]> = request
             .headers()
             .get_all("x-forwarded-for")
             .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .map(str::trim)
+            .flat_map(|v| v.as_bytes().split(|b| *b == b','))
             .collect();
         let mut last = None;
         for entry in entries.into_iter().rev() {
-            let ip = entry.parse::<IpAddr>().ok()?;
+            let ip = std::str::from_utf8(entry)
+                .ok()
+                .and_then(|e| e.trim().parse::<IpAddr>().ok())?
+                .to_canonical();
             last = Some(ip);
             if !self.is_trusted(ip) {
                 break;
@@ -174,5 +178,6 @@ mod tests {
         assert_eq!(with("203.0.113.7, 10.1.1.1"), client);
         assert_eq!(with("198.51.100.1, 203.0.113.7, 10.1.1.1"), client);
         assert_eq!(with("not an address"), None);
+        assert_eq!(with("::ffff:203.0.113.7, 10.1.1.1"), client);
     }
 }
