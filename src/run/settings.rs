@@ -15,7 +15,7 @@ use crate::adapters::image::{IntakeConfig, DEFAULT_DECODE_BUDGET_BYTES};
 use crate::adapters::outbound::OutboundConfig;
 use crate::adapters::rate_limits::RateLimitTable;
 use crate::adapters::store::{DatabaseUrl, StoreConfig, StoreError};
-use crate::adapters::vision::{BadPrice, OpenAiConfig, PriceTable};
+use crate::adapters::vision::{BadPrice, ImageDetail, OpenAiConfig, PriceTable};
 use crate::api::layers::https::BadProxy;
 use crate::api::{
     HttpConfig, HttpsPolicy, DEFAULT_BULK_BODY_BYTES, DEFAULT_GENERATE_BODY_BYTES,
@@ -266,6 +266,11 @@ pub struct ServeArgs {
     #[arg(long, env = "ALTFRAME_MODEL", default_value = defaults::MODEL)]
     pub model: String,
 
+    /// How closely the model looks at the image: `low`, `high` or `auto`, sent as the image
+    /// part's `detail` (unset: not sent, the server's default). `low` costs far fewer tokens.
+    #[arg(long, env = "ALTFRAME_MODEL_IMAGE_DETAIL", value_parser = ImageDetail::parse)]
+    pub model_image_detail: Option<ImageDetail>,
+
     /// Extra or replaced token prices: `model=input/output,...` in USD per million tokens.
     #[arg(long, env = "ALTFRAME_MODEL_PRICES", default_value = "")]
     pub model_prices: String,
@@ -405,6 +410,7 @@ impl ServeArgs {
                 prices: PriceTable::default()
                     .with_overrides(&self.model_prices)
                     .map_err(SettingsError::ModelPrices)?,
+                image_detail: self.model_image_detail,
             }),
         };
         settings.listen = self.listen;

@@ -22,6 +22,7 @@ mod idempotency;
 mod intake;
 mod layers;
 mod metrics;
+mod model_answers;
 mod openai;
 mod openapi;
 mod owners;

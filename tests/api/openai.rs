@@ -53,6 +53,7 @@ async fn app_configured(
         max_retries: 2,
         retry_base: Duration::from_millis(1),
         prices: PriceTable::default(),
+        image_detail: None,
     })
     .unwrap();
     let app = spawn_with(

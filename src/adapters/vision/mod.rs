@@ -1,6 +1,7 @@
 //! Vision providers: turn an image and a request's context into text. One trait, two
 //! implementations: an OpenAI-compatible HTTP API, and a builtin describer with no network.
 mod analysis;
+mod answer;
 mod builtin;
 mod metered;
 pub mod openai;
@@ -16,7 +17,7 @@ use crate::adapters::image::PreparedImage;
 pub use analysis::{analyse, Analysis};
 pub use builtin::BuiltinProvider;
 pub use metered::MeteredVision;
-pub use openai::{OpenAiConfig, OpenAiProvider};
+pub use openai::{ImageDetail, OpenAiConfig, OpenAiProvider};
 pub use pricing::{BadPrice, ModelPrice, PriceTable};
 
 pub struct VisionRequest<'a> {

@@ -2,7 +2,7 @@
 //! Ollama, vLLM or llama.cpp.
 use std::time::Duration;
 
-use altframe_domain::generation::GeneratedText;
+use altframe_domain::generation::{Field, GeneratedText, GenerationOptions};
 use altframe_domain::job::Tokens;
 use base64::Engine;
 use rand::Rng;
@@ -10,6 +10,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::json;
 
+use super::answer;
 use super::prompt::{response_schema, system_prompt, user_prompt};
 use super::{PriceTable, VisionError, VisionOutput, VisionProvider, VisionRequest};
 
@@ -25,6 +26,36 @@ pub struct OpenAiConfig {
     /// First retry delay; each further retry doubles it, with jitter.
     pub retry_base: Duration,
     pub prices: PriceTable,
+    /// The image part's `detail` (`low`, `high` or `auto`); not sent when `None`. The image's
+    /// tokens are most of a request's cost, and `low` makes them few.
+    pub image_detail: Option<ImageDetail>,
+}
+
+/// How closely the model looks at the image (OpenAI's `detail`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImageDetail {
+    Low,
+    High,
+    Auto,
+}
+
+impl ImageDetail {
+    pub fn parse(s: &str) -> Result<ImageDetail, String> {
+        match s {
+            "low" => Ok(ImageDetail::Low),
+            "high" => Ok(ImageDetail::High),
+            "auto" => Ok(ImageDetail::Auto),
+            other => Err(format!("`{other}`: the image detail is low, high or auto")),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ImageDetail::Low => "low",
+            ImageDetail::High => "high",
+            ImageDetail::Auto => "auto",
+        }
+    }
 }
 
 pub struct OpenAiProvider {
@@ -48,13 +79,17 @@ impl OpenAiProvider {
             image.mime,
             base64::engine::general_purpose::STANDARD.encode(image.encoded.as_slice())
         );
+        let mut image_url = json!({ "url": data_url });
+        if let Some(detail) = self.config.image_detail {
+            image_url["detail"] = json!(detail.as_str());
+        }
         json!({
             "model": self.config.model,
             "messages": [
                 { "role": "system", "content": system_prompt(request.options) },
                 { "role": "user", "content": [
                     { "type": "text", "text": user_prompt(request.options) },
-                    { "type": "image_url", "image_url": { "url": data_url } }
+                    { "type": "image_url", "image_url": image_url }
                 ]}
             ],
             "response_format": {
@@ -68,6 +103,62 @@ impl OpenAiProvider {
             "temperature": 0.2,
             "max_tokens": 1000
         })
+    }
+
+    /// The first request again, with the model's unusable answer and a short reminder of
+    /// what was asked for.
+    fn repair_body(
+        body: &serde_json::Value,
+        answer: &str,
+        options: &GenerationOptions,
+    ) -> serde_json::Value {
+        let fields: Vec<&str> = options.fields.iter().map(|f| f.as_str()).collect();
+        let mut repair = body.clone();
+        if let Some(messages) = repair["messages"].as_array_mut() {
+            messages.push(json!({ "role": "assistant", "content": answer }));
+            messages.push(json!({ "role": "user", "content": format!(
+                "That answer was not the JSON object asked for. Answer again with only a JSON \
+                 object whose string fields are {}, and no other text.",
+                fields.join(", ")
+            )}));
+        }
+        repair
+    }
+
+    /// One completion, retried on rate limits and server errors: its text and tokens.
+    async fn complete(&self, body: &serde_json::Value) -> Result<(String, Tokens), VisionError> {
+        let mut retry = 0;
+        let response = loop {
+            match self.attempt(body).await {
+                Ok(r) => break r,
+                Err(Attempt::Fail(m)) => return Err(VisionError::Failed(m)),
+                Err(Attempt::Retry(m, _)) if retry >= self.config.max_retries => {
+                    return Err(VisionError::Unavailable(m))
+                }
+                Err(Attempt::Retry(m, after)) => {
+                    tracing::warn!(retry, error = %m, "vision model call failed; retrying");
+                    tokio::time::sleep(self.delay(retry, after)).await;
+                    retry += 1;
+                }
+            }
+        };
+        let tokens = response
+            .usage
+            .map(|u| Tokens {
+                input: u.prompt_tokens,
+                output: u.completion_tokens,
+            })
+            .unwrap_or_default();
+        let message = response
+            .choices
+            .into_iter()
+            .next()
+            .map(|c| c.message)
+            .ok_or_else(|| VisionError::Failed("the response has no choices".into()))?;
+        if let Some(refusal) = message.refusal.filter(|r| !r.is_empty()) {
+            return Err(VisionError::Failed(format!("the model refused: {refusal}")));
+        }
+        Ok((message.content.unwrap_or_default(), tokens))
     }
 
     async fn attempt(&self, body: &serde_json::Value) -> Result<ChatResponse, Attempt> {
@@ -147,43 +238,43 @@ impl VisionProvider for OpenAiProvider {
         &self.config.model
     }
 
+    /// Asks for the text; an answer without JSON is asked for once more, and when only alt
+    /// text was requested a plain-text answer is taken as it. Only then does it fail.
     async fn describe(&self, request: VisionRequest<'_>) -> Result<VisionOutput, VisionError> {
         let body = self.body(&request);
-        let mut retry = 0;
-        let response = loop {
-            match self.attempt(&body).await {
-                Ok(r) => break r,
-                Err(Attempt::Fail(m)) => return Err(VisionError::Failed(m)),
-                Err(Attempt::Retry(m, _)) if retry >= self.config.max_retries => {
-                    return Err(VisionError::Unavailable(m))
-                }
-                Err(Attempt::Retry(m, after)) => {
-                    tracing::warn!(retry, error = %m, "vision model call failed; retrying");
-                    tokio::time::sleep(self.delay(retry, after)).await;
-                    retry += 1;
+        let (content, mut tokens) = self.complete(&body).await?;
+        let text = match answer::find_json(&content) {
+            Some(text) => text,
+            None => {
+                tracing::warn!("the model's answer holds no JSON; asking once more");
+                let repair = Self::repair_body(&body, &content, request.options);
+                let (again, more) = self.complete(&repair).await?;
+                tokens = Tokens {
+                    input: tokens.input.saturating_add(more.input),
+                    output: tokens.output.saturating_add(more.output),
+                };
+                let only_alt_text = request.options.fields.iter().eq([Field::AltText]);
+                match answer::find_json(&again) {
+                    Some(text) => text,
+                    None if only_alt_text => GeneratedText {
+                        alt_text: Some(
+                            answer::plain_text(&again)
+                                .or_else(|| answer::plain_text(&content))
+                                .ok_or_else(|| {
+                                    VisionError::Failed("the model's answer is empty".into())
+                                })?,
+                        ),
+                        ..GeneratedText::default()
+                    },
+                    None => {
+                        return Err(VisionError::Failed(format!(
+                            "the model's answer holds no JSON object, even when asked again: {}",
+                            truncate(again.trim(), 200)
+                        )))
+                    }
                 }
             }
         };
-        let message = response
-            .choices
-            .into_iter()
-            .next()
-            .map(|c| c.message)
-            .ok_or_else(|| VisionError::Failed("the response has no choices".into()))?;
-        if let Some(refusal) = message.refusal.filter(|r| !r.is_empty()) {
-            return Err(VisionError::Failed(format!("the model refused: {refusal}")));
-        }
-        let content = message.content.unwrap_or_default();
-        let text: GeneratedText = serde_json::from_str(content.trim()).map_err(|e| {
-            VisionError::Failed(format!("the model's answer is not the requested JSON: {e}"))
-        })?;
-        let tokens = response
-            .usage
-            .map(|u| Tokens {
-                input: u.prompt_tokens,
-                output: u.completion_tokens,
-            })
-            .unwrap_or_default();
         Ok(VisionOutput {
             text,
             model: self.config.model.clone(),

@@ -27,6 +27,21 @@ pub enum Behaviour {
     /// Answers, except when the prompt contains `marker`: then fails with 400, as the real
     /// API does for a request it will never accept.
     AnswerUnless { marker: &'static str },
+    /// Ignores `response_format`, as many local servers do: the JSON comes as `shape` says.
+    Shaped(Shape),
+}
+
+/// How a server that ignores `response_format` answers.
+#[derive(Clone)]
+pub enum Shape {
+    /// The JSON in a Markdown code fence.
+    Fenced,
+    /// The JSON between sentences.
+    Prose,
+    /// Plain text at first; the JSON when asked again.
+    JsonWhenAskedAgain,
+    /// Always this plain text, never JSON.
+    Plain(&'static str),
 }
 
 #[derive(Clone)]
@@ -73,10 +88,10 @@ impl FakeOpenAi {
         fake
     }
 
-    /// Our OpenAI provider pointed at this fake, with `retries` quick retries.
-    pub fn provider(&self, retries: u32) -> Arc<dyn altframe::adapters::vision::VisionProvider> {
-        use altframe::adapters::vision::{OpenAiConfig, OpenAiProvider, PriceTable};
-        let provider = OpenAiProvider::new(OpenAiConfig {
+    /// The settings of our OpenAI provider pointed at this fake, with `retries` quick retries.
+    pub fn config(&self, retries: u32) -> altframe::adapters::vision::OpenAiConfig {
+        use altframe::adapters::vision::{OpenAiConfig, PriceTable};
+        OpenAiConfig {
             base_url: self.base_url.clone(),
             api_key: Some(API_KEY.into()),
             model: "gpt-4.1-nano".into(),
@@ -84,8 +99,20 @@ impl FakeOpenAi {
             max_retries: retries,
             retry_base: std::time::Duration::from_millis(1),
             prices: PriceTable::default(),
-        })
-        .expect("provider");
+            image_detail: None,
+        }
+    }
+
+    /// Our OpenAI provider pointed at this fake, with `retries` quick retries.
+    pub fn provider(&self, retries: u32) -> Arc<dyn altframe::adapters::vision::VisionProvider> {
+        self.provider_from(self.config(retries))
+    }
+
+    pub fn provider_from(
+        &self,
+        config: altframe::adapters::vision::OpenAiConfig,
+    ) -> Arc<dyn altframe::adapters::vision::VisionProvider> {
+        let provider = altframe::adapters::vision::OpenAiProvider::new(config).expect("provider");
         Arc::new(provider)
     }
 
@@ -147,6 +174,7 @@ async fn completions(State(s): State<Shared>, headers: HeaderMap, body: String) 
             }
             "A product photo".to_string()
         }
+        Behaviour::Shaped(_) => "A test image".to_string(),
     };
     let mut answer = serde_json::Map::new();
     for field in fields {
@@ -158,6 +186,21 @@ async fn completions(State(s): State<Shared>, headers: HeaderMap, body: String) 
         };
         answer.insert(field, Value::String(text));
     }
+    let json_answer = Value::Object(answer).to_string();
+    // A second request carries the first answer back: the client is asking again.
+    let asked_again = request["messages"]
+        .as_array()
+        .is_some_and(|m| m.iter().any(|m| m["role"] == "assistant"));
+    let content = match &s.behaviour {
+        Behaviour::Shaped(Shape::Fenced) => format!("```json\n{json_answer}\n```"),
+        Behaviour::Shaped(Shape::Prose) => {
+            format!("Sure! Here is the description you asked for:\n{json_answer}\nLet me know if you need more.")
+        }
+        Behaviour::Shaped(Shape::JsonWhenAskedAgain) if asked_again => json_answer,
+        Behaviour::Shaped(Shape::JsonWhenAskedAgain) => "A test image, in plain words.".into(),
+        Behaviour::Shaped(Shape::Plain(text)) => text.to_string(),
+        _ => json_answer,
+    };
     Json(json!({
         "id": "chatcmpl-test",
         "object": "chat.completion",
@@ -165,7 +208,7 @@ async fn completions(State(s): State<Shared>, headers: HeaderMap, body: String) 
         "model": request["model"],
         "choices": [{
             "index": 0,
-            "message": { "role": "assistant", "content": Value::Object(answer).to_string(), "refusal": null },
+            "message": { "role": "assistant", "content": content, "refusal": null },
             "finish_reason": "stop"
         }],
         "usage": { "prompt_tokens": 1180, "completion_tokens": 142, "total_tokens": 1322 }
