@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::languages::is_iso_639_1;
-use crate::text::fit_to_length;
+use crate::text::{fit_to_length, tidy};
 
 /// A validation failure, worded for the `{"error"}` body of a 400.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -343,7 +343,8 @@ impl GeneratedText {
                 String::new()
             } else {
                 let raw = self.get(field).unwrap_or_default();
-                fit_to_length(raw, field.max_chars(options.max_length))
+                let tidied = tidy(raw, field == Field::AltText, &options.keywords);
+                fit_to_length(&tidied, field.max_chars(options.max_length))
             };
             out.set(field, text);
         }

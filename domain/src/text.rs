@@ -25,9 +25,235 @@ pub fn fit_to_length(text: &str, max_chars: usize) -> String {
         .to_string()
 }
 
+/// Openings that describe the medium rather than the image, in the languages the rule covers
+/// (screen readers already say "image"). Longest first, so "a photo of" wins over "photo of".
+const MEDIUM_OPENINGS: &[&str] = &[
+    // English
+    "an image of",
+    "a picture of",
+    "a photograph of",
+    "a photo of",
+    "an illustration of",
+    "image of",
+    "picture of",
+    "photograph of",
+    "photo of",
+    "illustration of",
+    "this image shows",
+    "the image shows",
+    "this is an image of",
+    "this is a photo of",
+    // French, Spanish, Portuguese, Italian
+    "une image de",
+    "une photo de",
+    "image de",
+    "photo de",
+    "una imagen de",
+    "una foto de",
+    "imagen de",
+    "foto de",
+    "uma imagem de",
+    "uma foto de",
+    "imagem de",
+    "un'immagine di",
+    "una foto di",
+    "immagine di",
+    "foto di",
+    // German, Dutch
+    "ein bild von",
+    "ein foto von",
+    "bild von",
+    "foto von",
+    "een afbeelding van",
+    "een foto van",
+    "afbeelding van",
+    "foto van",
+];
+
+/// Model text as it may be pasted: no wrapping quotes, no opening that names the medium
+/// ("Image of …"), each keyword at most once, and, for alt text, no closing period on a single
+/// sentence. Length is fitted separately ([`fit_to_length`]), after this.
+pub fn tidy(text: &str, is_alt_text: bool, keywords: &[String]) -> String {
+    let mut text = unquote(text.trim()).to_string();
+    text = without_medium_opening(&text);
+    text = keywords_once(&text, keywords);
+    if is_alt_text {
+        text = without_lone_period(&text);
+    }
+    capitalised(&text)
+}
+
+fn unquote(text: &str) -> &str {
+    let pairs = [
+        ('"', '"'),
+        ('\'', '\''),
+        ('“', '”'),
+        ('‘', '’'),
+        ('«', '»'),
+        ('„', '“'),
+    ];
+    for (open, close) in pairs {
+        if let Some(inner) = text.strip_prefix(open).and_then(|t| t.strip_suffix(close)) {
+            if !inner.contains(open) && !inner.contains(close) {
+                return inner.trim();
+            }
+        }
+    }
+    text
+}
+
+fn without_medium_opening(text: &str) -> String {
+    let lower = text.to_lowercase();
+    for opening in MEDIUM_OPENINGS {
+        let rest_starts_word = lower
+            .strip_prefix(opening)
+            .is_some_and(|rest| rest.starts_with(char::is_whitespace) || rest.starts_with(':'));
+        // Lower-casing keeps these ASCII-and-Latin openings the same length in bytes.
+        if rest_starts_word && lower.len() == text.len() {
+            let rest = text[opening.len()..]
+                .trim_start_matches([':', ' '])
+                .trim_start();
+            if !rest.is_empty() {
+                return rest.to_string();
+            }
+        }
+    }
+    text.to_string()
+}
+
+/// Each keyword once: a later whole-word repeat (any case) goes, with the comma or "and"
+/// that listed it.
+fn keywords_once(text: &str, keywords: &[String]) -> String {
+    let mut out = text.to_string();
+    for keyword in keywords.iter().map(|k| k.trim()).filter(|k| !k.is_empty()) {
+        let mut seen = false;
+        let mut kept = String::with_capacity(out.len());
+        let mut rest = out.as_str();
+        while let Some(at) = find_word(rest, keyword) {
+            let end = at + keyword.len();
+            if seen {
+                let before = rest[..at].trim_end();
+                let before = before
+                    .strip_suffix(',')
+                    .or_else(|| before.strip_suffix(" and"))
+                    .unwrap_or(before);
+                kept.push_str(before);
+            } else {
+                kept.push_str(&rest[..end]);
+                seen = true;
+            }
+            rest = &rest[end..];
+        }
+        kept.push_str(rest);
+        out = kept.split_whitespace().collect::<Vec<_>>().join(" ");
+    }
+    out
+}
+
+/// Where `word` first stands as a whole word in `text`, ignoring ASCII case.
+fn find_word(text: &str, word: &str) -> Option<usize> {
+    let (hay, needle) = (text.to_ascii_lowercase(), word.to_ascii_lowercase());
+    let mut from = 0;
+    while let Some(found) = hay[from..].find(&needle) {
+        let at = from + found;
+        let end = at + needle.len();
+        let boundary_before = hay[..at]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !c.is_alphanumeric());
+        let boundary_after = hay[end..]
+            .chars()
+            .next()
+            .is_none_or(|c| !c.is_alphanumeric());
+        if boundary_before && boundary_after {
+            return Some(at);
+        }
+        from = at + needle.len().max(1);
+        while from < hay.len() && !hay.is_char_boundary(from) {
+            from += 1;
+        }
+    }
+    None
+}
+
+/// One sentence ends without a period (alt text is read as a phrase); several keep theirs.
+fn without_lone_period(text: &str) -> String {
+    let body = text.strip_suffix('.').filter(|b| !b.ends_with('.'));
+    match body {
+        Some(body) if !body.contains(". ") && !body.contains("! ") && !body.contains("? ") => {
+            body.to_string()
+        }
+        _ => text.to_string(),
+    }
+}
+
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wrapping_quotes_go() {
+        assert_eq!(tidy("\"A red apple\"", true, &[]), "A red apple");
+        assert_eq!(tidy("“A red apple”", true, &[]), "A red apple");
+        assert_eq!(
+            tidy("\"Big\" and \"small\"", false, &[]),
+            "\"Big\" and \"small\""
+        );
+    }
+
+    #[test]
+    fn openings_that_name_the_medium_go_in_each_covered_language() {
+        assert_eq!(
+            tidy("Image of a red apple on a table", true, &[]),
+            "A red apple on a table"
+        );
+        assert_eq!(tidy("a photo of two dogs", true, &[]), "Two dogs");
+        assert_eq!(tidy("Photo de deux chiens", true, &[]), "Deux chiens");
+        assert_eq!(tidy("Bild von einem Hund", true, &[]), "Einem Hund");
+        assert_eq!(tidy("Imagen de un perro", true, &[]), "Un perro");
+        // Not an opening: the word goes on.
+        assert_eq!(
+            tidy("Photographers at work", true, &[]),
+            "Photographers at work"
+        );
+        assert_eq!(tidy("Image of", true, &[]), "Image of");
+    }
+
+    #[test]
+    fn alt_text_drops_a_lone_closing_period_but_keeps_several_sentences() {
+        assert_eq!(tidy("A red apple.", true, &[]), "A red apple");
+        assert_eq!(
+            tidy("A red apple. It is ripe.", true, &[]),
+            "A red apple. It is ripe."
+        );
+        assert_eq!(tidy("A caption.", false, &[]), "A caption.");
+        assert_eq!(tidy("Wait...", true, &[]), "Wait...");
+    }
+
+    #[test]
+    fn a_keyword_appears_once() {
+        let keywords = vec!["organic".to_string(), "tomato".to_string()];
+        assert_eq!(
+            tidy(
+                "Organic tomato seedlings, organic soil and tomato plants",
+                true,
+                &keywords
+            ),
+            "Organic tomato seedlings soil plants"
+        );
+        assert_eq!(
+            tidy("Tomatoes and a tomato", true, &keywords),
+            "Tomatoes and a tomato"
+        );
+    }
 
     #[test]
     fn short_text_is_kept_whole() {
