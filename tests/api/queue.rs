@@ -51,10 +51,14 @@ async fn one_item(app: &TestApp) -> JobId {
 }
 
 /// Waits (at most a minute) until the queue says the item was tried `attempts` times and
-/// waits out its backoff; returns when the backoff ends (epoch milliseconds).
+/// waits out its backoff, no worker holding it; returns when the backoff ends (epoch
+/// milliseconds).
 async fn backing_off_after(app: &TestApp, job_id: &JobId, attempts: u32) -> i64 {
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
     loop {
+        // The state, read twice around the depths: unchanged, and with nothing held between,
+        // its time is the backoff's and not a worker's lease (a worker that took or let go of
+        // the item between two reads would have moved it).
         let state = app.services.queue.item_state(job_id).await.unwrap();
         let depths = app
             .services
@@ -62,8 +66,10 @@ async fn backing_off_after(app: &TestApp, job_id: &JobId, attempts: u32) -> i64 
             .depths(app.services.clock.now())
             .await
             .unwrap();
+        let again = app.services.queue.item_state(job_id).await.unwrap();
         if let Some((tried, until)) = state {
-            if tried == attempts && depths.bulk_retry_wait == 1 {
+            let settled = state == again && depths.bulk_running == 0;
+            if settled && tried == attempts && depths.bulk_retry_wait == 1 {
                 return until;
             }
         }
