@@ -202,21 +202,31 @@ pub fn bounded(field: &str, value: &str, max_chars: usize) -> Result<(), Invalid
 }
 
 pub fn parse_keywords(keywords: &[String]) -> Result<Vec<String>, Invalid> {
-    if keywords.len() > limits::KEYWORDS {
+    parse_words("keywords", keywords)
+}
+
+/// Words the text must never hold (a competitor's name, a word the brand avoids); the same
+/// bounds as `keywords`.
+pub fn parse_negative_keywords(words: &[String]) -> Result<Vec<String>, Invalid> {
+    parse_words("negative_keywords", words)
+}
+
+fn parse_words(name: &str, words: &[String]) -> Result<Vec<String>, Invalid> {
+    if words.len() > limits::KEYWORDS {
         return Err(invalid(format!(
-            "keywords has {} items; the limit is {}",
-            keywords.len(),
+            "{name} has {} items; the limit is {}",
+            words.len(),
             limits::KEYWORDS
         )));
     }
-    keywords
+    words
         .iter()
         .enumerate()
         .map(|(i, k)| {
-            bounded(&format!("keywords[{i}]"), k, limits::KEYWORD_CHARS)?;
+            bounded(&format!("{name}[{i}]"), k, limits::KEYWORD_CHARS)?;
             let k = k.trim();
             if k.is_empty() {
-                return Err(invalid(format!("keywords[{i}] is empty")));
+                return Err(invalid(format!("{name}[{i}] is empty")));
             }
             Ok(k.to_string())
         })
@@ -276,6 +286,9 @@ pub struct GenerationOptions {
     pub mode: Mode,
     pub language: Language,
     pub keywords: Vec<String>,
+    /// Words the text must never hold. Absent from jobs requested before it existed.
+    #[serde(default)]
+    pub negative_keywords: Vec<String>,
     pub max_length: MaxLength,
     pub fields: Fields,
     pub page_url: Option<String>,
@@ -291,6 +304,7 @@ impl GenerationOptions {
             mode: Mode::default(),
             language,
             keywords: Vec::new(),
+            negative_keywords: Vec::new(),
             max_length: MaxLength::DEFAULT,
             fields: Fields::all(),
             page_url: None,
@@ -343,7 +357,12 @@ impl GeneratedText {
                 String::new()
             } else {
                 let raw = self.get(field).unwrap_or_default();
-                let tidied = tidy(raw, field == Field::AltText, &options.keywords);
+                let tidied = tidy(
+                    raw,
+                    field == Field::AltText,
+                    &options.keywords,
+                    &options.negative_keywords,
+                );
                 fit_to_length(&tidied, field.max_chars(options.max_length))
             };
             out.set(field, text);
@@ -361,6 +380,7 @@ mod tests {
             mode,
             language: Language::english(),
             keywords: vec![],
+            negative_keywords: vec![],
             max_length: MaxLength::new(max).unwrap(),
             fields: Fields::parse(&fields.iter().map(|s| s.to_string()).collect::<Vec<_>>())
                 .unwrap(),

@@ -71,12 +71,14 @@ const MEDIUM_OPENINGS: &[&str] = &[
 ];
 
 /// Model text as it may be pasted: no wrapping quotes, no opening that names the medium
-/// ("Image of …"), each keyword at most once, and, for alt text, no closing period on a single
-/// sentence. Length is fitted separately ([`fit_to_length`]), after this.
-pub fn tidy(text: &str, is_alt_text: bool, keywords: &[String]) -> String {
+/// ("Image of …"), each keyword at most once, none of the negative keywords, and, for alt
+/// text, no closing period on a single sentence. Length is fitted separately
+/// ([`fit_to_length`]), after this.
+pub fn tidy(text: &str, is_alt_text: bool, keywords: &[String], never: &[String]) -> String {
     let mut text = unquote(text.trim()).to_string();
     text = without_medium_opening(&text);
     text = keywords_once(&text, keywords);
+    text = without_words(&text, never);
     if is_alt_text {
         text = without_lone_period(&text);
     }
@@ -150,6 +152,26 @@ fn keywords_once(text: &str, keywords: &[String]) -> String {
     out
 }
 
+/// Every whole-word occurrence of each of `never` goes, with the comma or "and" that listed
+/// it; spaces are tidied after.
+fn without_words(text: &str, never: &[String]) -> String {
+    let mut out = text.to_string();
+    for word in never.iter().map(|w| w.trim()).filter(|w| !w.is_empty()) {
+        while let Some(at) = find_word(&out, word) {
+            let before = out[..at].trim_end();
+            let before = before
+                .strip_suffix(',')
+                .or_else(|| before.strip_suffix(" and"))
+                .unwrap_or(before);
+            let after = out[at + word.len()..].trim_start();
+            out = format!("{before} {after}");
+        }
+        out = out.split_whitespace().collect::<Vec<_>>().join(" ");
+        out = out.replace(" ,", ",").replace(" .", ".");
+    }
+    out.trim_start_matches([',', ' ']).to_string()
+}
+
 /// Where `word` first stands as a whole word in `text`, ignoring ASCII case.
 fn find_word(text: &str, word: &str) -> Option<usize> {
     let (hay, needle) = (text.to_ascii_lowercase(), word.to_ascii_lowercase());
@@ -201,10 +223,10 @@ mod tests {
 
     #[test]
     fn wrapping_quotes_go() {
-        assert_eq!(tidy("\"A red apple\"", true, &[]), "A red apple");
-        assert_eq!(tidy("“A red apple”", true, &[]), "A red apple");
+        assert_eq!(tidy("\"A red apple\"", true, &[], &[]), "A red apple");
+        assert_eq!(tidy("“A red apple”", true, &[], &[]), "A red apple");
         assert_eq!(
-            tidy("\"Big\" and \"small\"", false, &[]),
+            tidy("\"Big\" and \"small\"", false, &[], &[]),
             "\"Big\" and \"small\""
         );
     }
@@ -212,30 +234,30 @@ mod tests {
     #[test]
     fn openings_that_name_the_medium_go_in_each_covered_language() {
         assert_eq!(
-            tidy("Image of a red apple on a table", true, &[]),
+            tidy("Image of a red apple on a table", true, &[], &[]),
             "A red apple on a table"
         );
-        assert_eq!(tidy("a photo of two dogs", true, &[]), "Two dogs");
-        assert_eq!(tidy("Photo de deux chiens", true, &[]), "Deux chiens");
-        assert_eq!(tidy("Bild von einem Hund", true, &[]), "Einem Hund");
-        assert_eq!(tidy("Imagen de un perro", true, &[]), "Un perro");
+        assert_eq!(tidy("a photo of two dogs", true, &[], &[]), "Two dogs");
+        assert_eq!(tidy("Photo de deux chiens", true, &[], &[]), "Deux chiens");
+        assert_eq!(tidy("Bild von einem Hund", true, &[], &[]), "Einem Hund");
+        assert_eq!(tidy("Imagen de un perro", true, &[], &[]), "Un perro");
         // Not an opening: the word goes on.
         assert_eq!(
-            tidy("Photographers at work", true, &[]),
+            tidy("Photographers at work", true, &[], &[]),
             "Photographers at work"
         );
-        assert_eq!(tidy("Image of", true, &[]), "Image of");
+        assert_eq!(tidy("Image of", true, &[], &[]), "Image of");
     }
 
     #[test]
     fn alt_text_drops_a_lone_closing_period_but_keeps_several_sentences() {
-        assert_eq!(tidy("A red apple.", true, &[]), "A red apple");
+        assert_eq!(tidy("A red apple.", true, &[], &[]), "A red apple");
         assert_eq!(
-            tidy("A red apple. It is ripe.", true, &[]),
+            tidy("A red apple. It is ripe.", true, &[], &[]),
             "A red apple. It is ripe."
         );
-        assert_eq!(tidy("A caption.", false, &[]), "A caption.");
-        assert_eq!(tidy("Wait...", true, &[]), "Wait...");
+        assert_eq!(tidy("A caption.", false, &[], &[]), "A caption.");
+        assert_eq!(tidy("Wait...", true, &[], &[]), "Wait...");
     }
 
     #[test]
@@ -245,13 +267,33 @@ mod tests {
             tidy(
                 "Organic tomato seedlings, organic soil and tomato plants",
                 true,
-                &keywords
+                &keywords,
+                &[]
             ),
             "Organic tomato seedlings soil plants"
         );
         assert_eq!(
-            tidy("Tomatoes and a tomato", true, &keywords),
+            tidy("Tomatoes and a tomato", true, &keywords, &[]),
             "Tomatoes and a tomato"
+        );
+    }
+
+    #[test]
+    fn negative_keywords_never_appear() {
+        let never = vec!["cheap".to_string(), "Acme".to_string()];
+        assert_eq!(
+            tidy(
+                "A cheap red kettle by Acme, cheap and cheerful",
+                true,
+                &[],
+                &never
+            ),
+            "A red kettle by cheerful"
+        );
+        assert_eq!(tidy("Cheap tea", true, &[], &never), "Tea");
+        assert_eq!(
+            tidy("Cheapside market", true, &[], &never),
+            "Cheapside market"
         );
     }
 

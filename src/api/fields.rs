@@ -2,7 +2,7 @@
 use std::borrow::Cow;
 
 use altframe_domain::generation::{
-    bounded, limits, parse_keywords, Fields, Invalid, Language, Mode,
+    bounded, limits, parse_keywords, parse_negative_keywords, Fields, Invalid, Language, Mode,
 };
 
 use crate::adapters::image::ImageSource;
@@ -52,20 +52,33 @@ pub fn image_source(
     }
 }
 
-/// Mode, language, keywords and fields, with the contract's defaults.
+/// Mode, language, keywords and fields, with the contract's defaults, and our
+/// `negative_keywords`.
 pub struct CommonOptions {
     pub mode: Mode,
     pub language: Option<Language>,
     pub keywords: Vec<String>,
+    pub negative_keywords: Vec<String>,
     pub fields: Fields,
 }
 
-pub fn common_options(
-    mode: Option<String>,
-    language: Option<String>,
-    keywords: Option<Vec<String>>,
-    fields: Option<Vec<String>>,
-) -> Result<CommonOptions, Invalid> {
+/// The options `generate` and `bulk` share, as their requests send them.
+pub struct CommonFields {
+    pub mode: Option<String>,
+    pub language: Option<String>,
+    pub keywords: Option<Vec<String>>,
+    pub negative_keywords: Option<Vec<String>>,
+    pub fields: Option<Vec<String>>,
+}
+
+pub fn common_options(sent: CommonFields) -> Result<CommonOptions, Invalid> {
+    let CommonFields {
+        mode,
+        language,
+        keywords,
+        negative_keywords,
+        fields,
+    } = sent;
     Ok(CommonOptions {
         mode: mode
             .as_deref()
@@ -74,6 +87,7 @@ pub fn common_options(
             .unwrap_or_default(),
         language: language.as_deref().map(Language::parse).transpose()?,
         keywords: parse_keywords(&keywords.unwrap_or_default())?,
+        negative_keywords: parse_negative_keywords(&negative_keywords.unwrap_or_default())?,
         fields: fields
             .map(|f| Fields::parse(&f))
             .transpose()?

@@ -152,3 +152,46 @@ fn the_image_detail_setting_takes_low_high_or_auto() {
         .unwrap_err()
         .contains("low, high or auto"));
 }
+
+/// `negative_keywords` (our addition) go to the model as words to avoid, and whatever the model
+/// writes anyway is taken out; too many is a 400 naming the field.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn negative_keywords_never_appear_in_the_text() {
+    let fake = FakeOpenAi::start(Behaviour::Answer {
+        alt_text: "A cheap red kettle by Acme".into(),
+    })
+    .await;
+    let app = spawn_with(
+        Backend::Sqlite,
+        Options {
+            vision: fake.provider(0),
+            ..Options::default()
+        },
+    )
+    .await;
+    let response = app
+        .post_generate(&json!({
+            "image_base64": base64_of("tiny-1x1.png"),
+            "fields": ["alt_text"],
+            "negative_keywords": ["cheap", "acme"],
+        }))
+        .await;
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["results"]["alt_text"], "A red kettle by", "{body}");
+    let prompt = fake.last_request()["messages"][1]["content"][0]["text"].to_string();
+    assert!(
+        prompt.contains("Never use these words: cheap, acme"),
+        "{prompt}"
+    );
+
+    let too_many: Vec<String> = (0..21).map(|i| format!("w{i}")).collect();
+    let refused = app
+        .post_generate(&json!({
+            "image_base64": base64_of("tiny-1x1.png"),
+            "negative_keywords": too_many,
+        }))
+        .await;
+    let message = crate::support::error_of(refused, 400).await;
+    assert!(message.contains("negative_keywords"), "{message}");
+}

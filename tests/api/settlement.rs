@@ -50,6 +50,7 @@ async fn job_left_unsettled(app: &TestApp, job_id: &str, reservation_id: &str, c
             mode: Mode::Standard,
             language: Language::english(),
             keywords: vec![],
+            negative_keywords: vec![],
             max_length: MaxLength::DEFAULT,
             fields: Fields::all(),
             page_url: None,

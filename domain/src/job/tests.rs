@@ -13,6 +13,7 @@ fn options() -> Box<GenerationOptions> {
         mode: Mode::Standard,
         language: Language::english(),
         keywords: vec![],
+        negative_keywords: vec![],
         max_length: MaxLength::DEFAULT,
         fields: Fields::all(),
         page_url: None,

@@ -175,6 +175,7 @@ mod tests {
             mode,
             language: Language::english(),
             keywords: keywords.iter().map(|k| k.to_string()).collect(),
+            negative_keywords: vec![],
             max_length: MaxLength::DEFAULT,
             fields: Fields::all(),
             page_url: None,

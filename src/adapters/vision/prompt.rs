@@ -51,6 +51,12 @@ pub fn user_prompt(o: &GenerationOptions) -> String {
     if !o.keywords.is_empty() {
         lines.push(format!("SEO keywords: {}", o.keywords.join(", ")));
     }
+    if !o.negative_keywords.is_empty() {
+        lines.push(format!(
+            "Never use these words: {}",
+            o.negative_keywords.join(", ")
+        ));
+    }
     if let Some(url) = &o.page_url {
         lines.push(format!("Page URL: {url}"));
     }

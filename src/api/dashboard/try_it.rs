@@ -34,6 +34,7 @@ pub struct TryForm {
     pub fields: Vec<String>,
     pub max_length: String,
     pub keywords: String,
+    pub negative_keywords: String,
     pub page_url: String,
     pub page_context: String,
     pub product_name: String,
@@ -70,6 +71,7 @@ impl TryForm {
                 "fields" => form.fields.push(value),
                 "max_length" => form.max_length = value,
                 "keywords" => form.keywords = value,
+                "negative_keywords" => form.negative_keywords = value,
                 "page_url" => form.page_url = value,
                 "page_context" => form.page_context = value,
                 "product_name" => form.product_name = value,
@@ -91,7 +93,10 @@ impl TryForm {
                     .map_err(|_| "max_length must be a whole number".to_string())
             })
             .transpose()?;
-        let keywords: Vec<String> = self.keywords.split(',').filter_map(present).collect();
+        let list = |text: &str| -> Option<Vec<String>> {
+            let words: Vec<String> = text.split(',').filter_map(present).collect();
+            (!words.is_empty()).then_some(words)
+        };
         let mut attributes = BTreeMap::new();
         for line in self.product_attributes.lines().filter_map(present) {
             let (name, value) = line.split_once(':').ok_or_else(|| {
@@ -108,7 +113,8 @@ impl TryForm {
             image_base64,
             mode: present(&self.mode),
             language: present(&self.language),
-            keywords: (!keywords.is_empty()).then_some(keywords),
+            keywords: list(&self.keywords),
+            negative_keywords: list(&self.negative_keywords),
             max_length,
             page_url: present(&self.page_url),
             page_context: present(&self.page_context),

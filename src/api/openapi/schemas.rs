@@ -43,6 +43,15 @@ pub fn keywords(_: &mut SchemaGenerator) -> Schema {
     })
 }
 
+pub fn negative_keywords(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "type": "array",
+        "items": { "type": "string", "maxLength": limits::KEYWORD_CHARS },
+        "maxItems": limits::KEYWORDS,
+        "description": "Words the text must never hold: they are kept out of the prompt's wishes and removed from the answer, whole words, any case."
+    })
+}
+
 pub fn max_length(_: &mut SchemaGenerator) -> Schema {
     json_schema!({
         "type": "integer",

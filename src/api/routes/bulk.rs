@@ -13,7 +13,7 @@ use altframe_domain::generation::{
 };
 
 use crate::api::error::ApiError;
-use crate::api::fields::{bounded_text, common_options, image_source, present};
+use crate::api::fields::{bounded_text, common_options, image_source, present, CommonFields};
 use crate::api::json::{JsonBody, JsonStr};
 use crate::api::layers::auth::Caller;
 use crate::api::openapi::schemas;
@@ -36,6 +36,9 @@ pub struct BulkRequest<'a> {
     pub language: Option<String>,
     #[schemars(schema_with = "schemas::keywords")]
     pub keywords: Option<Vec<String>>,
+    /// Our addition: words the text must never hold.
+    #[schemars(schema_with = "schemas::negative_keywords")]
+    pub negative_keywords: Option<Vec<String>>,
     #[schemars(schema_with = "schemas::fields")]
     pub fields: Option<Vec<String>>,
     /// Where to POST the signed `batch.completed` event when the batch finishes.
@@ -103,7 +106,13 @@ impl<'a> BulkRequest<'a> {
                 images.len()
             )));
         }
-        let common = common_options(self.mode, self.language, self.keywords, self.fields)?;
+        let common = common_options(CommonFields {
+            mode: self.mode,
+            language: self.language,
+            keywords: self.keywords,
+            negative_keywords: self.negative_keywords,
+            fields: self.fields,
+        })?;
         let webhook_url = bounded_text("webhook_url", self.webhook_url, limits::URL_CHARS)?;
         let items = images
             .into_iter()
@@ -117,6 +126,7 @@ impl<'a> BulkRequest<'a> {
                 mode: common.mode,
                 language: common.language.unwrap_or_else(Language::english),
                 keywords: common.keywords,
+                negative_keywords: common.negative_keywords,
                 max_length: MaxLength::DEFAULT,
                 fields: common.fields,
                 page_url: None,

@@ -13,7 +13,7 @@ use altframe_domain::generation::{
 use altframe_domain::job::{Source, Tokens};
 
 use crate::api::error::ApiError;
-use crate::api::fields::{bounded_text, common_options, image_source, present};
+use crate::api::fields::{bounded_text, common_options, image_source, present, CommonFields};
 use crate::api::json::ApiJson;
 use crate::api::layers::auth::Caller;
 use crate::api::openapi::schemas;
@@ -36,6 +36,9 @@ pub struct GenerateRequest {
     pub language: Option<String>,
     #[schemars(schema_with = "schemas::keywords")]
     pub keywords: Option<Vec<String>>,
+    /// Our addition: words the text must never hold.
+    #[schemars(schema_with = "schemas::negative_keywords")]
+    pub negative_keywords: Option<Vec<String>>,
     #[schemars(schema_with = "schemas::max_length")]
     pub max_length: Option<i64>,
     /// URL of the page where the image appears.
@@ -100,7 +103,13 @@ impl GenerateRequest {
     /// request names none, so the account's default can apply.
     pub fn parse(self) -> Result<GenerateInput, Invalid> {
         let source = image_source(self.image_url, self.image_base64.map(Cow::Owned))?;
-        let common = common_options(self.mode, self.language, self.keywords, self.fields)?;
+        let common = common_options(CommonFields {
+            mode: self.mode,
+            language: self.language,
+            keywords: self.keywords,
+            negative_keywords: self.negative_keywords,
+            fields: self.fields,
+        })?;
         let max_length = self
             .max_length
             .map(MaxLength::new)
@@ -118,6 +127,7 @@ impl GenerateRequest {
                 mode: common.mode,
                 language: common.language.unwrap_or_else(Language::english),
                 keywords: common.keywords,
+                negative_keywords: common.negative_keywords,
                 max_length,
                 fields: common.fields,
                 page_url: bounded_text("page_url", self.page_url, limits::URL_CHARS)?,
