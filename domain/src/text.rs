@@ -159,12 +159,19 @@ fn without_words(text: &str, never: &[String]) -> String {
     for word in never.iter().map(|w| w.trim()).filter(|w| !w.is_empty()) {
         while let Some(at) = find_word(&out, word) {
             let before = out[..at].trim_end();
-            let before = before
+            let listed = before
                 .strip_suffix(',')
-                .or_else(|| before.strip_suffix(" and"))
-                .unwrap_or(before);
-            let after = out[at + word.len()..].trim_start();
-            out = format!("{before} {after}");
+                .or_else(|| before.strip_suffix(" and"));
+            let mut after = out[at + word.len()..].trim_start();
+            // The word's own connector goes with it: the one before it, else the one after.
+            if listed.is_none() {
+                after = after
+                    .strip_prefix(',')
+                    .or_else(|| after.strip_prefix("and "))
+                    .unwrap_or(after)
+                    .trim_start();
+            }
+            out = format!("{} {after}", listed.unwrap_or(before));
         }
         out = out.split_whitespace().collect::<Vec<_>>().join(" ");
         out = out.replace(" ,", ",").replace(" .", ".");
