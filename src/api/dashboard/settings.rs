@@ -28,7 +28,15 @@ struct SettingsPage {
     error: Option<(&'static str, String)>,
 }
 
-fn settings_page(owner: &Owner, language: String) -> SettingsPage {
+/// The page for `owner`; the language shown is the account's, as this request's session
+/// read it.
+fn settings_page(owner: &Owner) -> SettingsPage {
+    let language = owner
+        .session
+        .requester
+        .default_language
+        .as_str()
+        .to_string();
     SettingsPage {
         chrome: Chrome::new(owner, "settings"),
         secret: None,
@@ -60,12 +68,10 @@ fn notice_for(done: &str) -> Option<String> {
 }
 
 pub async fn get_settings(
-    State(state): State<ApiState>,
     owner: Owner,
     Query(query): Query<SettingsQuery>,
 ) -> Result<Response, PageError> {
-    let requester = accounts::requester(&state.app, &owner.session.requester.account_id).await?;
-    let mut page = settings_page(&owner, requester.default_language.as_str().to_string());
+    let mut page = settings_page(&owner);
     page.notice = query.done.as_deref().and_then(notice_for);
     Ok(page::ok(&page))
 }
@@ -89,15 +95,7 @@ pub async fn post_webhook_secret(
     let rotate = form.action == "rotate";
     let account_id = &owner.session.requester.account_id;
     let (secret, _) = webhooks::secret(&state.app, account_id, rotate).await?;
-    let mut page = settings_page(
-        &owner,
-        owner
-            .session
-            .requester
-            .default_language
-            .as_str()
-            .to_string(),
-    );
+    let mut page = settings_page(&owner);
     page.secret = Some(secret);
     if rotate {
         page.notice = Some("A new webhook secret is in use: webhooks sent from now on are signed with it. Update your receiver.".into());
@@ -120,15 +118,7 @@ pub async fn post_language(
 ) -> Result<Response, PageError> {
     owner.check_csrf(&form.csrf)?;
     let Ok(language) = Language::parse(form.language.trim()) else {
-        let mut page = settings_page(
-            &owner,
-            owner
-                .session
-                .requester
-                .default_language
-                .as_str()
-                .to_string(),
-        );
+        let mut page = settings_page(&owner);
         page.error = Some(("language", "Choose a language from the list".into()));
         return Ok(page::render(StatusCode::BAD_REQUEST, &page));
     };
@@ -157,14 +147,8 @@ pub async fn post_password(
     Form(form): Form<PasswordForm>,
 ) -> Result<Response, PageError> {
     owner.check_csrf(&form.csrf)?;
-    let language = owner
-        .session
-        .requester
-        .default_language
-        .as_str()
-        .to_string();
     let refuse = |field: &'static str, message: String| {
-        let mut page = settings_page(&owner, language.clone());
+        let mut page = settings_page(&owner);
         page.error = Some((field, message));
         Ok(page::render(StatusCode::BAD_REQUEST, &page))
     };
@@ -190,7 +174,7 @@ pub async fn post_password(
                 LoginError::Busy => StatusCode::SERVICE_UNAVAILABLE,
                 _ => StatusCode::TOO_MANY_REQUESTS,
             };
-            let mut page = settings_page(&owner, language.clone());
+            let mut page = settings_page(&owner);
             page.error = Some(("current", crate::api::text::sentence(&e.to_string())));
             Ok(page::render(status, &page))
         }
