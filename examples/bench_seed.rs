@@ -183,6 +183,8 @@ async fn template_job() -> Result<Template, Error> {
         .await?;
     let generation = Generation {
         results: output.text.finish(&options),
+        translations: Default::default(),
+        failed_languages: Vec::new(),
         model: output.model,
         tokens: output.tokens,
         processing_ms: 1,
@@ -269,8 +271,12 @@ impl History {
                     .push(serialize::<Job>(job_id.as_str(), sequence, event)?);
             }
         }
-        self.account(AccountCommand::CaptureCredits { reservation_id, at })
-            .await
+        self.account(AccountCommand::CaptureCredits {
+            reservation_id,
+            charge: Default::default(),
+            at,
+        })
+        .await
     }
 
     fn take_csv(&mut self) -> Result<String, Error> {

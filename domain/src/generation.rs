@@ -24,20 +24,24 @@ pub enum Mode {
     Ecommerce,
     /// WCAG: a purely decorative image gets an empty alt attribute.
     Decorative,
+    /// Our addition: the service decides whether the image is decorative, and says why.
+    Auto,
 }
 
 impl Mode {
-    pub const ALL: [Mode; 3] = [Mode::Standard, Mode::Ecommerce, Mode::Decorative];
+    pub const ALL: [Mode; 4] = [
+        Mode::Standard,
+        Mode::Ecommerce,
+        Mode::Decorative,
+        Mode::Auto,
+    ];
 
     pub fn parse(s: &str) -> Result<Mode, Invalid> {
-        match s {
-            "standard" => Ok(Mode::Standard),
-            "ecommerce" => Ok(Mode::Ecommerce),
-            "decorative" => Ok(Mode::Decorative),
-            other => Err(invalid(format!(
-                "mode must be one of \"standard\", \"ecommerce\", \"decorative\"; got \"{other}\""
-            ))),
-        }
+        Mode::ALL.into_iter().find(|m| m.as_str() == s).ok_or_else(|| {
+            invalid(format!(
+                "mode must be one of \"standard\", \"ecommerce\", \"decorative\", \"auto\"; got \"{s}\""
+            ))
+        })
     }
 
     pub fn as_str(self) -> &'static str {
@@ -45,7 +49,58 @@ impl Mode {
             Mode::Standard => "standard",
             Mode::Ecommerce => "ecommerce",
             Mode::Decorative => "decorative",
+            Mode::Auto => "auto",
         }
+    }
+}
+
+/// Where the image stands on its page (our addition). It decides what the alt text is for,
+/// following the W3C alt decision tree: a link's or button's alt text names where it goes or
+/// what it does, a logo's names its organisation, a chart's is short and gets a
+/// `long_description`, a background's is usually empty.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Content,
+    Link,
+    Button,
+    Logo,
+    Chart,
+    Background,
+}
+
+impl Role {
+    pub const ALL: [Role; 6] = [
+        Role::Content,
+        Role::Link,
+        Role::Button,
+        Role::Logo,
+        Role::Chart,
+        Role::Background,
+    ];
+
+    pub fn parse(s: &str) -> Result<Role, Invalid> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s).ok_or_else(|| {
+            invalid(format!(
+                "role must be one of \"content\", \"link\", \"button\", \"logo\", \"chart\", \"background\"; got \"{s}\""
+            ))
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Content => "content",
+            Role::Link => "link",
+            Role::Button => "button",
+            Role::Logo => "logo",
+            Role::Chart => "chart",
+            Role::Background => "background",
+        }
+    }
+
+    /// A link or a button: its alt text names the destination or the action, not the picture.
+    pub fn is_functional(self) -> bool {
+        matches!(self, Role::Link | Role::Button)
     }
 }
 
@@ -127,7 +182,7 @@ impl Fields {
 }
 
 /// An ISO 639-1 language code, lower case.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Language(String);
 
@@ -141,6 +196,37 @@ impl Language {
                 "language must be an ISO 639-1 code such as \"en\"; got \"{s}\""
             )))
         }
+    }
+
+    /// `languages`: up to [`limits::LANGUAGES`] codes without repeats, the first the primary.
+    /// Each bad code is named with its place in the list.
+    pub fn parse_list(codes: &[String]) -> Result<Vec<Language>, Invalid> {
+        if codes.is_empty() {
+            return Err(invalid("languages must name at least one language"));
+        }
+        if codes.len() > limits::LANGUAGES {
+            return Err(invalid(format!(
+                "languages has {} items; the limit is {}",
+                codes.len(),
+                limits::LANGUAGES
+            )));
+        }
+        let mut out: Vec<Language> = Vec::with_capacity(codes.len());
+        for (i, code) in codes.iter().enumerate() {
+            let language = Language::parse(code).map_err(|_| {
+                invalid(format!(
+                    "languages[{i}] must be an ISO 639-1 code such as \"fr\"; got \"{code}\""
+                ))
+            })?;
+            if out.contains(&language) {
+                return Err(invalid(format!(
+                    "languages[{i}] repeats \"{}\"; name each language once",
+                    language.as_str()
+                )));
+            }
+            out.push(language);
+        }
+        Ok(out)
     }
 
     pub fn english() -> Language {
@@ -187,6 +273,10 @@ pub mod limits {
     pub const PRODUCT_ATTRIBUTES: usize = 30;
     pub const PRODUCT_TEXT_CHARS: usize = 200;
     pub const URL_CHARS: usize = 2_048;
+    /// Languages in one call, the primary one included.
+    pub const LANGUAGES: usize = 10;
+    /// The longest `long_description` a chart gets.
+    pub const LONG_DESCRIPTION_CHARS: usize = 1_000;
 }
 
 /// Checks a caller's string against a length bound, in characters.
@@ -295,6 +385,16 @@ pub struct GenerationOptions {
     pub page_context: Option<String>,
     pub product: Product,
     pub custom_prompt: Option<String>,
+    /// Languages the text is also written in, beyond `language` (our `languages`); each is
+    /// one credit, charged only when delivered. Absent from jobs requested before it existed,
+    /// like the other additions below.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extra_languages: Vec<Language>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
+    /// Where the image links to, for a link or button.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link_url: Option<String>,
 }
 
 impl GenerationOptions {
@@ -311,7 +411,15 @@ impl GenerationOptions {
             page_context: None,
             product: Product::default(),
             custom_prompt: None,
+            extra_languages: Vec::new(),
+            role: None,
+            link_url: None,
         }
+    }
+
+    /// Whether the text gets a `long_description`: a chart's data and trend.
+    pub fn wants_long_description(&self) -> bool {
+        self.role == Some(Role::Chart)
     }
 }
 
@@ -326,6 +434,17 @@ pub struct GeneratedText {
     pub caption: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub og_description: Option<String>,
+    /// Our addition, for `role: "chart"` only: the chart's data and trend, for
+    /// `aria-describedby` or a `<details>` element.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub long_description: Option<String>,
+    /// Our addition, for `mode: "auto"` only: whether the image is decorative (its alt text
+    /// is then empty, WCAG's `alt=""`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decorative: Option<bool>,
+    /// Our addition, for `mode: "auto"` only: why the image is, or is not, decorative.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decorative_reason: Option<String>,
 }
 
 impl GeneratedText {
@@ -348,12 +467,40 @@ impl GeneratedText {
         *slot = Some(value);
     }
 
-    /// Keeps exactly the requested fields, each within its length, and applies the WCAG rule
-    /// for decorative images. Every provider's answer goes through here.
+    /// Whether the alt text must be empty: the caller said the image is decorative, or, in
+    /// `auto` mode, the provider judged it so.
+    pub fn is_decorative(&self, options: &GenerationOptions) -> bool {
+        match options.mode {
+            Mode::Decorative => true,
+            Mode::Auto => self.decorative == Some(true),
+            Mode::Standard | Mode::Ecommerce => false,
+        }
+    }
+
+    /// Keeps exactly the requested fields, each tidied and within its length, and applies the
+    /// WCAG rule for decorative images. Every provider's answer goes through here.
     pub fn finish(&self, options: &GenerationOptions) -> GeneratedText {
+        let decorative = self.is_decorative(options);
+        let mut out = self.finish_text(options, decorative);
+        if options.mode == Mode::Auto {
+            out.decorative = Some(decorative);
+            let reason = self
+                .decorative_reason
+                .as_deref()
+                .map(|r| tidy(r, false, &[], &[]))
+                .filter(|r| !r.is_empty())
+                .unwrap_or_else(|| "The model gave no reason.".to_string());
+            out.decorative_reason = Some(fit_to_length(&reason, limits::CONTEXT_CHARS / 10));
+        }
+        out
+    }
+
+    /// The requested fields (and a chart's long description), tidied and fitted; the alt text
+    /// is empty when `decorative`.
+    fn finish_text(&self, options: &GenerationOptions, decorative: bool) -> GeneratedText {
         let mut out = GeneratedText::default();
         for field in options.fields.iter() {
-            let text = if field == Field::AltText && options.mode == Mode::Decorative {
+            let text = if field == Field::AltText && decorative {
                 String::new()
             } else {
                 let raw = self.get(field).unwrap_or_default();
@@ -367,8 +514,62 @@ impl GeneratedText {
             };
             out.set(field, text);
         }
+        if options.wants_long_description() {
+            let raw = self.long_description.as_deref().unwrap_or_default();
+            let tidied = tidy(raw, false, &options.keywords, &options.negative_keywords);
+            out.long_description = Some(fit_to_length(&tidied, limits::LONG_DESCRIPTION_CHARS))
+                .filter(|t| !t.is_empty());
+        }
         out
     }
+
+    /// Whether every requested text is there: each field (the alt text only when the image is
+    /// not decorative) and a chart's long description.
+    fn is_complete(&self, options: &GenerationOptions, decorative: bool) -> bool {
+        let fields_written = options.fields.iter().all(|field| {
+            (field == Field::AltText && decorative)
+                || self.get(field).is_some_and(|t| !t.is_empty())
+        });
+        fields_written && (!options.wants_long_description() || self.long_description.is_some())
+    }
+}
+
+/// A provider's text in every requested language, finished: the primary language's, each
+/// other language's that was delivered whole, and the languages that were not (not charged).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct FinishedText {
+    pub results: GeneratedText,
+    pub translations: BTreeMap<Language, GeneratedText>,
+    pub failed_languages: Vec<Language>,
+}
+
+/// Finishes the primary text and each of `options.extra_languages` from `translations`. A
+/// translation shares the primary's decorative verdict, and counts as delivered only when it
+/// holds every requested text.
+pub fn finish_all(
+    primary: &GeneratedText,
+    translations: &BTreeMap<Language, GeneratedText>,
+    options: &GenerationOptions,
+) -> FinishedText {
+    let results = primary.finish(options);
+    let decorative = results.is_decorative(options);
+    let mut finished = FinishedText {
+        results,
+        ..FinishedText::default()
+    };
+    for language in &options.extra_languages {
+        let text = translations
+            .get(language)
+            .map(|raw| raw.finish_text(options, decorative))
+            .filter(|text| text.is_complete(options, decorative));
+        match text {
+            Some(text) => {
+                finished.translations.insert(language.clone(), text);
+            }
+            None => finished.failed_languages.push(language.clone()),
+        }
+    }
+    finished
 }
 
 #[cfg(test)]
@@ -388,6 +589,9 @@ mod tests {
             page_context: None,
             product: Product::default(),
             custom_prompt: None,
+            extra_languages: vec![],
+            role: None,
+            link_url: None,
         }
     }
 
@@ -397,6 +601,7 @@ mod tests {
             title: Some("Red bicycle".into()),
             caption: Some("A caption".into()),
             og_description: Some("An OG description".into()),
+            ..GeneratedText::default()
         }
     }
 
@@ -446,5 +651,117 @@ mod tests {
         assert!(parse_keywords(&vec!["k".to_string(); 21]).is_err());
         assert!(parse_keywords(&["x".repeat(51)]).is_err());
         assert_eq!(parse_keywords(&[" a ".into()]).unwrap(), vec!["a"]);
+    }
+
+    fn language(code: &str) -> Language {
+        Language::parse(code).unwrap()
+    }
+
+    #[test]
+    fn languages_are_bounded_known_and_unrepeated() {
+        let codes = |cs: &[&str]| cs.iter().map(|c| c.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            Language::parse_list(&codes(&["en", "FR"])).unwrap(),
+            vec![language("en"), language("fr")]
+        );
+        let unknown = Language::parse_list(&codes(&["en", "xx"])).unwrap_err();
+        assert!(
+            unknown.0.contains("languages[1]") && unknown.0.contains("\"xx\""),
+            "{unknown}"
+        );
+        let repeat = Language::parse_list(&codes(&["en", "fr", "en"])).unwrap_err();
+        assert!(repeat.0.contains("repeats \"en\""), "{repeat}");
+        assert!(Language::parse_list(&codes(&["en"; 11])).is_err());
+        assert!(Language::parse_list(&[]).is_err());
+        let ten = ["en", "fr", "de", "es", "it", "pt", "nl", "sv", "pl", "ja"];
+        assert_eq!(Language::parse_list(&codes(&ten)).unwrap().len(), 10);
+    }
+
+    #[test]
+    fn a_translation_missing_a_field_is_a_failed_language() {
+        let mut o = options(&["alt_text", "title"], Mode::Standard, 125);
+        o.extra_languages = vec![language("fr"), language("de"), language("es")];
+        let translations = BTreeMap::from([
+            (
+                language("fr"),
+                GeneratedText {
+                    alt_text: Some("Un vélo rouge".into()),
+                    title: Some("Vélo rouge".into()),
+                    ..GeneratedText::default()
+                },
+            ),
+            (
+                language("de"),
+                GeneratedText {
+                    alt_text: Some("Ein rotes Fahrrad".into()),
+                    title: Some("  ".into()),
+                    ..GeneratedText::default()
+                },
+            ),
+        ]);
+        let done = finish_all(&full_text(), &translations, &o);
+        assert_eq!(
+            done.translations.keys().collect::<Vec<_>>(),
+            vec![&language("fr")]
+        );
+        assert_eq!(done.failed_languages, vec![language("de"), language("es")]);
+        assert!(done.results.caption.is_none(), "only the requested fields");
+    }
+
+    #[test]
+    fn auto_mode_empties_alt_text_of_a_decorative_image_in_every_language() {
+        let mut o = options(&["alt_text", "title"], Mode::Auto, 125);
+        o.extra_languages = vec![language("fr")];
+        let mut primary = full_text();
+        primary.decorative = Some(true);
+        primary.decorative_reason = Some("A flat beige divider with no content".into());
+        let translations = BTreeMap::from([(
+            language("fr"),
+            GeneratedText {
+                alt_text: Some("Un séparateur".into()),
+                title: Some("Séparateur".into()),
+                ..GeneratedText::default()
+            },
+        )]);
+        let done = finish_all(&primary, &translations, &o);
+        assert_eq!(done.results.alt_text.as_deref(), Some(""));
+        assert_eq!(done.results.title.as_deref(), Some("Red bicycle"));
+        assert_eq!(done.results.decorative, Some(true));
+        assert_eq!(
+            done.results.decorative_reason.as_deref(),
+            Some("A flat beige divider with no content")
+        );
+        assert_eq!(
+            done.translations[&language("fr")].alt_text.as_deref(),
+            Some("")
+        );
+        assert!(done.failed_languages.is_empty());
+    }
+
+    #[test]
+    fn the_verdict_appears_only_in_auto_mode_and_defaults_to_not_decorative() {
+        let mut text = full_text();
+        text.decorative = Some(true);
+        let standard = text.finish(&options(&["alt_text"], Mode::Standard, 125));
+        assert!(standard.decorative.is_none() && standard.decorative_reason.is_none());
+        assert!(!standard.alt_text.unwrap().is_empty());
+        let undecided = full_text().finish(&options(&["alt_text"], Mode::Auto, 125));
+        assert_eq!(undecided.decorative, Some(false));
+        assert!(undecided.decorative_reason.is_some());
+    }
+
+    #[test]
+    fn only_a_chart_gets_a_long_description() {
+        let mut text = full_text();
+        text.long_description = Some("Sales rose from 10 in January to 40 in June.".into());
+        let mut o = options(&["alt_text"], Mode::Standard, 125);
+        assert!(text.finish(&o).long_description.is_none());
+        o.role = Some(Role::Chart);
+        assert_eq!(
+            text.finish(&o).long_description.as_deref(),
+            Some("Sales rose from 10 in January to 40 in June.")
+        );
+        assert!(Role::parse("chart").is_ok());
+        assert!(Role::parse("hero").unwrap_err().0.contains("\"hero\""));
     }
 }

@@ -67,6 +67,7 @@ pub(crate) async fn apply(tx: &mut Tx, id: &str, event: &AccountEvent) -> Result
         | AccountEvent::ScheduledPlanChangeCancelled { .. }
         | AccountEvent::BillingPeriodStarted { .. }
         | AccountEvent::ReservationIncreased { .. }
+        | AccountEvent::ReservationReduced { .. }
         | AccountEvent::WebhookSecretRotated { .. }
         | AccountEvent::CreditsReserved { .. }
         | AccountEvent::CreditsCaptured { .. }

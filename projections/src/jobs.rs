@@ -21,7 +21,14 @@ pub struct JobRow {
     pub tokens_output: Option<i64>,
     pub processing_ms: Option<i64>,
     pub cost_micros: Option<i64>,
+    /// Credits reserved, and from completion those charged.
     pub credits: i64,
+    /// The part of `credits` charged for languages beyond the first.
+    pub language_credits: i64,
+    /// The text in each other language delivered, as JSON keyed by language.
+    pub translations: Option<String>,
+    /// The languages not delivered, as a JSON array.
+    pub failed_languages: Option<String>,
     pub source: String,
     pub batch_id: Option<String>,
     pub batch_index: Option<i64>,
@@ -46,6 +53,9 @@ impl StagedRow for JobRow {
         "processing_ms",
         "cost_micros",
         "credits",
+        "language_credits",
+        "translations",
+        "failed_languages",
         "source",
         "batch_id",
         "batch_index",
@@ -55,7 +65,8 @@ impl StagedRow for JobRow {
     ];
     const TYPES: &'static [&'static str] = &[
         "text", "text", "text", "text", "text", "text", "text", "text", "bigint", "bigint",
-        "bigint", "bigint", "bigint", "text", "text", "bigint", "text", "text", "text",
+        "bigint", "bigint", "bigint", "bigint", "text", "text", "text", "text", "bigint", "text",
+        "text", "text",
     ];
 
     fn key(&self) -> &str {
@@ -77,6 +88,9 @@ impl StagedRow for JobRow {
             Arg::OptInt(self.processing_ms),
             Arg::OptInt(self.cost_micros),
             self.credits.into(),
+            self.language_credits.into(),
+            self.translations.clone().into(),
+            self.failed_languages.clone().into(),
             self.source.clone().into(),
             self.batch_id.clone().into(),
             Arg::OptInt(self.batch_index),
@@ -136,6 +150,9 @@ pub(crate) async fn apply_job(
                     processing_ms: None,
                     cost_micros: None,
                     credits: i64::from(*credits),
+                    language_credits: 0,
+                    translations: None,
+                    failed_languages: None,
                     source: source.as_str().to_string(),
                     batch_id: batch_id.as_ref().map(ToString::to_string),
                     batch_index: None,
@@ -145,13 +162,26 @@ pub(crate) async fn apply_job(
                 });
             }
         }
-        JobEvent::JobCompleted { generation, at, .. } => {
+        JobEvent::JobCompleted {
+            generation,
+            charge,
+            at,
+            ..
+        } => {
             let results = serde_json::to_string(&generation.results).unwrap_or_default();
+            let translations = (!generation.translations.is_empty())
+                .then(|| serde_json::to_string(&generation.translations).unwrap_or_default());
+            let failed_languages = (!generation.failed_languages.is_empty())
+                .then(|| serde_json::to_string(&generation.failed_languages).unwrap_or_default());
             round
                 .jobs
                 .update(tx, id, |row| {
                     row.status = "completed".into();
                     row.results = Some(results);
+                    row.translations = translations;
+                    row.failed_languages = failed_languages;
+                    row.credits -= i64::from(charge.unused);
+                    row.language_credits = i64::from(charge.language);
                     row.model = Some(generation.model.clone());
                     row.tokens_input = Some(i64::from(generation.tokens.input));
                     row.tokens_output = Some(i64::from(generation.tokens.output));
@@ -201,6 +231,9 @@ pub(crate) fn apply_batch(round: &mut Round, event: &BatchEvent) {
                 processing_ms: None,
                 cost_micros: None,
                 credits: i64::from(item.credits),
+                language_credits: 0,
+                translations: None,
+                failed_languages: None,
                 source: "bulk".into(),
                 batch_id: Some(batch_id.to_string()),
                 batch_index: Some(index as i64),
@@ -212,8 +245,10 @@ pub(crate) fn apply_batch(round: &mut Round, event: &BatchEvent) {
     }
 }
 
-const COLUMNS: &str = "id, account_id, status, image_url, results, mode, language, model, tokens_input, \
-    tokens_output, processing_ms, cost_micros, credits, source, batch_id, batch_index, error, created_at, completed_at";
+const COLUMNS: &str =
+    "id, account_id, status, image_url, results, mode, language, model, tokens_input, \
+    tokens_output, processing_ms, cost_micros, credits, language_credits, translations, \
+    failed_languages, source, batch_id, batch_index, error, created_at, completed_at";
 
 /// A batch's items in submission order.
 pub async fn for_batch(db: &Db, batch_id: &str) -> Result<Vec<JobRow>, sqlx::Error> {

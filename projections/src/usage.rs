@@ -17,6 +17,8 @@ pub struct UsageRow {
     pub overage_cost_micros: i64,
     pub overage_enabled: bool,
     pub overage_rate_micros: i64,
+    /// The part of `used_this_period` that paid for languages beyond the first.
+    pub language_credits: i64,
     pub period_start: String,
     pub period_end: String,
     /// A downgrade waiting for the next period, and when it applies.
@@ -37,6 +39,7 @@ impl StagedRow for UsageRow {
         "overage_cost_micros",
         "overage_enabled",
         "overage_rate_micros",
+        "language_credits",
         "period_start",
         "period_end",
         "pending_plan",
@@ -44,7 +47,7 @@ impl StagedRow for UsageRow {
     ];
     const TYPES: &'static [&'static str] = &[
         "text", "text", "bigint", "bigint", "bigint", "bigint", "bigint", "bigint", "boolean",
-        "bigint", "text", "text", "text", "text",
+        "bigint", "bigint", "text", "text", "text", "text",
     ];
 
     fn key(&self) -> &str {
@@ -63,6 +66,7 @@ impl StagedRow for UsageRow {
             self.overage_cost_micros.into(),
             self.overage_enabled.into(),
             self.overage_rate_micros.into(),
+            self.language_credits.into(),
             self.period_start.clone().into(),
             self.period_end.clone().into(),
             Arg::OptText(self.pending_plan.clone()),
@@ -97,6 +101,7 @@ pub(crate) async fn apply(
             overage_cost_micros: 0,
             overage_enabled: *overage_enabled,
             overage_rate_micros: plan.overage_rate().map_or(0, |r| r.0),
+            language_credits: 0,
             period_start: timestamp(period.start),
             period_end: timestamp(period.end),
             pending_plan: None,
@@ -151,6 +156,7 @@ impl UsageRow {
                 self.rollover = i64::from(*rollover);
                 self.remaining = i64::from(*remaining);
                 self.used_this_period = 0;
+                self.language_credits = 0;
                 self.overage_credits = 0;
                 self.overage_cost_micros = 0;
                 self.period_start = timestamp(period.start);
@@ -158,11 +164,13 @@ impl UsageRow {
             }
             AccountEvent::CreditsReserved { remaining, .. }
             | AccountEvent::ReservationIncreased { remaining, .. }
+            | AccountEvent::ReservationReduced { remaining, .. }
             | AccountEvent::CreditsReleased { remaining, .. } => {
                 self.remaining = i64::from(*remaining);
             }
             AccountEvent::CreditsCaptured {
                 credits,
+                language_credits,
                 overage,
                 overage_cost,
                 remaining,
@@ -170,6 +178,7 @@ impl UsageRow {
             } => {
                 self.remaining = i64::from(*remaining);
                 self.used_this_period += i64::from(*credits);
+                self.language_credits += i64::from(*language_credits);
                 self.overage_credits += i64::from(*overage);
                 self.overage_cost_micros += overage_cost.0;
             }
@@ -184,7 +193,9 @@ fn add_to_totals(round: &mut Round, event: &AccountEvent) {
         AccountEvent::CreditsReserved { credits, .. }
         | AccountEvent::ReservationIncreased { credits, .. } => ("reserved", credits),
         AccountEvent::CreditsCaptured { credits, .. } => ("captured", credits),
-        AccountEvent::CreditsReleased { credits, .. } => ("released", credits),
+        // A reduction gives part of a reservation back, as a release gives all of it.
+        AccountEvent::CreditsReleased { credits, .. }
+        | AccountEvent::ReservationReduced { credits, .. } => ("released", credits),
         _ => return,
     };
     *round.credit_totals.entry(movement).or_default() += i64::from(*credits);
@@ -215,7 +226,7 @@ pub async fn credit_totals(db: &Db) -> Result<Vec<(String, i64)>, sqlx::Error> {
 pub async fn find(db: &Db, account_id: &str) -> Result<Option<UsageRow>, sqlx::Error> {
     let sql = "SELECT account_id, plan, monthly_allocation, remaining, rollover, used_this_period,
                       overage_credits, overage_cost_micros, overage_enabled, overage_rate_micros,
-                      period_start, period_end, pending_plan, pending_plan_at
+                      language_credits, period_start, period_end, pending_plan, pending_plan_at
                  FROM usage WHERE account_id = $1";
     on_db!(db, pool => sqlx::query_as::<_, UsageRow>(sql).bind(account_id).fetch_optional(pool).await)
 }

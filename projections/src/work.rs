@@ -191,6 +191,18 @@ pub(crate) async fn apply_account(
                 })
                 .await?;
         }
+        AccountEvent::ReservationReduced {
+            reservation_id,
+            credits,
+            ..
+        } => {
+            round
+                .reservations
+                .update(tx, reservation_id.as_str(), |r| {
+                    r.credits -= i64::from(*credits)
+                })
+                .await?;
+        }
         AccountEvent::CreditsCaptured { reservation_id, .. }
         | AccountEvent::CreditsReleased { reservation_id, .. } => {
             round.reservations.delete(reservation_id.as_str())

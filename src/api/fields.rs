@@ -2,7 +2,7 @@
 use std::borrow::Cow;
 
 use altframe_domain::generation::{
-    bounded, limits, parse_keywords, parse_negative_keywords, Fields, Invalid, Language, Mode,
+    bounded, limits, parse_keywords, parse_negative_keywords, Fields, Invalid, Language, Mode, Role,
 };
 
 use crate::adapters::image::ImageSource;
@@ -53,10 +53,13 @@ pub fn image_source(
 }
 
 /// Mode, language, keywords and fields, with the contract's defaults, and our
-/// `negative_keywords`.
+/// `negative_keywords` and `languages`.
 pub struct CommonOptions {
     pub mode: Mode,
+    /// The primary language, when the request named one (`language`, or `languages`' first).
     pub language: Option<Language>,
+    /// `languages` after the first.
+    pub extra_languages: Vec<Language>,
     pub keywords: Vec<String>,
     pub negative_keywords: Vec<String>,
     pub fields: Fields,
@@ -66,26 +69,63 @@ pub struct CommonOptions {
 pub struct CommonFields {
     pub mode: Option<String>,
     pub language: Option<String>,
+    pub languages: Option<Vec<String>>,
     pub keywords: Option<Vec<String>>,
     pub negative_keywords: Option<Vec<String>>,
     pub fields: Option<Vec<String>>,
+}
+
+/// `language` and `languages` together: the primary language and the others. When both are
+/// sent, `language` must be `languages`' first.
+fn parse_languages(
+    language: Option<String>,
+    languages: Option<Vec<String>>,
+) -> Result<(Option<Language>, Vec<Language>), Invalid> {
+    let language = language.as_deref().map(Language::parse).transpose()?;
+    let Some(codes) = languages else {
+        return Ok((language, Vec::new()));
+    };
+    let mut all = Language::parse_list(&codes)?;
+    let primary = all.remove(0);
+    if let Some(single) = language.filter(|l| *l != primary) {
+        return Err(Invalid(format!(
+            "language \"{}\" differs from the first of languages, \"{}\"; send one of them, or \
+             make them agree",
+            single.as_str(),
+            primary.as_str()
+        )));
+    }
+    Ok((Some(primary), all))
+}
+
+/// The image's place on its page: `role` and the `link_url` of a link or button.
+pub fn parse_placement(
+    role: Option<String>,
+    link_url: Option<String>,
+) -> Result<(Option<Role>, Option<String>), Invalid> {
+    let role = present(role).as_deref().map(Role::parse).transpose()?;
+    let link_url = bounded_text("link_url", link_url, limits::URL_CHARS)?;
+    Ok((role, link_url))
 }
 
 pub fn common_options(sent: CommonFields) -> Result<CommonOptions, Invalid> {
     let CommonFields {
         mode,
         language,
+        languages,
         keywords,
         negative_keywords,
         fields,
     } = sent;
+    let (language, extra_languages) = parse_languages(language, languages)?;
     Ok(CommonOptions {
         mode: mode
             .as_deref()
             .map(Mode::parse)
             .transpose()?
             .unwrap_or_default(),
-        language: language.as_deref().map(Language::parse).transpose()?,
+        language,
+        extra_languages,
         keywords: parse_keywords(&keywords.unwrap_or_default())?,
         negative_keywords: parse_negative_keywords(&negative_keywords.unwrap_or_default())?,
         fields: fields

@@ -30,6 +30,8 @@ pub struct LedgerRow {
     pub balance: i64,
     /// Credits charged by this event (captures only).
     pub charged: i64,
+    /// The part of `charged` that paid for languages beyond the first.
+    pub language_credits: i64,
     /// Credits charged beyond the balance, and their price.
     pub overage_credits: i64,
     pub overage_cost_usd: f64,
@@ -137,6 +139,11 @@ pub async fn audit(
                 u.used_this_period,
             ));
             checks.push(check(
+                "usage.language_credits",
+                replay.period_language,
+                u.language_credits,
+            ));
+            checks.push(check(
                 "usage.overage_credits",
                 replay.period_overage,
                 u.overage_credits,
@@ -153,7 +160,8 @@ pub async fn audit(
         Some(a) => checks.push(check("accounts.plan", &replay.plan, &a.plan)),
         None => checks.push(check("accounts row exists", "yes", "no")),
     }
-    let (completed_jobs, completed_credits) = history_totals(app, account_id).await?;
+    let (completed_jobs, completed_credits, completed_language_credits) =
+        history_totals(app, account_id).await?;
     checks.push(check(
         "history: completed jobs = captures for jobs",
         replay.job_captures,
@@ -163,6 +171,11 @@ pub async fn audit(
         "history: credits of completed jobs = credits captured for jobs",
         replay.job_captured_credits,
         completed_credits,
+    ));
+    checks.push(check(
+        "history: language credits of completed jobs = language credits captured for jobs",
+        replay.job_language_credits,
+        completed_language_credits,
     ));
     checks.push(check(
         "reservations settled more than once",
@@ -209,10 +222,12 @@ fn decode(
     serde_json::from_value(upcasters::upcast(upcasters, event).payload).map_err(err)
 }
 
-async fn history_totals(app: &App, account_id: &AccountId) -> Result<(i64, i64), sqlx::Error> {
-    let sql = "SELECT COUNT(*), CAST(COALESCE(SUM(credits), 0) AS BIGINT) FROM jobs
+/// Completed jobs in history: how many, their credits, and the part for extra languages.
+async fn history_totals(app: &App, account_id: &AccountId) -> Result<(i64, i64, i64), sqlx::Error> {
+    let sql = "SELECT COUNT(*), CAST(COALESCE(SUM(credits), 0) AS BIGINT),
+                      CAST(COALESCE(SUM(language_credits), 0) AS BIGINT) FROM jobs
                 WHERE account_id = $1 AND status = 'completed'";
-    on_db!(&app.store.db, pool => sqlx::query_as::<_, (i64, i64)>(sql).bind(account_id.as_str()).fetch_one(pool).await)
+    on_db!(&app.store.db, pool => sqlx::query_as::<_, (i64, i64, i64)>(sql).bind(account_id.as_str()).fetch_one(pool).await)
 }
 
 /// The ledger arithmetic, done again from the events' own facts.
@@ -225,10 +240,12 @@ struct Replay {
     pending_plan: Option<String>,
     open: HashMap<ReservationId, (String, i64)>,
     period_captured: i64,
+    period_language: i64,
     period_overage: i64,
     period_overage_cost: i64,
     job_captures: i64,
     job_captured_credits: i64,
+    job_language_credits: i64,
     double_settled: i64,
 }
 
@@ -243,6 +260,7 @@ impl Replay {
         let before = self.balance;
         let mut reference = None;
         let (mut overage_credits, mut overage_cost, mut charged) = (0i64, 0i64, 0i64);
+        let mut language_charged = 0i64;
         let (name, at, recorded) = match event {
             AccountEvent::AccountOpened {
                 plan,
@@ -266,9 +284,10 @@ impl Replay {
                 self.allocation = i64::from(*allocation);
                 (
                     self.period_captured,
+                    self.period_language,
                     self.period_overage,
                     self.period_overage_cost,
-                ) = (0, 0, 0);
+                ) = (0, 0, 0, 0);
                 ("BillingPeriodStarted", *at, Some(*remaining))
             }
             AccountEvent::CreditsReserved {
@@ -311,6 +330,30 @@ impl Replay {
                 reference = Some(purpose.clone());
                 ("ReservationIncreased", *at, Some(*remaining))
             }
+            AccountEvent::ReservationReduced {
+                reservation_id,
+                purpose,
+                credits,
+                from_balance,
+                overage,
+                returned,
+                remaining,
+                at,
+            } => {
+                self.balance += i64::from(*returned);
+                if from_balance + overage != *credits {
+                    checks.push(check(
+                        format!("event {sequence}: reduced = from balance + overage"),
+                        credits,
+                        from_balance + overage,
+                    ));
+                }
+                if let Some(open) = self.open.get_mut(reservation_id) {
+                    open.1 -= i64::from(*credits);
+                }
+                reference = Some(purpose.clone());
+                ("ReservationReduced", *at, Some(*remaining))
+            }
             AccountEvent::CreditsReleased {
                 reservation_id,
                 purpose,
@@ -327,6 +370,7 @@ impl Replay {
                 ("CreditsReleased", *at, Some(*remaining))
             }
             AccountEvent::CreditsCaptured {
+                language_credits,
                 reservation_id,
                 purpose,
                 credits,
@@ -353,12 +397,15 @@ impl Replay {
                     ));
                 }
                 self.period_captured += i64::from(*credits);
+                self.period_language += i64::from(*language_credits);
                 self.period_overage += i64::from(*overage);
                 self.period_overage_cost += cost.0;
                 if purpose.starts_with("job_") {
                     self.job_captures += 1;
                     self.job_captured_credits += i64::from(*credits);
+                    self.job_language_credits += i64::from(*language_credits);
                 }
+                language_charged = i64::from(*language_credits);
                 (overage_credits, overage_cost, charged) =
                     (i64::from(*overage), cost.0, i64::from(*credits));
                 reference = Some(purpose.clone());
@@ -422,6 +469,7 @@ impl Replay {
             credits: self.balance - before,
             balance: self.balance,
             charged,
+            language_credits: language_charged,
             overage_credits,
             overage_cost_usd: altframe_domain::Micros(overage_cost).as_dollars(),
         };

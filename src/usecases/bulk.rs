@@ -5,13 +5,13 @@
 use altframe_domain::account::{AccountCommand, AccountError, ReservationRequest};
 use altframe_domain::batch::{BatchCommand, BatchItem};
 use altframe_domain::credits::CreditCost;
-use altframe_domain::generation::{GenerationOptions, Language, Product};
+use altframe_domain::generation::{GenerationOptions, Language, Product, Role};
 use altframe_domain::image::ImageRef;
 use altframe_domain::{AccountId, BatchId, Credits, JobId};
 use altframe_projections::jobs;
 use chrono::{DateTime, Utc};
 
-use super::generate::resolve_language;
+use super::generate::resolve_languages;
 use super::{App, Failure};
 use crate::adapters::ids;
 use crate::adapters::image::{decode_base64, inspect_bytes, ImageSource, IntakeError};
@@ -26,6 +26,8 @@ pub struct BulkItemInput<'a> {
     pub page_url: Option<String>,
     pub page_context: Option<String>,
     pub product: Product,
+    pub role: Option<Role>,
+    pub link_url: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -129,9 +131,9 @@ pub async fn stage(
         .language()
         .cloned()
         .unwrap_or_else(Language::english);
-    let (language, additional) = resolve_language(app, input.language, &default_language);
     let mut options = input.options;
-    options.language = language;
+    resolve_languages(app, &mut options, input.language, &default_language);
+    let language_credits = CreditCost::languages(options.extra_languages.len());
     if let Some(url) = &input.webhook_url {
         app.intake
             .outbound()
@@ -170,7 +172,7 @@ pub async fn stage(
         let format_cost = image.inline.as_ref().map_or(1, |i| i.format.credit_cost());
         let cost = CreditCost {
             format: format_cost,
-            language: u32::from(additional),
+            language: language_credits,
         };
         staged.items.push(BatchItem {
             job_id,
@@ -181,6 +183,8 @@ pub async fn stage(
             page_url: item.page_url,
             page_context: item.page_context,
             product: item.product,
+            role: item.role,
+            link_url: item.link_url,
         });
     }
     Ok(staged)

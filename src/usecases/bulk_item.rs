@@ -71,6 +71,8 @@ pub async fn run_item(
     options.page_url = item.item.page_url.clone();
     options.page_context = item.item.page_context.clone();
     options.product = item.item.product.clone();
+    options.role = item.item.role;
+    options.link_url = item.item.link_url.clone();
     let job = Job {
         id: job_id.clone(),
         account_id: item.account_id.clone(),

@@ -5,10 +5,11 @@
 //! settled the credits, reads of history and usage catch up themselves, and the once-a-second
 //! poll applies the rest in one round; waking them cost a round of each for every few requests.
 //! See docs/decisions/0009-sync-generations-do-not-wake-subscribers.md for what it measured.
+use std::collections::BTreeMap;
 use std::time::Instant;
 
 use altframe_domain::account::{AccountCommand, AccountError, AccountEvent};
-use altframe_domain::credits::CreditCost;
+use altframe_domain::credits::{Charge, CreditCost};
 use altframe_domain::generation::{GeneratedText, GenerationOptions, Language};
 use altframe_domain::job::{Source, Tokens};
 use altframe_domain::plan::Plan;
@@ -28,7 +29,8 @@ pub struct GenerateInput {
     pub source: ImageSource<'static>,
     /// `None` when the request named no language: the account's default is used.
     pub language: Option<Language>,
-    /// Everything else; its `language` is replaced by the one resolved here.
+    /// Everything else, `extra_languages` included; its `language` is replaced by the one
+    /// resolved here.
     pub options: GenerationOptions,
 }
 
@@ -36,6 +38,8 @@ pub struct GenerateInput {
 pub struct GenerateOutcome {
     pub job_id: JobId,
     pub results: GeneratedText,
+    pub translations: BTreeMap<Language, GeneratedText>,
+    pub failed_languages: Vec<Language>,
     pub language: Language,
     pub model: String,
     pub tokens: Tokens,
@@ -91,11 +95,10 @@ pub async fn generate(
             current: plan,
         });
     }
-    let (language, additional_language) = resolve_language(app, input.language, default_language);
-    options.language = language;
+    resolve_languages(app, &mut options, input.language, default_language);
 
     let image = app.intake.prepare(&input.source).await?;
-    let cost = CreditCost::of(image.reference.format, additional_language);
+    let cost = CreditCost::of(image.reference.format, options.extra_languages.len());
 
     let job = Job {
         id: ids::job_id(),
@@ -144,35 +147,36 @@ pub async fn generate(
             .into())
         }
     };
-    let credits_remaining = capture(app, account_id, &reservation_id).await?;
+    let charge = Charge::after(cost.language, generation.failed_languages.len());
+    let credits_remaining = capture(app, account_id, &reservation_id, charge).await?;
     Ok(GenerateOutcome {
         job_id,
         results: generation.results,
+        translations: generation.translations,
+        failed_languages: generation.failed_languages,
         language,
         model: generation.model,
         tokens: generation.tokens,
         processing_ms: generation.processing_ms,
-        credits_used: cost.total(),
+        credits_used: cost.total() - charge.unused,
         credits_remaining,
     })
 }
 
-/// The language a job is written in, and whether it is an "additional language" (one other
-/// than the account's default, charged one credit more). A provider that writes one language
-/// only (the builtin) writes that one, and no surcharge applies.
-pub(super) fn resolve_language(
+/// Sets the job's primary language: the one requested (`language`, or the first of
+/// `languages`), else the account's default. A provider that writes one language only (the
+/// builtin) writes that one. An extra language equal to the primary is dropped, so it is
+/// neither reserved nor charged; the others stay, one credit each.
+pub(super) fn resolve_languages(
     app: &App,
+    options: &mut GenerationOptions,
     requested: Option<Language>,
     default: &Language,
-) -> (Language, bool) {
+) {
     let requested = requested.unwrap_or_else(|| default.clone());
-    match app.vision.fixed_language() {
-        Some(fixed) => (fixed, false),
-        None => {
-            let additional = &requested != default;
-            (requested, additional)
-        }
-    }
+    options.language = app.vision.fixed_language().unwrap_or(requested);
+    let primary = options.language.clone();
+    options.extra_languages.retain(|l| *l != primary);
 }
 
 async fn reserve(app: &App, job: &Job) -> Result<(), GenerateError> {
@@ -191,14 +195,17 @@ async fn reserve(app: &App, job: &Job) -> Result<(), GenerateError> {
     }
 }
 
-/// Captures the job's credits and returns the balance after.
+/// Captures the job's credits (less those of languages not delivered) and returns the balance
+/// after.
 async fn capture(
     app: &App,
     account_id: &AccountId,
     reservation_id: &ReservationId,
+    charge: Charge,
 ) -> Result<Credits, Failure> {
     let command = AccountCommand::CaptureCredits {
         reservation_id: reservation_id.clone(),
+        charge,
         at: app.clock.now(),
     };
     let events = match app.store.accounts.execute(account_id, command).await {

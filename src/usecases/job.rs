@@ -4,7 +4,7 @@
 //! settles at once) or the process manager's (it reacts to the outcome).
 use std::time::Instant;
 
-use altframe_domain::generation::GenerationOptions;
+use altframe_domain::generation::{finish_all, GenerationOptions};
 use altframe_domain::job::{Generation, JobCommand, JobError, Source};
 use altframe_domain::{AccountId, BatchId, Credits, JobId, ReservationId};
 
@@ -117,8 +117,11 @@ pub(super) async fn run(
             };
         }
     };
+    let finished = finish_all(&output.text, &output.translations, &job.options);
     let generation = Generation {
-        results: output.text.finish(&job.options),
+        results: finished.results,
+        translations: finished.translations,
+        failed_languages: finished.failed_languages,
         model: output.model,
         tokens: output.tokens,
         processing_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),

@@ -44,10 +44,11 @@ async fn settle(app: &App, r: &OpenReservation) -> Result<(), Failure> {
         .purpose
         .starts_with("job_")
         .then(|| JobId::new(&r.purpose));
-    let state = match &job_id {
-        Some(job_id) => Some(app.store.jobs.load(job_id).await?.state()),
+    let job = match &job_id {
+        Some(job_id) => Some(app.store.jobs.load(job_id).await?),
         None => None,
     };
+    let state = job.as_ref().map(|j| j.state());
     let reservation_id = ReservationId::new(&r.reservation_id);
     let command = match (state, job_id) {
         (Some(JobState::Requested), Some(job_id)) => {
@@ -63,7 +64,11 @@ async fn settle(app: &App, r: &OpenReservation) -> Result<(), Failure> {
                 Err(e) => Err(e.into()),
             };
         }
-        (Some(JobState::Completed), _) => AccountCommand::CaptureCredits { reservation_id, at },
+        (Some(JobState::Completed), _) => AccountCommand::CaptureCredits {
+            reservation_id,
+            charge: job.map(|j| j.charge()).unwrap_or_default(),
+            at,
+        },
         _ => {
             tracing::warn!("releasing a reservation nothing settled");
             AccountCommand::ReleaseCredits {

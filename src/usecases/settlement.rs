@@ -25,12 +25,17 @@ pub async fn on_job_event(app: &App, job_id: &JobId, event: JobEvent) -> Result<
             account_id,
             batch_id,
             reservation_id,
+            charge,
             ..
         } => (
             account_id,
             batch_id,
             reservation_id.clone(),
-            AccountCommand::CaptureCredits { reservation_id, at },
+            AccountCommand::CaptureCredits {
+                reservation_id,
+                charge,
+                at,
+            },
             true,
         ),
         JobEvent::JobFailed {

@@ -1286,7 +1286,11 @@ impl VisionProvider for HostileVision {
                 title: Some(HOSTILE.into()),
                 caption: Some(HOSTILE.into()),
                 og_description: Some(HOSTILE.into()),
+                long_description: Some(HOSTILE.into()),
+                decorative: None,
+                decorative_reason: Some(HOSTILE.into()),
             },
+            translations: Default::default(),
             model: "hostile-model".into(),
             tokens: Tokens {
                 input: 10,

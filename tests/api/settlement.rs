@@ -57,6 +57,9 @@ async fn job_left_unsettled(app: &TestApp, job_id: &str, reservation_id: &str, c
             page_context: None,
             product: Product::default(),
             custom_prompt: None,
+            extra_languages: vec![],
+            role: None,
+            link_url: None,
         }),
         reservation_id: altframe_domain::ReservationId::new(reservation_id),
         credits: 1,
@@ -67,6 +70,8 @@ async fn job_left_unsettled(app: &TestApp, job_id: &str, reservation_id: &str, c
         JobCommand::CompleteJob {
             generation: Generation {
                 results: GeneratedText::default(),
+                translations: Default::default(),
+                failed_languages: vec![],
                 model: "builtin".into(),
                 tokens: Tokens::default(),
                 processing_ms: 1,

@@ -130,6 +130,7 @@ async fn kept_state_gives_way_to_another_processs_commits(backend: Backend) {
     };
     let capture = |id: &str| AccountCommand::CaptureCredits {
         reservation_id: altframe_domain::ReservationId::new(id),
+        charge: Default::default(),
         at: chrono::Utc::now(),
     };
     let here = &app.services.store.accounts;

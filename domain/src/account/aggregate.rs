@@ -240,9 +240,48 @@ impl Account {
         })
     }
 
+    /// Gives back `unused` of a reservation about to be captured; `None` when nothing is.
+    fn reduce(
+        &self,
+        reservation_id: &ReservationId,
+        unused: Credits,
+        at: DateTime<Utc>,
+    ) -> Result<Option<AccountEvent>, AccountError> {
+        let opened = self.opened()?;
+        let r = self.open_reservation(reservation_id)?;
+        if unused == 0 {
+            return Ok(None);
+        }
+        if unused >= r.credits {
+            return Err(AccountError::UnusedExceedsReservation {
+                reservation_id: reservation_id.clone(),
+                reserved: r.credits,
+                unused,
+            });
+        }
+        let overage = unused.min(r.overage);
+        let from_balance = unused - overage;
+        let returned = if r.period_start == opened.period.start {
+            from_balance
+        } else {
+            0
+        };
+        Ok(Some(AccountEvent::ReservationReduced {
+            reservation_id: reservation_id.clone(),
+            purpose: r.purpose.clone(),
+            credits: unused,
+            from_balance,
+            overage,
+            returned,
+            remaining: self.remaining + returned,
+            at,
+        }))
+    }
+
     fn capture(
         &self,
         reservation_id: ReservationId,
+        language_credits: Credits,
         at: DateTime<Utc>,
     ) -> Result<AccountEvent, AccountError> {
         let opened = self.opened()?;
@@ -254,6 +293,7 @@ impl Account {
         Ok(AccountEvent::CreditsCaptured {
             purpose: r.purpose.clone(),
             credits: r.credits,
+            language_credits: language_credits.min(r.credits),
             overage: r.overage,
             overage_rate: rate,
             overage_cost: rate.times(r.overage),
@@ -331,10 +371,17 @@ impl Aggregate for Account {
                 self.start_due_periods(at, sink).await;
                 self.reserve(reservation_id, purpose, credits, at)?
             }
-            AccountCommand::CaptureCredits { reservation_id, at } => {
+            AccountCommand::CaptureCredits {
+                reservation_id,
+                charge,
+                at,
+            } => {
                 self.opened()?;
                 self.start_due_periods(at, sink).await;
-                self.capture(reservation_id, at)?
+                if let Some(reduced) = self.reduce(&reservation_id, charge.unused, at)? {
+                    sink.write(reduced, self).await;
+                }
+                self.capture(reservation_id, charge.language, at)?
             }
             AccountCommand::ReleaseCredits {
                 reservation_id,
@@ -479,6 +526,21 @@ impl Aggregate for Account {
                 if let Some(o) = &mut self.opened {
                     o.overage_enabled = enabled;
                 }
+            }
+            AccountEvent::ReservationReduced {
+                reservation_id,
+                credits,
+                from_balance,
+                overage,
+                remaining,
+                ..
+            } => {
+                if let Some(r) = self.reservations.get_mut(&reservation_id) {
+                    r.credits = r.credits.saturating_sub(credits);
+                    r.from_balance = r.from_balance.saturating_sub(from_balance);
+                    r.overage = r.overage.saturating_sub(overage);
+                }
+                self.remaining = remaining;
             }
             AccountEvent::ReservationIncreased {
                 reservation_id,

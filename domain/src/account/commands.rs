@@ -1,5 +1,6 @@
 use chrono::{DateTime, Utc};
 
+use crate::credits::Charge;
 use crate::generation::Language;
 use crate::ids::ReservationId;
 use crate::plan::Plan;
@@ -20,8 +21,11 @@ pub enum AccountCommand {
         credits: Credits,
         at: DateTime<Utc>,
     },
+    /// Charges a reservation: all of it, less `charge.unused` (languages not delivered),
+    /// which goes back first.
     CaptureCredits {
         reservation_id: ReservationId,
+        charge: Charge,
         at: DateTime<Utc>,
     },
     ReleaseCredits {

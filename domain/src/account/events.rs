@@ -45,6 +45,9 @@ pub enum AccountEvent {
         reservation_id: ReservationId,
         purpose: String,
         credits: Credits,
+        /// The part of `credits` that paid for languages beyond the first.
+        #[serde(default)]
+        language_credits: Credits,
         overage: Credits,
         overage_rate: Micros,
         overage_cost: Micros,
@@ -72,6 +75,20 @@ pub enum AccountEvent {
         credits: Credits,
         from_balance: Credits,
         overage: Credits,
+        remaining: Credits,
+        at: DateTime<Utc>,
+    },
+    /// Part of a reservation given back before its capture: the languages a job did not
+    /// deliver. Overage goes back first, then the balance's part (to the balance only while
+    /// the reservation's period lasts).
+    ReservationReduced {
+        reservation_id: ReservationId,
+        purpose: String,
+        credits: Credits,
+        from_balance: Credits,
+        overage: Credits,
+        /// Credits given back to the balance.
+        returned: Credits,
         remaining: Credits,
         at: DateTime<Utc>,
     },
@@ -120,6 +137,7 @@ impl DomainEvent for AccountEvent {
             AccountEvent::CreditsReleased { .. } => "CreditsReleased",
             AccountEvent::OverageChanged { .. } => "OverageChanged",
             AccountEvent::ReservationIncreased { .. } => "ReservationIncreased",
+            AccountEvent::ReservationReduced { .. } => "ReservationReduced",
             AccountEvent::WebhookSecretRotated { .. } => "WebhookSecretRotated",
             AccountEvent::PlanChanged { .. } => "PlanChanged",
             AccountEvent::PlanChangeScheduled { .. } => "PlanChangeScheduled",

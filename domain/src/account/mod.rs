@@ -34,4 +34,10 @@ pub enum AccountError {
     NoOverageOnPlan(Plan),
     #[error("the account is already on the {0} plan")]
     AlreadyOnPlan(Plan),
+    #[error("reservation {reservation_id} holds {reserved} credits; {unused} cannot go unused")]
+    UnusedExceedsReservation {
+        reservation_id: ReservationId,
+        reserved: Credits,
+        unused: Credits,
+    },
 }

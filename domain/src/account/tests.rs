@@ -2,6 +2,7 @@ use chrono::{DateTime, Utc};
 use cqrs_es::test::TestFramework;
 
 use super::*;
+use crate::credits::Charge;
 use crate::generation::Language;
 use crate::period::BillingPeriod;
 use crate::plan::Plan;
@@ -115,6 +116,7 @@ fn capture_settles_a_reservation_and_prices_its_overage() {
     AccountTest::with(())
         .given(vec![opened(Plan::Pro), reserved("r1", 2, 1, 0)])
         .when(AccountCommand::CaptureCredits {
+            charge: Charge::default(),
             reservation_id: crate::ReservationId::new("r1"),
             at: at("2025-07-11T00:00:01Z"),
         })
@@ -122,12 +124,102 @@ fn capture_settles_a_reservation_and_prices_its_overage() {
             reservation_id: crate::ReservationId::new("r1"),
             purpose: "job_r1".into(),
             credits: 2,
+            language_credits: 0,
             overage: 1,
             overage_rate: Micros(30_000),
             overage_cost: Micros(30_000),
             remaining: 0,
             at: at("2025-07-11T00:00:01Z"),
         }]);
+}
+
+#[test]
+fn a_capture_gives_back_the_languages_not_delivered_overage_first() {
+    AccountTest::with(())
+        .given(vec![opened(Plan::Pro), reserved("r1", 3, 2, 0)])
+        .when(AccountCommand::CaptureCredits {
+            reservation_id: crate::ReservationId::new("r1"),
+            charge: Charge {
+                unused: 1,
+                language: 1,
+            },
+            at: at("2025-07-11T00:00:01Z"),
+        })
+        .then_expect_events(vec![
+            AccountEvent::ReservationReduced {
+                reservation_id: crate::ReservationId::new("r1"),
+                purpose: "job_r1".into(),
+                credits: 1,
+                from_balance: 0,
+                overage: 1,
+                returned: 0,
+                remaining: 0,
+                at: at("2025-07-11T00:00:01Z"),
+            },
+            AccountEvent::CreditsCaptured {
+                reservation_id: crate::ReservationId::new("r1"),
+                purpose: "job_r1".into(),
+                credits: 2,
+                language_credits: 1,
+                overage: 0,
+                overage_rate: Micros(30_000),
+                overage_cost: Micros::ZERO,
+                remaining: 0,
+                at: at("2025-07-11T00:00:01Z"),
+            },
+        ]);
+    AccountTest::with(())
+        .given(vec![opened(Plan::Free), reserved("r1", 3, 3, 47)])
+        .when(AccountCommand::CaptureCredits {
+            reservation_id: crate::ReservationId::new("r1"),
+            charge: Charge {
+                unused: 2,
+                language: 0,
+            },
+            at: at("2025-07-11T00:00:01Z"),
+        })
+        .then_expect_events(vec![
+            AccountEvent::ReservationReduced {
+                reservation_id: crate::ReservationId::new("r1"),
+                purpose: "job_r1".into(),
+                credits: 2,
+                from_balance: 2,
+                overage: 0,
+                returned: 2,
+                remaining: 49,
+                at: at("2025-07-11T00:00:01Z"),
+            },
+            AccountEvent::CreditsCaptured {
+                reservation_id: crate::ReservationId::new("r1"),
+                purpose: "job_r1".into(),
+                credits: 1,
+                language_credits: 0,
+                overage: 0,
+                overage_rate: Micros::ZERO,
+                overage_cost: Micros::ZERO,
+                remaining: 49,
+                at: at("2025-07-11T00:00:01Z"),
+            },
+        ]);
+}
+
+#[test]
+fn a_capture_charges_at_least_one_credit() {
+    AccountTest::with(())
+        .given(vec![opened(Plan::Free), reserved("r1", 2, 2, 48)])
+        .when(AccountCommand::CaptureCredits {
+            reservation_id: crate::ReservationId::new("r1"),
+            charge: Charge {
+                unused: 2,
+                language: 0,
+            },
+            at: at("2025-07-11T00:00:01Z"),
+        })
+        .then_expect_error(AccountError::UnusedExceedsReservation {
+            reservation_id: crate::ReservationId::new("r1"),
+            reserved: 2,
+            unused: 2,
+        });
 }
 
 #[test]
@@ -156,6 +248,7 @@ fn a_reservation_is_settled_exactly_once() {
         reservation_id: crate::ReservationId::new("r1"),
         purpose: "job_r1".into(),
         credits: 1,
+        language_credits: 0,
         overage: 0,
         overage_rate: Micros::ZERO,
         overage_cost: Micros::ZERO,
@@ -166,6 +259,7 @@ fn a_reservation_is_settled_exactly_once() {
     AccountTest::with(())
         .given(given.clone())
         .when(AccountCommand::CaptureCredits {
+            charge: Charge::default(),
             reservation_id: crate::ReservationId::new("r1"),
             at: at("2025-07-11T00:00:02Z"),
         })
@@ -355,6 +449,7 @@ fn capture_after_a_top_up_charges_the_whole_reservation() {
             increased,
         ])
         .when(AccountCommand::CaptureCredits {
+            charge: Charge::default(),
             reservation_id: crate::ReservationId::new("r1"),
             at: at("2025-07-11T00:00:02Z"),
         })
@@ -364,6 +459,7 @@ fn capture_after_a_top_up_charges_the_whole_reservation() {
         events[0],
         AccountEvent::CreditsCaptured {
             credits: 2,
+            language_credits: 0,
             remaining: 48,
             ..
         }
@@ -522,6 +618,7 @@ fn overage_is_priced_as_it_was_when_reserved_even_after_a_downgrade() {
             reserved("r1", 2, 0, 0),
         ])
         .when(AccountCommand::CaptureCredits {
+            charge: Charge::default(),
             reservation_id: crate::ReservationId::new("r1"),
             at: at("2025-08-01T00:00:05Z"),
         })
@@ -583,6 +680,7 @@ fn a_reservation_that_first_runs_into_overage_when_increased_takes_that_moments_
             },
         ])
         .when(AccountCommand::CaptureCredits {
+            charge: Charge::default(),
             reservation_id: crate::ReservationId::new("r1"),
             at: at("2025-08-01T00:00:05Z"),
         })

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
 
-use crate::generation::{GenerationOptions, Product};
+use crate::generation::{GenerationOptions, Product, Role};
 use crate::ids::{AccountId, BatchId, JobId, ReservationId};
 use crate::image::ImageRef;
 use crate::Credits;
@@ -31,6 +31,11 @@ pub struct BatchItem {
     pub page_url: Option<String>,
     pub page_context: Option<String>,
     pub product: Product,
+    /// Where the image stands on its page; absent from batches submitted before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

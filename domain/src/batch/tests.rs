@@ -20,6 +20,8 @@ fn item(n: u32) -> BatchItem {
         page_url: None,
         page_context: None,
         product: Product::default(),
+        role: None,
+        link_url: None,
     }
 }
 
@@ -35,6 +37,9 @@ fn options() -> Box<GenerationOptions> {
         page_context: None,
         product: Product::default(),
         custom_prompt: None,
+        extra_languages: vec![],
+        role: None,
+        link_url: None,
     })
 }
 

@@ -5,7 +5,10 @@ use cqrs_es::event_sink::EventSink;
 use cqrs_es::{Aggregate, DomainEvent};
 use serde::{Deserialize, Serialize};
 
-use crate::generation::{GeneratedText, GenerationOptions};
+use std::collections::BTreeMap;
+
+use crate::credits::Charge;
+use crate::generation::{GeneratedText, GenerationOptions, Language};
 use crate::ids::{AccountId, BatchId, ReservationId};
 use crate::image::ImageRef;
 use crate::{Credits, Micros};
@@ -43,6 +46,12 @@ pub struct Tokens {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Generation {
     pub results: GeneratedText,
+    /// The text in each other requested language that was delivered.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub translations: BTreeMap<Language, GeneratedText>,
+    /// Requested languages the provider did not deliver; they are not charged.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub failed_languages: Vec<Language>,
     pub model: String,
     pub tokens: Tokens,
     pub processing_ms: u64,
@@ -97,6 +106,10 @@ pub enum JobEvent {
         batch_id: Option<BatchId>,
         reservation_id: ReservationId,
         generation: Generation,
+        /// What the reservation is charged: less the languages not delivered. Jobs completed
+        /// before languages were charged this way were charged whole.
+        #[serde(default)]
+        charge: Charge,
         at: DateTime<Utc>,
     },
     JobFailed {
@@ -153,11 +166,20 @@ pub struct Job {
     account_id: AccountId,
     batch_id: Option<BatchId>,
     reservation_id: ReservationId,
+    /// Credits reserved for languages beyond the first.
+    language_credits: Credits,
+    /// A completed job's charge.
+    charge: Charge,
 }
 
 impl Job {
     pub fn state(&self) -> JobState {
         self.state
+    }
+
+    /// What a completed job's reservation is charged.
+    pub fn charge(&self) -> Charge {
+        self.charge
     }
 
     fn ensure_running(&self) -> Result<(), JobError> {
@@ -209,11 +231,14 @@ impl Aggregate for Job {
             }
             JobCommand::CompleteJob { generation, at } => {
                 self.ensure_running()?;
+                let charge =
+                    Charge::after(self.language_credits, generation.failed_languages.len());
                 JobEvent::JobCompleted {
                     account_id: self.account_id.clone(),
                     batch_id: self.batch_id.clone(),
                     reservation_id: self.reservation_id.clone(),
                     generation,
+                    charge,
                     at,
                 }
             }
@@ -256,14 +281,20 @@ impl Aggregate for Job {
                 account_id,
                 batch_id,
                 reservation_id,
+                options,
                 ..
             } => {
                 self.state = JobState::Requested;
                 self.account_id = account_id;
                 self.batch_id = batch_id;
                 self.reservation_id = reservation_id;
+                self.language_credits =
+                    Credits::try_from(options.extra_languages.len()).unwrap_or(Credits::MAX);
             }
-            JobEvent::JobCompleted { .. } => self.state = JobState::Completed,
+            JobEvent::JobCompleted { charge, .. } => {
+                self.state = JobState::Completed;
+                self.charge = charge;
+            }
             JobEvent::JobFailed { .. } => self.state = JobState::Failed,
         }
     }

@@ -20,6 +20,9 @@ fn options() -> Box<GenerationOptions> {
         page_context: None,
         product: Product::default(),
         custom_prompt: None,
+        extra_languages: vec![],
+        role: None,
+        link_url: None,
     })
 }
 
@@ -53,6 +56,8 @@ fn generation() -> Generation {
             alt_text: Some("A red bicycle".into()),
             ..Default::default()
         },
+        translations: Default::default(),
+        failed_languages: vec![],
         model: "builtin".into(),
         tokens: Tokens::default(),
         processing_ms: 5,
@@ -90,6 +95,43 @@ fn completion_names_the_reservation_to_capture() {
             batch_id: None,
             reservation_id: crate::ReservationId::new("res_1"),
             generation: generation(),
+            charge: Charge::default(),
+            at: at(),
+        }]);
+}
+
+#[test]
+fn languages_not_delivered_are_left_out_of_the_charge() {
+    let language = |c: &str| Language::parse(c).unwrap();
+    let mut with_languages = options();
+    with_languages.extra_languages = vec![language("fr"), language("de"), language("es")];
+    let requested = JobEvent::JobRequested {
+        account_id: crate::AccountId::new("acct_1"),
+        source: Source::Api,
+        batch_id: None,
+        image: image(),
+        options: with_languages,
+        reservation_id: crate::ReservationId::new("res_1"),
+        credits: 4,
+        at: at(),
+    };
+    let mut partial = generation();
+    partial.failed_languages = vec![language("de")];
+    TestFramework::<Job>::with(())
+        .given(vec![requested])
+        .when(JobCommand::CompleteJob {
+            generation: partial.clone(),
+            at: at(),
+        })
+        .then_expect_events(vec![JobEvent::JobCompleted {
+            account_id: crate::AccountId::new("acct_1"),
+            batch_id: None,
+            reservation_id: crate::ReservationId::new("res_1"),
+            generation: partial,
+            charge: Charge {
+                unused: 1,
+                language: 2,
+            },
             at: at(),
         }]);
 }

@@ -48,6 +48,7 @@ fn read(candidate: &str) -> Option<GeneratedText> {
         title: field("title"),
         caption: field("caption"),
         og_description: field("og_description"),
+        ..GeneratedText::default()
     };
     let any = text.alt_text.is_some()
         || text.title.is_some()

@@ -26,6 +26,7 @@ impl VisionProvider for BuiltinProvider {
         let analysis = analyse(&request.image.pixels, r.width, r.height);
         Ok(VisionOutput {
             text: describe(&analysis, request.options),
+            translations: Default::default(),
             model: BUILTIN_MODEL.to_string(),
             tokens: Tokens::default(),
             cost: Micros::ZERO,
@@ -70,6 +71,7 @@ fn describe(a: &Analysis, o: &GenerationOptions) -> GeneratedText {
         title: Some(title),
         caption: Some(caption),
         og_description: Some(og_description),
+        ..GeneratedText::default()
     }
 }
 
@@ -182,6 +184,9 @@ mod tests {
             page_context: Some("Spring sale".into()),
             product,
             custom_prompt: None,
+            extra_languages: vec![],
+            role: None,
+            link_url: None,
         }
     }
 

@@ -8,6 +8,8 @@ pub mod openai;
 mod pricing;
 mod prompt;
 
+use std::collections::BTreeMap;
+
 use altframe_domain::generation::{GeneratedText, GenerationOptions, Language};
 use altframe_domain::job::Tokens;
 use altframe_domain::Micros;
@@ -27,8 +29,12 @@ pub struct VisionRequest<'a> {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct VisionOutput {
-    /// Raw text per field; the caller fits it to the contract's lengths.
+    /// Raw text per field in the primary language (with a chart's long description and, in
+    /// `auto` mode, the decorative verdict); the caller tidies it and fits its lengths.
     pub text: GeneratedText,
+    /// Raw text in each of `options.extra_languages` the provider wrote; a language left out
+    /// is not charged.
+    pub translations: BTreeMap<Language, GeneratedText>,
     pub model: String,
     pub tokens: Tokens,
     pub cost: Micros,

@@ -277,6 +277,7 @@ impl VisionProvider for OpenAiProvider {
         };
         Ok(VisionOutput {
             text,
+            translations: Default::default(),
             model: self.config.model.clone(),
             cost: self.config.prices.cost(&self.config.model, tokens),
             tokens,

@@ -19,6 +19,7 @@ pub fn system_prompt(o: &GenerationOptions) -> String {
             " The image is decorative; alt_text will be discarded, so keep it empty and write \
              the other fields briefly."
         }
+        Mode::Auto => " Describe the image for a reader who cannot see it.",
     });
     s.push_str(&format!(
         " Write every field in the language with ISO 639-1 code \"{}\".",

@@ -123,6 +123,9 @@ impl TryForm {
             product_attributes: (!attributes.is_empty()).then_some(attributes),
             fields: (!self.fields.is_empty()).then(|| self.fields.clone()),
             custom_prompt: present(&self.custom_prompt),
+            languages: None,
+            role: None,
+            link_url: None,
         })
     }
 

@@ -1,7 +1,7 @@
 //! Schemas for request fields that the code reads as plain strings (so that a wrong value gets
 //! our own message) but that the contract restricts: their allowed values come from the
 //! domain's own lists and limits, so the spec cannot drift from what the code accepts.
-use altframe_domain::generation::{limits, Field, MaxLength, Mode};
+use altframe_domain::generation::{limits, Field, MaxLength, Mode, Role};
 use altframe_domain::job::Source;
 use schemars::{json_schema, Schema, SchemaGenerator};
 
@@ -11,7 +11,7 @@ pub fn mode(_: &mut SchemaGenerator) -> Schema {
         "type": "string",
         "enum": names,
         "default": Mode::default().as_str(),
-        "description": "How the text is written: plain description, product copy, or an empty alt text for a decorative image."
+        "description": "How the text is written: plain description, product copy, an empty alt text for a decorative image, or (our addition) `auto`: the service decides whether the image is decorative and says why in `results.decorative` and `results.decorative_reason`."
     })
 }
 
@@ -31,6 +31,34 @@ pub fn language(_: &mut SchemaGenerator) -> Schema {
         "type": "string",
         "pattern": "^[a-z]{2}$",
         "description": "ISO 639-1 code of the language to write in. Defaults to the account's language."
+    })
+}
+
+pub fn languages(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "type": "array",
+        "items": { "type": "string", "pattern": "^[a-z]{2}$" },
+        "minItems": 1,
+        "maxItems": limits::LANGUAGES,
+        "uniqueItems": true,
+        "description": "Several languages in one call (ISO 639-1 codes, no repeats). The first is the language of `results`; each other one appears in `translations`, +1 credit each, charged only when delivered (a language the model fails on is listed in `failed_languages`). When `language` is sent too, it must equal the first."
+    })
+}
+
+pub fn role(_: &mut SchemaGenerator) -> Schema {
+    let names: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
+    json_schema!({
+        "type": "string",
+        "enum": names,
+        "description": "Where the image stands on its page. A link's or button's alt text says where it goes or what it does; a logo's names the organisation when the context gives it; a chart's gets `results.long_description` (its data and trend); a background is usually decorative."
+    })
+}
+
+pub fn link_url(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "type": "string",
+        "maxLength": limits::URL_CHARS,
+        "description": "Where the link or button that holds the image leads (context only; never fetched)."
     })
 }
 

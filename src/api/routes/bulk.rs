@@ -13,7 +13,9 @@ use altframe_domain::generation::{
 };
 
 use crate::api::error::ApiError;
-use crate::api::fields::{bounded_text, common_options, image_source, present, CommonFields};
+use crate::api::fields::{
+    bounded_text, common_options, image_source, parse_placement, present, CommonFields,
+};
 use crate::api::json::{JsonBody, JsonStr};
 use crate::api::layers::auth::Caller;
 use crate::api::openapi::schemas;
@@ -34,6 +36,9 @@ pub struct BulkRequest<'a> {
     pub mode: Option<String>,
     #[schemars(schema_with = "schemas::language")]
     pub language: Option<String>,
+    /// Our addition: several languages in one call, for every image.
+    #[schemars(schema_with = "schemas::languages")]
+    pub languages: Option<Vec<String>>,
     #[schemars(schema_with = "schemas::keywords")]
     pub keywords: Option<Vec<String>>,
     /// Our addition: words the text must never hold.
@@ -65,6 +70,12 @@ pub struct BulkImage<'a> {
     pub product_sku: Option<String>,
     #[schemars(schema_with = "schemas::product_attributes")]
     pub product_attributes: Option<BTreeMap<String, String>>,
+    /// Our addition: where the image stands on its page.
+    #[schemars(schema_with = "schemas::role")]
+    pub role: Option<String>,
+    /// Our addition: where a link or button image leads.
+    #[schemars(schema_with = "schemas::link_url")]
+    pub link_url: Option<String>,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -80,6 +91,7 @@ impl<'a> BulkImage<'a> {
     fn parse(self, index: usize) -> Result<BulkItemInput<'a>, Invalid> {
         let named = |e: Invalid| Invalid(format!("images[{index}]: {}", e.0));
         let base64 = self.image_base64.map(|s| s.0);
+        let (role, link_url) = parse_placement(self.role, self.link_url).map_err(named)?;
         Ok(BulkItemInput {
             source: image_source(self.image_url, base64).map_err(named)?,
             page_url: bounded_text("page_url", self.page_url, limits::URL_CHARS).map_err(named)?,
@@ -91,6 +103,8 @@ impl<'a> BulkImage<'a> {
                 self.product_attributes.unwrap_or_default(),
             )
             .map_err(named)?,
+            role,
+            link_url,
         })
     }
 }
@@ -109,6 +123,7 @@ impl<'a> BulkRequest<'a> {
         let common = common_options(CommonFields {
             mode: self.mode,
             language: self.language,
+            languages: self.languages,
             keywords: self.keywords,
             negative_keywords: self.negative_keywords,
             fields: self.fields,
@@ -133,6 +148,9 @@ impl<'a> BulkRequest<'a> {
                 page_context: None,
                 product: Product::default(),
                 custom_prompt: None,
+                extra_languages: common.extra_languages,
+                role: None,
+                link_url: None,
             },
             webhook_url,
         })

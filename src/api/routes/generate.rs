@@ -13,7 +13,9 @@ use altframe_domain::generation::{
 use altframe_domain::job::{Source, Tokens};
 
 use crate::api::error::ApiError;
-use crate::api::fields::{bounded_text, common_options, image_source, present, CommonFields};
+use crate::api::fields::{
+    bounded_text, common_options, image_source, parse_placement, present, CommonFields,
+};
 use crate::api::json::ApiJson;
 use crate::api::layers::auth::Caller;
 use crate::api::openapi::schemas;
@@ -34,6 +36,9 @@ pub struct GenerateRequest {
     pub mode: Option<String>,
     #[schemars(schema_with = "schemas::language")]
     pub language: Option<String>,
+    /// Our addition: several languages in one call.
+    #[schemars(schema_with = "schemas::languages")]
+    pub languages: Option<Vec<String>>,
     #[schemars(schema_with = "schemas::keywords")]
     pub keywords: Option<Vec<String>>,
     /// Our addition: words the text must never hold.
@@ -58,6 +63,12 @@ pub struct GenerateRequest {
     /// Extra instructions for the model (plans of tier 2 and above).
     #[schemars(schema_with = "schemas::context")]
     pub custom_prompt: Option<String>,
+    /// Our addition: where the image stands on its page.
+    #[schemars(schema_with = "schemas::role")]
+    pub role: Option<String>,
+    /// Our addition: where a link or button image leads.
+    #[schemars(schema_with = "schemas::link_url")]
+    pub link_url: Option<String>,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -67,6 +78,12 @@ pub struct GenerateResponse {
     #[schemars(schema_with = "crate::api::openapi::schemas::completed")]
     pub status: &'static str,
     pub results: GeneratedText,
+    /// Our addition, with `languages`: the same fields in each other language delivered.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub translations: BTreeMap<String, GeneratedText>,
+    /// Our addition, with `languages`: languages the model did not deliver; not charged.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub failed_languages: Vec<String>,
     pub meta: GenerateMeta,
 }
 
@@ -86,6 +103,16 @@ impl From<GenerateOutcome> for GenerateResponse {
             id: o.job_id.into_string(),
             status: "completed",
             results: o.results,
+            translations: o
+                .translations
+                .into_iter()
+                .map(|(language, text)| (language.as_str().to_string(), text))
+                .collect(),
+            failed_languages: o
+                .failed_languages
+                .iter()
+                .map(|l| l.as_str().to_string())
+                .collect(),
             meta: GenerateMeta {
                 language: o.language.as_str().to_string(),
                 model: o.model,
@@ -106,6 +133,7 @@ impl GenerateRequest {
         let common = common_options(CommonFields {
             mode: self.mode,
             language: self.language,
+            languages: self.languages,
             keywords: self.keywords,
             negative_keywords: self.negative_keywords,
             fields: self.fields,
@@ -120,6 +148,7 @@ impl GenerateRequest {
             present(self.product_sku),
             self.product_attributes.unwrap_or_default(),
         )?;
+        let (role, link_url) = parse_placement(self.role, self.link_url)?;
         Ok(GenerateInput {
             source,
             language: common.language.clone(),
@@ -142,6 +171,9 @@ impl GenerateRequest {
                     self.custom_prompt,
                     limits::CONTEXT_CHARS,
                 )?,
+                extra_languages: common.extra_languages,
+                role,
+                link_url,
             },
         })
     }

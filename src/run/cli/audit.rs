@@ -65,12 +65,21 @@ fn to_text(report: &AuditReport) -> String {
         report.account_id, report.events
     );
     out.push_str(&format!(
-        "{:>5}  {:<24}  {:<22}  {:<32}  {:>8}  {:>8}  {:>8}  {:>8}  {:>10}\n",
-        "SEQ", "TIME", "EVENT", "FOR", "CREDITS", "BALANCE", "CHARGED", "OVERAGE", "PRICE USD"
+        "{:>5}  {:<24}  {:<22}  {:<32}  {:>8}  {:>8}  {:>8}  {:>9}  {:>8}  {:>10}\n",
+        "SEQ",
+        "TIME",
+        "EVENT",
+        "FOR",
+        "CREDITS",
+        "BALANCE",
+        "CHARGED",
+        "LANGUAGES",
+        "OVERAGE",
+        "PRICE USD"
     ));
     for r in &report.rows {
         out.push_str(&format!(
-            "{:>5}  {:<24}  {:<22}  {:<32}  {:>+8}  {:>8}  {:>8}  {:>8}  {:>10.6}\n",
+            "{:>5}  {:<24}  {:<22}  {:<32}  {:>+8}  {:>8}  {:>8}  {:>9}  {:>8}  {:>10.6}\n",
             r.sequence,
             r.at,
             r.event,
@@ -78,6 +87,7 @@ fn to_text(report: &AuditReport) -> String {
             r.credits,
             r.balance,
             r.charged,
+            r.language_credits,
             r.overage_credits,
             r.overage_cost_usd
         ));
@@ -101,11 +111,12 @@ fn to_text(report: &AuditReport) -> String {
 /// The ledger as CSV, one row per event.
 fn to_csv(report: &AuditReport) -> String {
     let mut out = String::from(
-        "sequence,time,event,reference,credits,balance,charged,overage_credits,overage_cost_usd\n",
+        "sequence,time,event,reference,credits,balance,charged,language_credits,overage_credits,\
+         overage_cost_usd\n",
     );
     for r in &report.rows {
         out.push_str(&format!(
-            "{},{},{},{},{},{},{},{},{:.6}\n",
+            "{},{},{},{},{},{},{},{},{},{:.6}\n",
             r.sequence,
             r.at,
             r.event,
@@ -113,6 +124,7 @@ fn to_csv(report: &AuditReport) -> String {
             r.credits,
             r.balance,
             r.charged,
+            r.language_credits,
             r.overage_credits,
             r.overage_cost_usd
         ));
