@@ -1,11 +1,42 @@
 //! What a batch looks like to its owner: the body of GET /api/v1/batches/{id}, and the
 //! `batch.completed` webhook that shares its shape.
+use std::collections::BTreeMap;
+
 use altframe_domain::batch::BatchStatus;
+use altframe_domain::generation::GeneratedText;
 use altframe_projections::batches::BatchRow;
 use altframe_projections::jobs::JobRow;
 use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde::Serialize;
 use serde_json::Value;
+
+/// A job's text beyond the contract's `results`: there only when its request used
+/// `languages` (our addition).
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+pub struct LanguageParts {
+    /// The same fields in each other language delivered, keyed by language.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<BTreeMap<String, GeneratedText>>")]
+    pub translations: Option<Value>,
+    /// Languages the model did not deliver; they were not charged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failed_languages: Option<Vec<String>>,
+}
+
+impl LanguageParts {
+    pub fn of(job: &JobRow) -> LanguageParts {
+        LanguageParts {
+            translations: job
+                .translations
+                .as_deref()
+                .and_then(|t| serde_json::from_str(t).ok()),
+            failed_languages: job
+                .failed_languages
+                .as_deref()
+                .and_then(|f| serde_json::from_str(f).ok()),
+        }
+    }
+}
 
 /// One completed item, as in the contract's batch status and webhook.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -14,6 +45,8 @@ pub struct ItemResult {
     pub image_url: Option<String>,
     #[schemars(with = "altframe_domain::generation::GeneratedText")]
     pub results: Value,
+    #[serde(flatten)]
+    pub languages: LanguageParts,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub meta: Option<ItemMeta>,
 }
@@ -53,6 +86,7 @@ pub fn outcomes(items: &[JobRow], with_meta: bool) -> (Vec<ItemResult>, Vec<Item
                     .as_deref()
                     .and_then(|r| serde_json::from_str(r).ok())
                     .unwrap_or(Value::Object(Default::default())),
+                languages: LanguageParts::of(job),
                 meta: with_meta.then(|| ItemMeta {
                     model: job.model.clone(),
                     tokens: Tokens {

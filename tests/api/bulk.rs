@@ -52,9 +52,11 @@ pub async fn finished_batch(app: &TestApp, batch_id: &str) -> Value {
     }
 }
 
-/// For every reservation in the events: what was reserved (with top-ups) equals what was
-/// captured or released, and it was settled exactly once.
+/// For every reservation in the events: what was reserved (with top-ups, less what a capture
+/// gave back) equals what was captured or released, and it was settled exactly once. Returns
+/// the credits captured, and those released or given back.
 pub fn assert_reservations_balance(events: &[(String, String, Value)]) -> (u64, u64) {
+    let mut given_back = 0;
     let mut reserved: HashMap<String, u64> = HashMap::new();
     let mut settled: HashMap<String, Vec<(String, u64)>> = HashMap::new();
     for (_, kind, payload) in events {
@@ -68,13 +70,20 @@ pub fn assert_reservations_balance(events: &[(String, String, Value)]) -> (u64, 
             "CreditsReserved" | "ReservationIncreased" => {
                 *reserved.entry(id).or_default() += credits
             }
+            "ReservationReduced" => {
+                let held = reserved.entry(id).or_default();
+                *held = held
+                    .checked_sub(credits)
+                    .expect("a reduction within its reservation");
+                given_back += credits;
+            }
             "CreditsCaptured" | "CreditsReleased" => {
                 settled.entry(id).or_default().push((kind.clone(), credits))
             }
             _ => {}
         }
     }
-    let (mut captured, mut released) = (0, 0);
+    let (mut captured, mut released) = (0, given_back);
     for (id, credits) in &reserved {
         let s = settled.get(id).unwrap_or_else(|| {
             let purpose = events

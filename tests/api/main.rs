@@ -13,6 +13,7 @@ mod credits;
 mod dashboard;
 mod docs;
 mod errors;
+mod fitted;
 mod fuzz;
 mod generate;
 mod health;

@@ -17,7 +17,7 @@ on_both_backends!(
     an_overlong_alt_text_is_cut_at_a_word_boundary,
     a_failing_model_answers_502_and_charges_nothing,
     rate_limits_and_server_errors_are_retried,
-    another_language_costs_one_more_credit_and_the_default_language_applies,
+    one_language_costs_nothing_extra_and_the_default_language_applies,
     the_model_sees_a_downscaled_copy,
 );
 
@@ -103,8 +103,8 @@ async fn sends_a_well_formed_request_and_reports_tokens(backend: Backend) {
         json!({ "input": 1180, "output": 142 })
     );
     assert_eq!(
-        body["meta"]["credits_used"], 2,
-        "Spanish is an additional language"
+        body["meta"]["credits_used"], 1,
+        "one language costs nothing extra, the account's default or not"
     );
 
     let request = fake.last_request();
@@ -206,7 +206,7 @@ async fn rate_limits_and_server_errors_are_retried(backend: Backend) {
     assert_eq!(fake.calls.load(Ordering::SeqCst), 3);
 }
 
-async fn another_language_costs_one_more_credit_and_the_default_language_applies(backend: Backend) {
+async fn one_language_costs_nothing_extra_and_the_default_language_applies(backend: Backend) {
     let (app, fake) = app_in(backend, answer("Ein Bild"), Plan::Free, "de").await;
     let tiny = base64_of("tiny-1x1.png");
     let body: Value = app
@@ -238,7 +238,10 @@ async fn another_language_costs_one_more_credit_and_the_default_language_applies
         .await
         .unwrap();
     assert_eq!(body["meta"]["language"], "fr");
-    assert_eq!(body["meta"]["credits_used"], 2, "an additional language");
+    assert_eq!(
+        body["meta"]["credits_used"], 1,
+        "a language other than the default is not an additional one"
+    );
 }
 
 async fn the_model_sees_a_downscaled_copy(backend: Backend) {

@@ -10,6 +10,7 @@ use serde_json::Value;
 use crate::api::error::ApiError;
 use crate::api::layers::auth::Caller;
 use crate::api::ApiState;
+use crate::usecases::batch_report::LanguageParts;
 use crate::usecases::history::{self, JobRow, STATUSES};
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -34,6 +35,8 @@ pub struct HistoryJob {
     pub image_url: Option<String>,
     #[schemars(with = "altframe_domain::generation::GeneratedText")]
     pub results: Value,
+    #[serde(flatten)]
+    pub languages: LanguageParts,
     #[schemars(
         schema_with = "crate::api::openapi::schemas::mode",
         transform = crate::api::openapi::schemas::no_default
@@ -55,6 +58,10 @@ pub struct HistoryMeta {
     pub tokens: Tokens,
     pub processing_ms: Option<i64>,
     pub cost_usd: f64,
+    /// Our addition: the credits this job was charged for languages beyond the first.
+    /// Absent when none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub language_credits: Option<i64>,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -67,6 +74,7 @@ pub struct Tokens {
 impl From<JobRow> for HistoryJob {
     fn from(j: JobRow) -> Self {
         HistoryJob {
+            languages: LanguageParts::of(&j),
             results: j
                 .results
                 .as_deref()
@@ -80,6 +88,7 @@ impl From<JobRow> for HistoryJob {
                 },
                 processing_ms: j.processing_ms,
                 cost_usd: altframe_domain::Micros(j.cost_micros.unwrap_or(0)).as_dollars(),
+                language_credits: (j.language_credits > 0).then_some(j.language_credits),
             },
             id: j.id,
             status: j.status,

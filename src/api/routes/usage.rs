@@ -34,6 +34,10 @@ pub struct UsageCredits {
     pub remaining: i64,
     pub rollover: i64,
     pub used_this_period: i64,
+    /// Our addition: the part of `used_this_period` that paid for languages beyond the first
+    /// in one call. Absent when none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub language_credits_this_period: Option<i64>,
     pub period_resets_at: String,
 }
 
@@ -55,6 +59,8 @@ pub async fn get_usage(
             remaining: row.remaining,
             rollover: row.rollover,
             used_this_period: row.used_this_period,
+            language_credits_this_period: (row.language_credits > 0)
+                .then_some(row.language_credits),
             period_resets_at: row.period_end,
         },
         overage: UsageOverage {
