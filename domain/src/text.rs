@@ -71,13 +71,14 @@ const MEDIUM_OPENINGS: &[&str] = &[
 ];
 
 /// Model text as it may be pasted: no wrapping quotes, no opening that names the medium
-/// ("Image of …"), each keyword at most once, none of the negative keywords, and, for alt
-/// text, no closing period on a single sentence. Length is fitted separately
-/// ([`fit_to_length`]), after this.
+/// ("Image of …"), each keyword at most once and never a list of keywords, none of the
+/// negative keywords, and, for alt text, no closing period on a single sentence. Length is
+/// fitted separately ([`fit_to_length`]), after this.
 pub fn tidy(text: &str, is_alt_text: bool, keywords: &[String], never: &[String]) -> String {
     let mut text = unquote(text.trim()).to_string();
     text = without_medium_opening(&text);
     text = keywords_once(&text, keywords);
+    text = without_keyword_lists(&text, keywords);
     text = without_words(&text, never);
     if is_alt_text {
         text = without_lone_period(&text);
@@ -150,6 +151,78 @@ fn keywords_once(text: &str, keywords: &[String]) -> String {
         out = kept.split_whitespace().collect::<Vec<_>>().join(" ");
     }
     out
+}
+
+/// Keywords listed one after another this many times or more are a list (keyword stuffing),
+/// not a description.
+const KEYWORD_LIST_LEN: usize = 3;
+
+/// Separators of a list, longest first so ", and " wins over ",".
+const LIST_SEPARATORS: &[&str] = &[", and ", ", & ", ", ", " and ", " & ", "; ", " | ", " / "];
+
+/// A run of [`KEYWORD_LIST_LEN`] or more keywords joined only by list separators keeps its
+/// first keyword; the rest of the run goes.
+fn without_keyword_lists(text: &str, keywords: &[String]) -> String {
+    let keywords: Vec<&str> = keywords
+        .iter()
+        .map(|k| k.trim())
+        .filter(|k| !k.is_empty())
+        .collect();
+    if keywords.len() < KEYWORD_LIST_LEN {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    while at < text.len() {
+        match keyword_run(text, at, &keywords) {
+            Some((first_end, run_end, items)) if items >= KEYWORD_LIST_LEN => {
+                out.push_str(&text[at..first_end]);
+                at = run_end;
+            }
+            _ => {
+                let step = text[at..].chars().next().map_or(1, char::len_utf8);
+                out.push_str(&text[at..at + step]);
+                at += step;
+            }
+        }
+    }
+    out
+}
+
+/// The keyword run starting at byte `at` (at a word start): where its first keyword ends,
+/// where the run ends, and how many keywords it holds.
+fn keyword_run(text: &str, at: usize, keywords: &[&str]) -> Option<(usize, usize, usize)> {
+    let starts_word = text[..at]
+        .chars()
+        .next_back()
+        .is_none_or(|c| !c.is_alphanumeric());
+    if !starts_word {
+        return None;
+    }
+    let keyword_at = |from: usize| -> Option<usize> {
+        keywords.iter().find_map(|k| {
+            let end = from + k.len();
+            let candidate = text.get(from..end)?;
+            let ends_word = text[end..]
+                .chars()
+                .next()
+                .is_none_or(|c| !c.is_alphanumeric());
+            (candidate.eq_ignore_ascii_case(k) && ends_word).then_some(end)
+        })
+    };
+    let first_end = keyword_at(at)?;
+    let (mut run_end, mut items) = (first_end, 1);
+    loop {
+        let lower = text[run_end..].to_ascii_lowercase();
+        let Some(separator) = LIST_SEPARATORS.iter().find(|s| lower.starts_with(**s)) else {
+            break;
+        };
+        match keyword_at(run_end + separator.len()) {
+            Some(end) => (run_end, items) = (end, items + 1),
+            None => break,
+        }
+    }
+    Some((first_end, run_end, items))
 }
 
 /// Every whole-word occurrence of each of `never` goes, with the comma or "and" that listed
@@ -338,5 +411,51 @@ mod tests {
         let cut = fit_to_length(s, 13);
         assert_eq!(cut, "Ein schönes");
         assert_eq!(fit_to_length("日本語のテキスト", 3), "日本語");
+    }
+
+    #[test]
+    fn a_list_of_keywords_keeps_only_its_first() {
+        let keywords: Vec<String> = [
+            "tomato seeds",
+            "organic gardening",
+            "raised beds",
+            "compost",
+        ]
+        .iter()
+        .map(|k| k.to_string())
+        .collect();
+        assert_eq!(
+            tidy(
+                "Tomato seeds, organic gardening, raised beds and compost",
+                false,
+                &keywords,
+                &[]
+            ),
+            "Tomato seeds"
+        );
+        assert_eq!(
+            tidy(
+                "Hands sowing tomato seeds; organic gardening | raised beds in spring",
+                true,
+                &keywords,
+                &[]
+            ),
+            "Hands sowing tomato seeds in spring"
+        );
+        assert_eq!(
+            tidy(
+                "Hands sowing tomato seeds for organic gardening in raised beds",
+                true,
+                &keywords,
+                &[]
+            ),
+            "Hands sowing tomato seeds for organic gardening in raised beds",
+            "keywords in a sentence are not a list"
+        );
+        assert_eq!(
+            tidy("Tomato seeds and organic gardening", true, &keywords, &[]),
+            "Tomato seeds and organic gardening",
+            "two are a phrase, not a list"
+        );
     }
 }

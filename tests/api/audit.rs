@@ -115,7 +115,8 @@ async fn the_ledger_reconciles_and_tampering_is_named(backend: Backend) {
     let csv = run_audit(&app, &["--format", "csv", "--from", "2025-08-01"]).await;
     let csv = String::from_utf8_lossy(&csv.stdout).to_string();
     assert!(csv.starts_with(
-        "sequence,time,event,reference,credits,balance,charged,overage_credits,overage_cost_usd\n"
+        "sequence,time,event,reference,credits,balance,charged,language_credits,overage_credits,\
+         overage_cost_usd\n"
     ));
     assert!(!csv.contains("2025-07-31"), "--from filters the rows");
 
@@ -135,4 +136,18 @@ async fn the_ledger_reconciles_and_tampering_is_named(backend: Backend) {
     let out = run_audit(&app, &[]).await;
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("history: credits of completed jobs"));
+
+    tamper(
+        &app,
+        "UPDATE jobs SET credits = credits - 1 WHERE status = 'completed' AND source = 'api'",
+    )
+    .await;
+    tamper(
+        &app,
+        "UPDATE usage SET language_credits = language_credits + 1",
+    )
+    .await;
+    let out = run_audit(&app, &[]).await;
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("usage.language_credits"));
 }

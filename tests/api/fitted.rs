@@ -28,7 +28,11 @@ pub fn keys(v: &Value) -> Vec<&str> {
 /// The account's only job in history.
 pub async fn only_job(app: &TestApp) -> Value {
     let history: Value = app.get("/api/v1/history").await.json().await.unwrap();
-    assert_eq!(history["jobs"].as_array().map(Vec::len), Some(1), "{history}");
+    assert_eq!(
+        history["jobs"].as_array().map(Vec::len),
+        Some(1),
+        "{history}"
+    );
     history["jobs"][0].clone()
 }
 
@@ -54,7 +58,10 @@ async fn languages_the_builtin_cannot_write_are_listed_and_given_back(backend: B
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["meta"]["language"], "en", "{body}");
-    assert!(body.get("translations").is_none(), "nothing delivered: {body}");
+    assert!(
+        body.get("translations").is_none(),
+        "nothing delivered: {body}"
+    );
     assert_eq!(body["failed_languages"], json!(["fr", "de"]));
     assert_eq!(body["meta"]["credits_used"], 1, "only what was delivered");
     assert_eq!(body["meta"]["credits_remaining"], 49);
@@ -78,7 +85,9 @@ async fn languages_the_builtin_cannot_write_are_listed_and_given_back(backend: B
     let usage: Value = app.get("/api/v1/usage").await.json().await.unwrap();
     assert_eq!(usage["credits"]["used_this_period"], 1, "{usage}");
     assert!(
-        usage["credits"].get("language_credits_this_period").is_none(),
+        usage["credits"]
+            .get("language_credits_this_period")
+            .is_none(),
         "{usage}"
     );
     let report = assert_audit_reconciles(&app).await;
@@ -100,7 +109,10 @@ async fn language_lists_are_checked_and_a_bad_one_charges_nothing(backend: Backe
             "the limit is 10",
         ),
         (json!({ "languages": [] }), "at least one"),
-        (json!({ "language": "de", "languages": ["fr", "de"] }), "\"de\""),
+        (
+            json!({ "language": "de", "languages": ["fr", "de"] }),
+            "\"de\"",
+        ),
         (json!({ "languages": "fr" }), "languages"),
         (json!({ "role": "hero" }), "\"hero\""),
         (json!({ "mode": "automatic" }), "\"auto\""),
@@ -116,7 +128,10 @@ async fn language_lists_are_checked_and_a_bad_one_charges_nothing(backend: Backe
     assert!(message.contains("repeats"), "{message}");
     let bulk = json!({ "images": [{ "image_base64": image, "role": "banner" }] });
     let message = error_of(app.post_bulk(&bulk).await, 400).await;
-    assert!(message.contains("images[0]") && message.contains("\"banner\""), "{message}");
+    assert!(
+        message.contains("images[0]") && message.contains("\"banner\""),
+        "{message}"
+    );
     assert_eq!(app.remaining().await, 50);
 
     let agreeing = json!({ "image_base64": image, "language": "en", "languages": ["en"] });
@@ -182,9 +197,7 @@ async fn a_request_without_our_additions_gets_the_contracts_fields_only(backend:
     );
 }
 
-async fn bulk_reserves_each_extra_language_and_gives_back_what_was_not_delivered(
-    backend: Backend,
-) {
+async fn bulk_reserves_each_extra_language_and_gives_back_what_was_not_delivered(backend: Backend) {
     let app = spawn(backend).await;
     let image = base64_of("sample.png");
     let response = app
