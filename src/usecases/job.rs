@@ -50,7 +50,7 @@ pub(super) enum OnTransientFailure {
 #[derive(Debug)]
 pub(super) enum Outcome {
     /// The job completed; its generation is recorded.
-    Completed(Generation),
+    Completed(Box<Generation>),
     /// The model failed; the job is recorded as failed.
     Failed(VisionError),
     /// The model failed in a way that may pass; the job waits for another try.
@@ -132,7 +132,7 @@ pub(super) async fn run(
         at: app.clock.now(),
     };
     Ok(match record(app, &job.id, complete).await? {
-        true => Outcome::Completed(generation),
+        true => Outcome::Completed(Box::new(generation)),
         false => Outcome::RecordedElsewhere,
     })
 }

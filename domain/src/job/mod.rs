@@ -105,7 +105,7 @@ pub enum JobEvent {
         account_id: AccountId,
         batch_id: Option<BatchId>,
         reservation_id: ReservationId,
-        generation: Generation,
+        generation: Box<Generation>,
         /// What the reservation is charged: less the languages not delivered. Jobs completed
         /// before languages were charged this way were charged whole.
         #[serde(default)]
@@ -237,7 +237,7 @@ impl Aggregate for Job {
                     account_id: self.account_id.clone(),
                     batch_id: self.batch_id.clone(),
                     reservation_id: self.reservation_id.clone(),
-                    generation,
+                    generation: Box::new(generation),
                     charge,
                     at,
                 }

@@ -94,7 +94,7 @@ fn completion_names_the_reservation_to_capture() {
             account_id: crate::AccountId::new("acct_1"),
             batch_id: None,
             reservation_id: crate::ReservationId::new("res_1"),
-            generation: generation(),
+            generation: Box::new(generation()),
             charge: Charge::default(),
             at: at(),
         }]);
@@ -127,7 +127,7 @@ fn languages_not_delivered_are_left_out_of_the_charge() {
             account_id: crate::AccountId::new("acct_1"),
             batch_id: None,
             reservation_id: crate::ReservationId::new("res_1"),
-            generation: partial,
+            generation: Box::new(partial),
             charge: Charge {
                 unused: 1,
                 language: 2,
