@@ -218,6 +218,16 @@ async fn post_form(
 
 /// The try-it form as a browser sends it: multipart, with the tiny PNG as the file.
 async fn post_try(base: &str, session: &str, csrf: Option<&str>) -> reqwest::Response {
+    post_try_with(base, session, csrf, &[("mode", "standard")]).await
+}
+
+/// [`post_try`] with other form fields.
+async fn post_try_with(
+    base: &str,
+    session: &str,
+    csrf: Option<&str>,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
     const BOUNDARY: &str = "----altframe-test-boundary-7MA4YWxkTrZu0gW";
     let mut body: Vec<u8> = Vec::new();
     let mut text = |name: &str, value: &str| {
@@ -235,8 +245,10 @@ async fn post_try(base: &str, session: &str, csrf: Option<&str>) -> reqwest::Res
     for field in ["alt_text", "title", "caption", "og_description"] {
         text("fields", field);
     }
-    text("mode", "standard");
     text("language", "");
+    for (name, value) in fields {
+        text(name, value);
+    }
     body.extend_from_slice(
         format!(
             "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"image_file\"; filename=\"tiny-1x1.png\"\r\nContent-Type: image/png\r\n\r\n"
@@ -377,6 +389,7 @@ on_both_backends!(
     with_signup_open_a_visitor_opens_a_free_account,
     model_output_is_shown_as_text_never_as_markup,
     try_it_counts_against_the_plans_generate_limit,
+    try_it_lists_the_languages_the_builtin_cannot_write,
 );
 
 async fn signing_in_sets_a_fresh_http_only_session_cookie(backend: Backend) {
@@ -1279,18 +1292,24 @@ impl VisionProvider for HostileVision {
         "hostile-model"
     }
 
-    async fn describe(&self, _: VisionRequest<'_>) -> Result<VisionOutput, VisionError> {
+    async fn describe(&self, request: VisionRequest<'_>) -> Result<VisionOutput, VisionError> {
+        let text = GeneratedText {
+            alt_text: Some(HOSTILE.into()),
+            title: Some(HOSTILE.into()),
+            caption: Some(HOSTILE.into()),
+            og_description: Some(HOSTILE.into()),
+            long_description: Some(HOSTILE.into()),
+            decorative: Some(false),
+            decorative_reason: Some(HOSTILE.into()),
+        };
         Ok(VisionOutput {
-            text: GeneratedText {
-                alt_text: Some(HOSTILE.into()),
-                title: Some(HOSTILE.into()),
-                caption: Some(HOSTILE.into()),
-                og_description: Some(HOSTILE.into()),
-                long_description: Some(HOSTILE.into()),
-                decorative: None,
-                decorative_reason: Some(HOSTILE.into()),
-            },
-            translations: Default::default(),
+            translations: request
+                .options
+                .extra_languages
+                .iter()
+                .map(|language| (language.clone(), text.clone()))
+                .collect(),
+            text,
             model: "hostile-model".into(),
             tokens: Tokens {
                 input: 10,
@@ -1329,13 +1348,32 @@ async fn model_output_is_shown_as_text_never_as_markup(backend: Backend) {
     create_login(&app, &app.account_id, EMAIL, PASSWORD).await;
     let session = sign_in(&app.base, EMAIL, PASSWORD).await;
 
-    let answer = post_try(&app.base, &session.secret, Some(&session.csrf)).await;
+    let fitted = [
+        ("mode", "auto"),
+        ("more_languages", "fr"),
+        ("role", "chart"),
+    ];
+    let answer = post_try_with(&app.base, &session.secret, Some(&session.csrf), &fitted).await;
     assert_eq!(answer.status(), 200);
     assert_page_headers(&answer, "the try-it answer");
     let html = answer.text().await.unwrap();
     assert_escaped(&html, "the try-it answer");
-    for field in ["alt_text", "title", "caption", "og_description"] {
+    for field in [
+        "alt_text",
+        "title",
+        "caption",
+        "og_description",
+        "long_description",
+    ] {
         assert!(html.contains(&format!("id=\"result-{field}\"")), "{field}");
+        assert!(
+            html.contains(&format!("id=\"result-fr-{field}\"")),
+            "{field} in French"
+        );
+    }
+    assert!(html.contains("id=\"result-decorative\""), "the verdict");
+    for (i, _) in html.match_indices("alert(1)") {
+        assert!(html[..i].ends_with("&lt;script&gt;") || html[..i].ends_with("&#60;script&#62;"));
     }
 
     // The API's history has the job, from the dashboard, with the model's text as it was.
@@ -1417,4 +1455,37 @@ async fn a_missing_dashboard_page_is_a_page_and_a_missing_api_path_is_json() {
     assert!(header(&api, "content-type").starts_with("application/json"));
     let dashboards = get_page(&app.base, None, "/dashboards").await;
     assert!(header(&dashboards, "content-type").starts_with("application/json"));
+}
+
+async fn try_it_lists_the_languages_the_builtin_cannot_write(backend: Backend) {
+    let app = spawn(backend).await;
+    create_login(&app, &app.account_id, EMAIL, PASSWORD).await;
+    let session = sign_in(&app.base, EMAIL, PASSWORD).await;
+    let fields = [
+        ("mode", "auto"),
+        ("language", "en"),
+        ("more_languages", "fr, de"),
+        ("role", "link"),
+        ("link_url", "https://example.com/pricing"),
+    ];
+    let answer = post_try_with(&app.base, &session.secret, Some(&session.csrf), &fields).await;
+    assert_eq!(answer.status(), 200);
+    let html = answer.text().await.unwrap();
+    assert!(
+        html.contains("Not written, and not charged: fr, de."),
+        "{html}"
+    );
+    assert!(html.contains("id=\"result-decorative\""));
+    assert!(html.contains("1 credit used"), "only the image is charged");
+    let job = crate::fitted::only_job(&app).await;
+    assert_eq!(job["source"], "dashboard");
+    assert_eq!(job["failed_languages"], serde_json::json!(["fr", "de"]));
+
+    let unknown = [("more_languages", "fr, xx")];
+    let refused = post_try_with(&app.base, &session.secret, Some(&session.csrf), &unknown).await;
+    assert_eq!(refused.status(), 400);
+    assert!(
+        refused.text().await.unwrap().contains("languages[2]"),
+        "after the default"
+    );
 }

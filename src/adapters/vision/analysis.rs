@@ -15,70 +15,140 @@ pub struct Analysis {
     pub kind: &'static str,
     /// Share of pixels that are (nearly) fully transparent, 0.0 to 1.0.
     pub transparent_share: f64,
+    /// Distinct colours among the visible pixels, each channel cut to its top 5 bits.
+    pub distinct_colours: usize,
+    /// Share of the visible pixels with a left neighbour that equal it, 0.0 to 1.0 (0.0 when
+    /// none has one: nothing shows the image is flat).
+    pub flat_share: f64,
 }
+
+impl Analysis {
+    /// Whether nothing is visible: (nearly) every pixel is transparent.
+    pub fn is_invisible(&self) -> bool {
+        self.transparent_share >= INVISIBLE_SHARE
+    }
+}
+
+/// The share of transparent pixels from which an image shows nothing.
+const INVISIBLE_SHARE: f64 = 0.999;
 
 /// Analyses the (downscaled) pixels. `width` and `height` are the original dimensions.
 pub fn analyse(pixels: &RgbaImage, width: u32, height: u32) -> Analysis {
-    let mut counts = [0u64; COLOUR_NAMES.len()];
-    let mut visible = 0u64;
-    let mut luma_sum = 0f64;
-    let mut quantised = HashSet::new();
-    let mut flat_neighbours = 0u64;
-    let mut neighbours = 0u64;
-    for (x, y, p) in pixels.enumerate_pixels() {
-        let [r, g, b, a] = p.0;
-        if a < 16 {
-            continue;
-        }
-        visible += 1;
-        counts[colour_index(r, g, b)] += 1;
-        luma_sum += (0.2126 * f64::from(r) + 0.7152 * f64::from(g) + 0.0722 * f64::from(b)) / 255.0;
-        quantised.insert((r >> 3, g >> 3, b >> 3));
-        if x > 0 {
-            neighbours += 1;
-            let q = pixels.get_pixel(x - 1, y).0;
-            if q == p.0 {
-                flat_neighbours += 1;
-            }
-        }
-    }
-    let total = u64::from(pixels.width()) * u64::from(pixels.height());
-    let transparent_share = if total == 0 {
-        1.0
-    } else {
-        (total - visible) as f64 / total as f64
-    };
-    let mut ranked: Vec<(usize, u64)> = counts.iter().copied().enumerate().collect();
-    ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    let colours = ranked
-        .into_iter()
-        .filter(|(_, n)| visible > 0 && *n * 100 >= visible * 8)
-        .take(3)
-        .map(|(i, _)| COLOUR_NAMES[i])
-        .collect();
-    let mean_luma = if visible == 0 {
-        0.0
-    } else {
-        luma_sum / visible as f64
-    };
-    let flat = neighbours > 0 && flat_neighbours * 10 >= neighbours * 5;
-    let kind = if flat || quantised.len() < 200 {
-        "graphic"
-    } else {
-        "photo"
-    };
+    let tally = Tally::of(pixels);
     Analysis {
         width,
         height,
         orientation: orientation(width, height),
-        colours,
-        brightness: match mean_luma {
+        colours: tally.main_colours(),
+        brightness: tally.brightness(),
+        kind: tally.kind(),
+        transparent_share: tally.transparent_share(),
+        distinct_colours: tally.quantised.len(),
+        flat_share: tally.flat_share(),
+    }
+}
+
+/// Alpha below which a pixel counts as transparent.
+const VISIBLE_ALPHA: u8 = 16;
+
+/// What one pass over the pixels counts; every measure of [`Analysis`] comes from it.
+struct Tally {
+    total: u64,
+    visible: u64,
+    /// Visible pixels per entry of [`COLOUR_NAMES`].
+    counts: [u64; COLOUR_NAMES.len()],
+    luma_sum: f64,
+    quantised: HashSet<(u8, u8, u8)>,
+    /// Visible pixels with a left neighbour, and those equal to it.
+    neighbours: u64,
+    flat_neighbours: u64,
+}
+
+impl Tally {
+    fn of(pixels: &RgbaImage) -> Tally {
+        let mut tally = Tally {
+            total: u64::from(pixels.width()) * u64::from(pixels.height()),
+            visible: 0,
+            counts: [0; COLOUR_NAMES.len()],
+            luma_sum: 0.0,
+            quantised: HashSet::new(),
+            neighbours: 0,
+            flat_neighbours: 0,
+        };
+        for (x, y, p) in pixels.enumerate_pixels() {
+            let left = x.checked_sub(1).map(|lx| pixels.get_pixel(lx, y).0);
+            tally.add(p.0, left);
+        }
+        tally
+    }
+
+    fn add(&mut self, pixel: [u8; 4], left: Option<[u8; 4]>) {
+        let [r, g, b, a] = pixel;
+        if a < VISIBLE_ALPHA {
+            return;
+        }
+        self.visible += 1;
+        self.counts[colour_index(r, g, b)] += 1;
+        self.luma_sum +=
+            (0.2126 * f64::from(r) + 0.7152 * f64::from(g) + 0.0722 * f64::from(b)) / 255.0;
+        self.quantised.insert((r >> 3, g >> 3, b >> 3));
+        if let Some(left) = left {
+            self.neighbours += 1;
+            if left == pixel {
+                self.flat_neighbours += 1;
+            }
+        }
+    }
+
+    fn transparent_share(&self) -> f64 {
+        share(self.total - self.visible, self.total, 1.0)
+    }
+
+    fn flat_share(&self) -> f64 {
+        share(self.flat_neighbours, self.neighbours, 0.0)
+    }
+
+    /// Named colours covering at least 8% of the visible pixels, most common first, at most 3.
+    fn main_colours(&self) -> Vec<&'static str> {
+        let mut ranked: Vec<(usize, u64)> = self.counts.iter().copied().enumerate().collect();
+        ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        ranked
+            .into_iter()
+            .filter(|(_, n)| self.visible > 0 && *n * 100 >= self.visible * 8)
+            .take(3)
+            .map(|(i, _)| COLOUR_NAMES[i])
+            .collect()
+    }
+
+    fn brightness(&self) -> &'static str {
+        let mean_luma = if self.visible == 0 {
+            0.0
+        } else {
+            self.luma_sum / self.visible as f64
+        };
+        match mean_luma {
             l if l < 0.3 => "dark",
             l if l > 0.7 => "bright",
             _ => "evenly lit",
-        },
-        kind,
-        transparent_share,
+        }
+    }
+
+    /// "graphic" when most neighbours are equal or the colours are few, else "photo".
+    fn kind(&self) -> &'static str {
+        if self.flat_share() >= 0.5 || self.quantised.len() < 200 {
+            "graphic"
+        } else {
+            "photo"
+        }
+    }
+}
+
+/// `part / whole`, or `empty` when `whole` is zero.
+fn share(part: u64, whole: u64, empty: f64) -> f64 {
+    if whole == 0 {
+        empty
+    } else {
+        part as f64 / whole as f64
     }
 }
 
@@ -148,34 +218,4 @@ fn hsv(r: u8, g: u8, b: u8) -> (f64, f64, f64) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use image::Rgba;
-
-    #[test]
-    fn a_flat_blue_landscape_is_a_blue_graphic() {
-        let img = RgbaImage::from_pixel(80, 40, Rgba([20, 60, 200, 255]));
-        let a = analyse(&img, 800, 400);
-        assert_eq!(a.orientation, "panoramic");
-        assert_eq!(a.colours, vec!["blue"]);
-        assert_eq!(a.kind, "graphic");
-        assert_eq!(a.transparent_share, 0.0);
-    }
-
-    #[test]
-    fn noise_reads_as_a_photo_and_transparency_is_measured() {
-        let img = RgbaImage::from_fn(64, 64, |x, y| {
-            let v = ((x * 37 + y * 91) % 251) as u8;
-            Rgba([
-                v,
-                v.wrapping_mul(3),
-                v.wrapping_mul(7),
-                if x < 16 { 0 } else { 255 },
-            ])
-        });
-        let a = analyse(&img, 64, 64);
-        assert_eq!(a.kind, "photo");
-        assert_eq!(a.orientation, "square");
-        assert!((a.transparent_share - 0.25).abs() < 1e-9);
-    }
-}
+mod tests;

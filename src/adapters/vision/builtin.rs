@@ -1,11 +1,19 @@
 //! The builtin describer: no network, no model weights. It says what the pixels show (size,
 //! orientation, colours, light, photo or graphic) and what the caller told us (product,
-//! keywords, page context), and nothing it cannot know. It writes English.
+//! keywords, page context), and nothing it cannot know. It writes English, and no translations.
+//! The image's role shapes the alt text ([`role`]); in `auto` mode it also judges whether the
+//! image is decorative ([`decorative`]).
 use altframe_domain::generation::{GeneratedText, GenerationOptions, Language, Mode};
 use altframe_domain::job::Tokens;
 use altframe_domain::Micros;
 
 use super::{analyse, Analysis, VisionError, VisionOutput, VisionProvider, VisionRequest};
+
+mod address;
+mod decorative;
+mod role;
+#[cfg(test)]
+mod tests;
 
 pub struct BuiltinProvider;
 
@@ -35,17 +43,46 @@ impl VisionProvider for BuiltinProvider {
 }
 
 fn describe(a: &Analysis, o: &GenerationOptions) -> GeneratedText {
+    let mut text = describe_look(a, o);
+    role::apply(&mut text, a, o);
+    if o.mode == Mode::Auto {
+        let verdict = decorative::judge(a, o);
+        text.decorative = Some(verdict.decorative);
+        text.decorative_reason = Some(verdict.reason);
+    }
+    text
+}
+
+/// The text from the pixels and what the caller says the image shows, whatever its role.
+fn describe_look(a: &Analysis, o: &GenerationOptions) -> GeneratedText {
     let subject = subject(o);
     let look = look(a);
-    let alt_text = match (&subject, o.keywords.first()) {
+    GeneratedText {
+        alt_text: Some(alt_text(subject.as_deref(), &look, o)),
+        title: Some(title(subject.as_deref(), a, o)),
+        caption: Some(caption(subject.as_deref(), a, o)),
+        og_description: Some(og_description(subject.as_deref(), &look, o)),
+        ..GeneratedText::default()
+    }
+}
+
+fn alt_text(subject: Option<&str>, look: &str, o: &GenerationOptions) -> String {
+    match (subject, o.keywords.first()) {
         (Some(s), _) => format!("{s}: {look}"),
-        (None, Some(topic)) => format!("{}, about {topic}", capitalise(&look)),
-        (None, None) => capitalise(&look),
-    };
-    let title = subject
-        .clone()
-        .or_else(|| o.keywords.first().map(|k| title_case(k)))
-        .unwrap_or_else(|| title_case(&format!("{} {}", colour_phrase(a), a.kind)));
+        (None, Some(topic)) => format!("{}, about {topic}", capitalise(look)),
+        (None, None) => capitalise(look),
+    }
+}
+
+fn title(subject: Option<&str>, a: &Analysis, o: &GenerationOptions) -> String {
+    match (subject, o.keywords.first()) {
+        (Some(s), _) => s.to_string(),
+        (None, Some(k)) => title_case(k),
+        (None, None) => title_case(&format!("{} {}", colour_phrase(a), a.kind)),
+    }
+}
+
+fn caption(subject: Option<&str>, a: &Analysis, o: &GenerationOptions) -> String {
     let mut caption = format!(
         "{} image, {}×{} pixels,{}.",
         capitalise(a.orientation),
@@ -53,43 +90,45 @@ fn describe(a: &Analysis, o: &GenerationOptions) -> GeneratedText {
         a.height,
         detail(a)
     );
-    if let Some(context) = o.page_context.as_deref().filter(|c| !c.trim().is_empty()) {
-        caption.push_str(&format!(" Shown with: “{}”.", context.trim()));
+    if let Some(context) = non_empty(o.page_context.as_deref()) {
+        caption.push_str(&format!(" Shown with: “{context}”."));
     }
-    if let Some(s) = &subject {
-        caption = format!("{s}. {caption}");
+    match subject {
+        Some(s) => format!("{s}. {caption}"),
+        None => caption,
     }
-    let mut og_description = match &subject {
+}
+
+fn og_description(subject: Option<&str>, look: &str, o: &GenerationOptions) -> String {
+    let mut og_description = match subject {
         Some(s) => format!("{s}: {look}."),
-        None => format!("{}.", capitalise(&look)),
+        None => format!("{}.", capitalise(look)),
     };
-    if !o.keywords.is_empty() {
-        og_description.push_str(&format!(" Topics: {}.", o.keywords.join(", ")));
+    // One keyword, never a list of them: the builtin cannot tell which of the others fit.
+    if let Some(topic) = o.keywords.first() {
+        og_description.push_str(&format!(" About {topic}."));
     }
-    GeneratedText {
-        alt_text: Some(alt_text),
-        title: Some(title),
-        caption: Some(caption),
-        og_description: Some(og_description),
-        ..GeneratedText::default()
-    }
+    og_description
 }
 
 /// What the caller says the image shows: the product, when one is named.
 fn subject(o: &GenerationOptions) -> Option<String> {
-    if let Some(name) = o.product.name.as_deref().filter(|n| !n.trim().is_empty()) {
-        let attrs: Vec<&str> = o.product.attributes.values().map(String::as_str).collect();
-        return Some(if attrs.is_empty() || o.mode != Mode::Ecommerce {
-            name.trim().to_string()
-        } else {
-            format!("{} ({})", name.trim(), attrs.join(", "))
-        });
-    }
-    None
+    let name = non_empty(o.product.name.as_deref())?;
+    let attrs: Vec<&str> = o.product.attributes.values().map(String::as_str).collect();
+    Some(if attrs.is_empty() || o.mode != Mode::Ecommerce {
+        name.to_string()
+    } else {
+        format!("{name} ({})", attrs.join(", "))
+    })
+}
+
+/// The caller's text without surrounding blanks, when there is any.
+fn non_empty(s: Option<&str>) -> Option<&str> {
+    s.map(str::trim).filter(|s| !s.is_empty())
 }
 
 fn look(a: &Analysis) -> String {
-    if a.transparent_share >= 0.999 {
+    if a.is_invisible() {
         return "a fully transparent image with nothing visible".to_string();
     }
     let mut s = format!(
@@ -150,84 +189,4 @@ fn title_case(s: &str) -> String {
         })
         .collect::<Vec<_>>()
         .join(" ")
-}
-
-#[cfg(test)]
-mod tests {
-    use std::collections::BTreeMap;
-
-    use altframe_domain::generation::{Fields, MaxLength, Product};
-
-    use super::*;
-
-    fn analysis() -> Analysis {
-        Analysis {
-            width: 800,
-            height: 600,
-            orientation: "landscape",
-            colours: vec!["green", "orange"],
-            brightness: "bright",
-            kind: "photo",
-            transparent_share: 0.0,
-        }
-    }
-
-    fn options(mode: Mode, product: Product, keywords: &[&str]) -> GenerationOptions {
-        GenerationOptions {
-            mode,
-            language: Language::english(),
-            keywords: keywords.iter().map(|k| k.to_string()).collect(),
-            negative_keywords: vec![],
-            max_length: MaxLength::DEFAULT,
-            fields: Fields::all(),
-            page_url: None,
-            page_context: Some("Spring sale".into()),
-            product,
-            custom_prompt: None,
-            extra_languages: vec![],
-            role: None,
-            link_url: None,
-        }
-    }
-
-    #[test]
-    fn describes_pixels_and_the_callers_context() {
-        let text = describe(
-            &analysis(),
-            &options(Mode::Standard, Product::default(), &["tomato seeds"]),
-        );
-        assert_eq!(
-            text.alt_text.as_deref(),
-            Some("A bright photo in green and orange tones, about tomato seeds")
-        );
-        assert_eq!(text.title.as_deref(), Some("Tomato Seeds"));
-        assert!(text.caption.unwrap().contains("800×600 pixels"));
-        assert!(text
-            .og_description
-            .unwrap()
-            .contains("Topics: tomato seeds"));
-    }
-
-    #[test]
-    fn ecommerce_names_the_product_and_its_attributes() {
-        let product = Product {
-            name: Some("Garden Trowel".into()),
-            sku: None,
-            attributes: BTreeMap::from([("colour".to_string(), "red".to_string())]),
-        };
-        let text = describe(&analysis(), &options(Mode::Ecommerce, product, &[]));
-        assert_eq!(
-            text.alt_text.as_deref(),
-            Some("Garden Trowel (red): a bright photo in green and orange tones")
-        );
-    }
-
-    #[test]
-    fn says_so_when_nothing_is_visible() {
-        let mut a = analysis();
-        a.transparent_share = 1.0;
-        a.colours.clear();
-        let text = describe(&a, &options(Mode::Standard, Product::default(), &[]));
-        assert!(text.alt_text.unwrap().contains("fully transparent"));
-    }
 }

@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use base64::Engine;
 
-use altframe_domain::generation::{Field, Mode};
+use altframe_domain::generation::{Field, GeneratedText, Mode, Role};
 use altframe_domain::job::Source;
 
 use super::format;
@@ -41,6 +41,10 @@ pub struct TryForm {
     pub product_sku: String,
     pub product_attributes: String,
     pub custom_prompt: String,
+    /// Languages beyond the first, comma separated (`languages` after the first).
+    pub more_languages: String,
+    pub role: String,
+    pub link_url: String,
 }
 
 fn present(s: &str) -> Option<String> {
@@ -78,6 +82,9 @@ impl TryForm {
                 "product_sku" => form.product_sku = value,
                 "product_attributes" => form.product_attributes = value,
                 "custom_prompt" => form.custom_prompt = value,
+                "more_languages" => form.more_languages = value,
+                "role" => form.role = value,
+                "link_url" => form.link_url = value,
                 _ => {}
             }
         }
@@ -85,8 +92,9 @@ impl TryForm {
     }
 
     /// The API request this form stands for; what the API would refuse, this refuses in the
-    /// API's words.
-    fn request(&self) -> Result<GenerateRequest, String> {
+    /// API's words. Other languages make it a `languages` request whose first is the form's
+    /// language, or else `default_language`.
+    fn request(&self, default_language: &str) -> Result<GenerateRequest, String> {
         let max_length = present(&self.max_length)
             .map(|m| {
                 m.parse::<i64>()
@@ -123,9 +131,12 @@ impl TryForm {
             product_attributes: (!attributes.is_empty()).then_some(attributes),
             fields: (!self.fields.is_empty()).then(|| self.fields.clone()),
             custom_prompt: present(&self.custom_prompt),
-            languages: None,
-            role: None,
-            link_url: None,
+            languages: list(&self.more_languages).map(|more| {
+                let first = present(&self.language).unwrap_or_else(|| default_language.to_string());
+                std::iter::once(first).chain(more).collect()
+            }),
+            role: present(&self.role),
+            link_url: present(&self.link_url),
         })
     }
 
@@ -140,6 +151,12 @@ impl TryForm {
 pub struct ResultView {
     pub job_id: String,
     pub fields: Vec<(&'static str, String)>,
+    /// In auto mode: "Decorative" or "Not decorative", and why.
+    pub verdict: Option<(&'static str, String)>,
+    /// Each other language delivered, and its fields.
+    pub translations: Vec<(String, Vec<(&'static str, String)>)>,
+    /// Languages not delivered, comma separated; empty when none.
+    pub failed_languages: String,
     pub language: String,
     pub model: String,
     pub credits_used: String,
@@ -147,13 +164,45 @@ pub struct ResultView {
     pub processing_ms: String,
 }
 
+/// The requested fields of `text`, in the contract's order, then a chart's long description.
+fn fields_of(text: &GeneratedText) -> Vec<(&'static str, String)> {
+    let long = text
+        .long_description
+        .as_ref()
+        .map(|t| ("long_description", t.clone()));
+    Field::ALL
+        .into_iter()
+        .filter_map(|f| text.get(f).map(|t| (f.as_str(), t.to_string())))
+        .chain(long)
+        .collect()
+}
+
 impl From<GenerateOutcome> for ResultView {
     fn from(o: GenerateOutcome) -> Self {
         ResultView {
-            fields: Field::ALL
-                .into_iter()
-                .filter_map(|f| o.results.get(f).map(|text| (f.as_str(), text.to_string())))
+            fields: fields_of(&o.results),
+            verdict: o.results.decorative.map(|decorative| {
+                let label = if decorative {
+                    "Decorative"
+                } else {
+                    "Not decorative"
+                };
+                (
+                    label,
+                    o.results.decorative_reason.clone().unwrap_or_default(),
+                )
+            }),
+            translations: o
+                .translations
+                .iter()
+                .map(|(language, text)| (language.as_str().to_string(), fields_of(text)))
                 .collect(),
+            failed_languages: o
+                .failed_languages
+                .iter()
+                .map(|l| l.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
             job_id: o.job_id.into_string(),
             language: o.language.as_str().to_string(),
             model: o.model,
@@ -170,6 +219,7 @@ struct TryPage {
     chrome: Chrome,
     form: TryForm,
     modes: Vec<&'static str>,
+    roles: Vec<&'static str>,
     all_fields: Vec<&'static str>,
     default_language: String,
     custom_prompt_allowed: bool,
@@ -182,6 +232,7 @@ fn try_page(owner: &Owner, form: TryForm) -> TryPage {
         chrome: Chrome::new(owner, "try"),
         form,
         modes: Mode::ALL.iter().map(|m| m.as_str()).collect(),
+        roles: Role::ALL.iter().map(|r| r.as_str()).collect(),
         all_fields: Field::ALL.iter().map(|f| f.as_str()).collect(),
         default_language: owner
             .session
@@ -236,7 +287,7 @@ pub async fn post_try(
         return Ok(page::render(StatusCode::TOO_MANY_REQUESTS, &page));
     }
     let mut form = form;
-    let request = form.request();
+    let request = form.request(owner.session.requester.default_language.as_str());
     // The page shows the form again, without the image's bytes.
     form.file = None;
     let mut page = try_page(&owner, form);
