@@ -7,13 +7,17 @@ use serde_json::{json, Value};
 
 use crate::bulk::{assert_reservations_balance, finished_batch};
 use crate::on_both_backends;
-use crate::support::{base64_of, error_of, spawn, Backend, TestApp};
+use crate::support::fake_openai::{Behaviour, FakeOpenAi};
+use crate::support::{base64_of, error_of, spawn, spawn_with, Backend, Options, TestApp};
 
 on_both_backends!(
     languages_the_builtin_cannot_write_are_listed_and_given_back,
     language_lists_are_checked_and_a_bad_one_charges_nothing,
     a_request_without_our_additions_gets_the_contracts_fields_only,
     bulk_reserves_each_extra_language_and_gives_back_what_was_not_delivered,
+    auto_mode_decides_from_the_pixels_and_the_role_and_says_why,
+    each_role_shapes_the_builtins_text,
+    languages_a_model_delivers_are_charged_and_shown_in_usage_history_and_audit,
 );
 
 pub fn keys(v: &Value) -> Vec<&str> {
@@ -220,4 +224,204 @@ async fn bulk_reserves_each_extra_language_and_gives_back_what_was_not_delivered
     let (captured, released) = assert_reservations_balance(&app.events().await);
     assert_eq!((captured, released), (2, 2));
     assert_audit_reconciles(&app).await;
+}
+
+async fn generate(app: &TestApp, body: Value) -> Value {
+    let response = app.post_generate(&body).await;
+    let status = response.status();
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
+async fn auto_mode_decides_from_the_pixels_and_the_role_and_says_why(backend: Backend) {
+    let app = spawn(backend).await;
+    let fields = json!(["alt_text", "title"]);
+    let spacer = generate(
+        &app,
+        json!({ "image_base64": base64_of("tiny-1x1.png"), "mode": "auto", "fields": fields }),
+    )
+    .await;
+    assert_eq!(spacer["results"]["decorative"], true, "{spacer}");
+    assert_eq!(spacer["results"]["alt_text"], "", "WCAG's alt=\"\"");
+    assert!(
+        !spacer["results"]["title"].as_str().unwrap().is_empty(),
+        "{spacer}"
+    );
+    let reason = spacer["results"]["decorative_reason"].as_str().unwrap();
+    assert!(reason.contains("spacer"), "{reason}");
+
+    let photo = generate(
+        &app,
+        json!({ "image_base64": base64_of("large-4000x3000.jpg"), "mode": "auto", "fields": fields }),
+    )
+    .await;
+    assert_eq!(photo["results"]["decorative"], false, "{photo}");
+    assert!(!photo["results"]["alt_text"].as_str().unwrap().is_empty());
+    assert!(photo["results"]["decorative_reason"].is_string());
+
+    let linked = generate(
+        &app,
+        json!({ "image_base64": base64_of("tiny-1x1.png"), "mode": "auto", "role": "link",
+                "link_url": "https://example.com/pricing", "fields": fields }),
+    )
+    .await;
+    assert_eq!(
+        linked["results"]["decorative"], false,
+        "a link is functional: {linked}"
+    );
+    assert!(linked["results"]["alt_text"]
+        .as_str()
+        .unwrap()
+        .contains("example.com"));
+
+    let background = generate(
+        &app,
+        json!({ "image_base64": base64_of("large-4000x3000.jpg"), "mode": "auto",
+                "role": "background", "fields": fields }),
+    )
+    .await;
+    assert_eq!(background["results"]["decorative"], true, "{background}");
+
+    let standard = generate(
+        &app,
+        json!({ "image_base64": base64_of("tiny-1x1.png"), "fields": fields }),
+    )
+    .await;
+    assert!(
+        standard["results"].get("decorative").is_none(),
+        "{standard}"
+    );
+    assert!(standard["results"].get("decorative_reason").is_none());
+
+    let history: Value = app
+        .get("/api/v1/history?limit=5")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let spacer_job = history["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|j| j["id"] == spacer["id"])
+        .expect("the spacer's job");
+    assert_eq!(spacer_job["mode"], "auto");
+    assert_eq!(spacer_job["results"]["decorative"], true);
+    assert_eq!(spacer_job["results"]["decorative_reason"], reason);
+}
+
+async fn each_role_shapes_the_builtins_text(backend: Backend) {
+    let app = spawn(backend).await;
+    let image = base64_of("sample.png");
+    let with = |extra: Value| {
+        let mut body = json!({ "image_base64": image, "fields": ["alt_text"] });
+        for (k, v) in extra.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        body
+    };
+    let alt = |body: &Value| body["results"]["alt_text"].as_str().unwrap().to_string();
+
+    let link = generate(
+        &app,
+        with(json!({ "role": "link", "link_url": "https://www.example.com/pricing/annual-plans" })),
+    )
+    .await;
+    assert_eq!(alt(&link), "Annual plans, example.com", "{link}");
+    let button = generate(
+        &app,
+        with(json!({ "role": "button", "page_context": "Add to cart" })),
+    )
+    .await;
+    assert_eq!(alt(&button), "Add to cart", "{button}");
+    let logo = generate(
+        &app,
+        with(json!({ "role": "logo", "page_url": "https://acme-tools.com/about" })),
+    )
+    .await;
+    assert_eq!(alt(&logo), "Acme Tools logo", "{logo}");
+    let chart = generate(
+        &app,
+        with(json!({ "role": "chart", "page_context": "Monthly sales, 2026" })),
+    )
+    .await;
+    assert!(alt(&chart).starts_with("Chart"), "{chart}");
+    let long = chart["results"]["long_description"].as_str().unwrap();
+    assert!(
+        long.contains("cannot be read"),
+        "honest about the data: {long}"
+    );
+    for plain in [
+        generate(&app, with(json!({ "role": "content" }))).await,
+        generate(&app, with(json!({}))).await,
+    ] {
+        assert!(
+            plain["results"].get("long_description").is_none(),
+            "{plain}"
+        );
+        assert_eq!(keys(&plain["results"]), ["alt_text"]);
+    }
+}
+
+async fn languages_a_model_delivers_are_charged_and_shown_in_usage_history_and_audit(
+    backend: Backend,
+) {
+    // The model writes French but leaves German out.
+    let answer = json!({
+        "alt_text": "A red bicycle",
+        "translations": { "fr": { "alt_text": "Un vélo rouge" } }
+    });
+    let fake = FakeOpenAi::start(Behaviour::Reply(answer.to_string())).await;
+    let options = Options {
+        vision: fake.provider(0),
+        ..Options::default()
+    };
+    let app = spawn_with(backend, options).await;
+    let body = generate(
+        &app,
+        json!({
+            "image_base64": base64_of("tiny-1x1.png"),
+            "fields": ["alt_text"],
+            "languages": ["en", "fr", "de"],
+        }),
+    )
+    .await;
+    assert_eq!(
+        fake.calls.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "one model call"
+    );
+    assert_eq!(body["results"]["alt_text"], "A red bicycle", "{body}");
+    assert_eq!(
+        body["translations"],
+        json!({ "fr": { "alt_text": "Un vélo rouge" } })
+    );
+    assert_eq!(body["failed_languages"], json!(["de"]));
+    assert_eq!(body["meta"]["credits_used"], 2, "the image and French");
+    assert_eq!(app.remaining().await, 48);
+
+    let job = only_job(&app).await;
+    assert_eq!(
+        job["translations"]["fr"]["alt_text"], "Un vélo rouge",
+        "{job}"
+    );
+    assert_eq!(job["failed_languages"], json!(["de"]));
+    assert_eq!(job["meta"]["language_credits"], 1);
+    let usage: Value = app.get("/api/v1/usage").await.json().await.unwrap();
+    assert_eq!(usage["credits"]["used_this_period"], 2, "{usage}");
+    assert_eq!(
+        usage["credits"]["language_credits_this_period"], 1,
+        "{usage}"
+    );
+
+    let report = assert_audit_reconciles(&app).await;
+    let capture = report
+        .rows
+        .iter()
+        .find(|r| r.event == "CreditsCaptured")
+        .expect("a capture");
+    assert_eq!((capture.charged, capture.language_credits), (2, 1));
+    let (captured, released) = assert_reservations_balance(&app.events().await);
+    assert_eq!((captured, released), (2, 1));
 }

@@ -14,6 +14,7 @@ mod dashboard;
 mod docs;
 mod errors;
 mod fitted;
+mod fitted_openai;
 mod fuzz;
 mod generate;
 mod health;

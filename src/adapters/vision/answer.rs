@@ -1,21 +1,27 @@
 //! Reading a model's answer. Many OpenAI-compatible servers and models ignore
 //! `response_format`: they wrap the JSON in a Markdown code fence, or put prose around it, or
 //! answer in plain text. This finds the JSON object wherever it is; the provider decides what
-//! to do when there is none (ask again, or take plain text as the alt text).
-use altframe_domain::generation::GeneratedText;
-use serde_json::{Map, Value};
+//! to do when there is none (ask again, or take plain text as the alt text). The answer is
+//! untrusted text: anything that does not read as ours is left out, never a panic.
+mod object;
 
-/// The answer's fields, from the first JSON object in `content` that reads as one: the whole
-/// text, a code fence's body, or an object between other text.
-pub fn find_json(content: &str) -> Option<GeneratedText> {
+use serde_json::Value;
+
+use object::read;
+pub use object::Answer;
+
+/// The first JSON object in `content` that reads as an answer: the whole text, a code
+/// fence's body, or an object between other text. An object nested in one that is not ours
+/// is taken (some models wrap the answer), but never one inside `translations`.
+pub fn find_json(content: &str) -> Option<Answer> {
     let content = content.trim();
-    if let Some(text) = read(content) {
-        return Some(text);
+    if let Some(answer) = parse(content) {
+        return Some(answer);
     }
-    if let Some(text) = fenced(content).and_then(read) {
-        return Some(text);
+    if let Some(answer) = fenced(content).and_then(parse) {
+        return Some(answer);
     }
-    objects(content).find_map(read)
+    scan(content)
 }
 
 /// A plain-text answer as alt text: trimmed, without the quotes or label a model may add.
@@ -39,22 +45,25 @@ pub fn plain_text(content: &str) -> Option<String> {
     (!text.is_empty()).then(|| text.to_string())
 }
 
-/// The object's string fields as our text; an object with none of our fields is not one.
-fn read(candidate: &str) -> Option<GeneratedText> {
-    let object: Map<String, Value> = serde_json::from_str(candidate).ok()?;
-    let field = |name: &str| object.get(name).and_then(Value::as_str).map(str::to_string);
-    let text = GeneratedText {
-        alt_text: field("alt_text"),
-        title: field("title"),
-        caption: field("caption"),
-        og_description: field("og_description"),
-        ..GeneratedText::default()
-    };
-    let any = text.alt_text.is_some()
-        || text.title.is_some()
-        || text.caption.is_some()
-        || text.og_description.is_some();
-    any.then_some(text)
+fn parse(candidate: &str) -> Option<Answer> {
+    serde_json::from_str::<Value>(candidate)
+        .ok()
+        .and_then(|value| find_in(&value))
+}
+
+/// The first object in `value`, itself or nested, that holds our text; a `translations`
+/// object is another language's text, so it is never searched.
+fn find_in(value: &Value) -> Option<Answer> {
+    match value {
+        Value::Object(object) => read(object).or_else(|| {
+            object
+                .iter()
+                .filter(|(key, _)| key.as_str() != "translations")
+                .find_map(|(_, v)| find_in(v))
+        }),
+        Value::Array(items) => items.iter().find_map(find_in),
+        _ => None,
+    }
 }
 
 /// The body of the first Markdown code fence (```json ... ``` or ``` ... ```).
@@ -68,14 +77,25 @@ fn fenced(content: &str) -> Option<&str> {
     Some(body[..end].trim())
 }
 
-/// Each balanced `{...}` in `content`, in order, braces inside JSON strings ignored.
-fn objects(content: &str) -> impl Iterator<Item = &str> {
-    content
-        .char_indices()
-        .filter(|(_, c)| *c == '{')
-        .filter_map(move |(start, _)| {
-            balanced_end(&content[start..]).map(|end| &content[start..start + end])
-        })
+/// The first answer among the balanced `{...}` in `content`, braces inside JSON strings
+/// ignored. A JSON object is searched whole and its parts never again on their own (they may
+/// be translations). The scan stops at a `{` that never closes, as in an answer cut short:
+/// its parts are no whole answer, and the provider asks again.
+fn scan(content: &str) -> Option<Answer> {
+    let mut from = 0;
+    while let Some(offset) = content.get(from..).and_then(|rest| rest.find('{')) {
+        let start = from + offset;
+        let end = start + balanced_end(content.get(start..)?)?;
+        match serde_json::from_str::<Value>(content.get(start..end)?) {
+            Ok(value) => match find_in(&value) {
+                Some(answer) => return Some(answer),
+                None => from = end,
+            },
+            // Not JSON (prose in braces, say): an object may still start inside it.
+            Err(_) => from = start + 1,
+        }
+    }
+    None
 }
 
 /// The length of the balanced object that `s` starts with.
@@ -108,10 +128,12 @@ fn balanced_end(s: &str) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
+    use altframe_domain::generation::Language;
+
     use super::*;
 
     fn alt(content: &str) -> Option<String> {
-        find_json(content).and_then(|t| t.alt_text)
+        find_json(content).and_then(|t| t.text.alt_text)
     }
 
     #[test]
@@ -129,7 +151,8 @@ mod tests {
             want
         );
         assert_eq!(
-            find_json(r#"{"alt_text": "A", "caption": "Say \"hi\" {x}"}"#).and_then(|t| t.caption),
+            find_json(r#"{"alt_text": "A", "caption": "Say \"hi\" {x}"}"#)
+                .and_then(|t| t.text.caption),
             Some("Say \"hi\" {x}".into())
         );
     }
@@ -140,6 +163,38 @@ mod tests {
         assert_eq!(find_json("{\"alt_text\": \"unterminated"), None);
         assert_eq!(find_json(r#"{"other": "field"}"#), None);
         assert_eq!(find_json(""), None);
+    }
+
+    #[test]
+    fn translations_are_read_bare_fenced_or_among_prose() {
+        let json = r#"{"alt_text": "A red bicycle", "translations": {"fr": {"alt_text": "Un vélo rouge"}}}"#;
+        for content in [
+            json.to_string(),
+            format!("```json\n{json}\n```"),
+            format!("Here you go:\n{json}\nEnjoy {{and more}}."),
+            format!(r#"{{"result": {json}}}"#),
+        ] {
+            let answer = find_json(&content).expect("an answer");
+            assert_eq!(answer.text.alt_text.as_deref(), Some("A red bicycle"));
+            let fr = Language::parse("fr").expect("fr");
+            assert_eq!(
+                answer.translations[&fr].alt_text.as_deref(),
+                Some("Un vélo rouge"),
+                "{content}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_translation_is_never_taken_for_the_primary_text() {
+        // Cut short: the only whole objects left are translations.
+        let cut = r#"{"alt_text": "A red bicycle", "translations": {"fr": {"alt_text": "Un vélo"}, "de": {"alt_t"#;
+        assert_eq!(find_json(cut), None);
+        assert_eq!(find_json(&format!("Sure: {cut}")), None);
+        // No primary text at all, only translations.
+        let only = r#"{"translations": {"fr": {"alt_text": "Un vélo"}}}"#;
+        assert_eq!(find_json(only), None);
+        assert_eq!(find_json(&format!("Sure: {only} Bye.")), None);
     }
 
     #[test]

@@ -10,8 +10,8 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::answer;
-use super::prompt::{response_schema, system_prompt, user_prompt};
+use super::answer::{self, Answer};
+use super::prompt::{max_tokens, repair_reminder, response_schema, system_prompt, user_prompt};
 use super::{PriceTable, VisionError, VisionOutput, VisionProvider, VisionRequest};
 
 #[derive(Debug, Clone)]
@@ -101,7 +101,7 @@ impl OpenAiProvider {
                 }
             },
             "temperature": 0.2,
-            "max_tokens": 1000
+            "max_tokens": max_tokens(request.options)
         })
     }
 
@@ -112,15 +112,10 @@ impl OpenAiProvider {
         answer: &str,
         options: &GenerationOptions,
     ) -> serde_json::Value {
-        let fields: Vec<&str> = options.fields.iter().map(|f| f.as_str()).collect();
         let mut repair = body.clone();
         if let Some(messages) = repair["messages"].as_array_mut() {
             messages.push(json!({ "role": "assistant", "content": answer }));
-            messages.push(json!({ "role": "user", "content": format!(
-                "That answer was not the JSON object asked for. Answer again with only a JSON \
-                 object whose string fields are {}, and no other text.",
-                fields.join(", ")
-            )}));
+            messages.push(json!({ "role": "user", "content": repair_reminder(options) }));
         }
         repair
     }
@@ -238,33 +233,39 @@ impl VisionProvider for OpenAiProvider {
         &self.config.model
     }
 
-    /// Asks for the text; an answer without JSON is asked for once more, and when only alt
-    /// text was requested a plain-text answer is taken as it. Only then does it fail.
+    /// Asks for the text, in every requested language at once; an answer without JSON is
+    /// asked for once more, and when only alt text was requested a plain-text answer is taken
+    /// as it (with no translations). Only then does it fail. A translation missing or
+    /// unreadable is left out, and `finish_all` counts its language as not delivered.
     async fn describe(&self, request: VisionRequest<'_>) -> Result<VisionOutput, VisionError> {
+        let options = request.options;
         let body = self.body(&request);
         let (content, mut tokens) = self.complete(&body).await?;
-        let text = match answer::find_json(&content) {
-            Some(text) => text,
+        let answer = match answer::find_json(&content) {
+            Some(answer) => answer,
             None => {
                 tracing::warn!("the model's answer holds no JSON; asking once more");
-                let repair = Self::repair_body(&body, &content, request.options);
+                let repair = Self::repair_body(&body, &content, options);
                 let (again, more) = self.complete(&repair).await?;
                 tokens = Tokens {
                     input: tokens.input.saturating_add(more.input),
                     output: tokens.output.saturating_add(more.output),
                 };
-                let only_alt_text = request.options.fields.iter().eq([Field::AltText]);
+                let only_alt_text = options.fields.iter().eq([Field::AltText]);
                 match answer::find_json(&again) {
-                    Some(text) => text,
-                    None if only_alt_text => GeneratedText {
-                        alt_text: Some(
-                            answer::plain_text(&again)
-                                .or_else(|| answer::plain_text(&content))
-                                .ok_or_else(|| {
-                                    VisionError::Failed("the model's answer is empty".into())
-                                })?,
-                        ),
-                        ..GeneratedText::default()
+                    Some(answer) => answer,
+                    None if only_alt_text => Answer {
+                        text: GeneratedText {
+                            alt_text: Some(
+                                answer::plain_text(&again)
+                                    .or_else(|| answer::plain_text(&content))
+                                    .ok_or_else(|| {
+                                        VisionError::Failed("the model's answer is empty".into())
+                                    })?,
+                            ),
+                            ..GeneratedText::default()
+                        },
+                        translations: Default::default(),
                     },
                     None => {
                         return Err(VisionError::Failed(format!(
@@ -275,9 +276,18 @@ impl VisionProvider for OpenAiProvider {
                 }
             }
         };
+        let mut translations = answer.translations;
+        translations.retain(|language, _| options.extra_languages.contains(language));
+        if translations.len() < options.extra_languages.len() {
+            tracing::warn!(
+                asked = options.extra_languages.len(),
+                read = translations.len(),
+                "the model's answer lacks some translations"
+            );
+        }
         Ok(VisionOutput {
-            text,
-            translations: Default::default(),
+            text: answer.text,
+            translations,
             model: self.config.model.clone(),
             cost: self.config.prices.cost(&self.config.model, tokens),
             tokens,

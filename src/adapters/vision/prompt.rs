@@ -1,6 +1,12 @@
-//! The instructions sent to a language model, built from a request's options.
-use altframe_domain::generation::{Field, GenerationOptions, Mode};
-use serde_json::{json, Value};
+//! The instructions sent to a language model, built from a request's options: the system
+//! prompt (what to write, for which role, in which languages), the user prompt (the request's
+//! context) and the reminder sent when an answer held no JSON.
+mod schema;
+
+use altframe_domain::generation::{limits, Field, GenerationOptions, Mode, Role};
+
+use schema::{answer_shape, text_keys};
+pub use schema::{max_tokens, response_schema};
 
 pub fn system_prompt(o: &GenerationOptions) -> String {
     let mut s = String::from(
@@ -9,7 +15,41 @@ pub fn system_prompt(o: &GenerationOptions) -> String {
          text with \"Image of\" or \"Picture of\". Weave the given keywords in only where they \
          truly fit the picture.",
     );
-    s.push_str(match o.mode {
+    s.push_str(mode_sentence(o.mode));
+    if let Some(sentence) = o.role.and_then(|role| role_sentence(role, o.mode)) {
+        s.push_str(sentence);
+    }
+    s.push_str(&language_sentence(o));
+    for field in o.fields.iter() {
+        s.push_str(&format!(
+            " {}: {} (at most {} characters).",
+            field.as_str(),
+            field_guide(field),
+            field.max_chars(o.max_length)
+        ));
+    }
+    if o.wants_long_description() {
+        s.push_str(&format!(
+            " long_description: the chart's data and its trend in full sentences: what is \
+             measured, the main values and how they change (at most {} characters).",
+            limits::LONG_DESCRIPTION_CHARS
+        ));
+    }
+    if o.mode == Mode::Auto {
+        s.push_str(
+            " decorative: true if the image is purely decorative, else false. \
+             decorative_reason: one short sentence saying why.",
+        );
+    }
+    s.push_str(&format!(
+        " Answer with only a JSON object of this shape: {}",
+        answer_shape(o)
+    ));
+    s
+}
+
+fn mode_sentence(mode: Mode) -> &'static str {
+    match mode {
         Mode::Standard => " Describe the image for a reader who cannot see it.",
         Mode::Ecommerce => {
             " This is a product image in a shop: name the product, its type, colour, material \
@@ -19,21 +59,77 @@ pub fn system_prompt(o: &GenerationOptions) -> String {
             " The image is decorative; alt_text will be discarded, so keep it empty and write \
              the other fields briefly."
         }
-        Mode::Auto => " Describe the image for a reader who cannot see it.",
-    });
-    s.push_str(&format!(
-        " Write every field in the language with ISO 639-1 code \"{}\".",
-        o.language.as_str()
-    ));
-    for field in o.fields.iter() {
-        s.push_str(&format!(
-            " {}: {} (at most {} characters).",
-            field.as_str(),
-            field_guide(field),
-            field.max_chars(o.max_length)
-        ));
+        Mode::Auto => {
+            " First judge whether the image is purely decorative: it adds no information to \
+             the page, like a spacer, a border or flourish, a background texture, or a picture \
+             whose content the text next to it already gives. Say so in decorative, and why in \
+             decorative_reason. If it is decorative, alt_text may be empty; if not, describe \
+             the image for a reader who cannot see it."
+        }
     }
-    s.push_str(" Answer with a JSON object holding exactly these fields.");
+}
+
+/// What the alt text is for, after the W3C alt decision tree. A content image (or no role)
+/// is described as the mode says; in decorative mode only a chart's role still matters, for
+/// its long description.
+fn role_sentence(role: Role, mode: Mode) -> Option<&'static str> {
+    match (role, mode) {
+        (Role::Content, _) => None,
+        (Role::Chart, _) => Some(
+            " The image is a chart or graph: keep alt_text short, naming the kind of chart and \
+             its subject (such as \"Bar chart of monthly sales in 2024\"), and put the data and \
+             the trend in long_description, which screen readers reach through \
+             aria-describedby.",
+        ),
+        (_, Mode::Decorative) => None,
+        (Role::Link, _) => Some(
+            " The image is a link: its alt_text says where the link goes or what the linked \
+             page offers, taken from the link address and the context when given, not what \
+             the picture looks like.",
+        ),
+        (Role::Button, _) => Some(
+            " The image is a button: its alt_text says what the button does (such as \
+             \"Search\" or \"Add to cart\"), not what the picture looks like.",
+        ),
+        (Role::Logo, _) => Some(
+            " The image is a logo: its alt_text is the organisation's name followed by \
+             \"logo\" (such as \"Acme logo\"), the name taken from the context or from text \
+             legible in the logo; do not describe its shapes and colours.",
+        ),
+        (Role::Background, Mode::Auto) => Some(
+            " The image is a page background: such images are usually decorative, so answer \
+             decorative true unless it carries information the page needs.",
+        ),
+        (Role::Background, _) => Some(
+            " The image is a page background, usually decorative: keep alt_text brief, naming \
+             only what it adds to the page.",
+        ),
+    }
+}
+
+/// Every field in the primary language; with extra languages, the same text keys again for
+/// each one, under `translations`, in the same answer.
+fn language_sentence(o: &GenerationOptions) -> String {
+    let primary = o.language.as_str();
+    if o.extra_languages.is_empty() {
+        return format!(" Write every field in the language with ISO 639-1 code \"{primary}\".");
+    }
+    let others: Vec<String> = o
+        .extra_languages
+        .iter()
+        .map(|l| format!("\"{}\"", l.as_str()))
+        .collect();
+    let mut s = format!(
+        " Write the fields at the top level in the language with ISO 639-1 code \
+         \"{primary}\". Then write the same fields ({}) in each of the languages with ISO \
+         639-1 codes {} under \"translations\", an object keyed by those codes: write each as \
+         a native speaker would, not word for word, within the same length limits.",
+        text_keys(o).join(", "),
+        others.join(", ")
+    );
+    if o.mode == Mode::Auto {
+        s.push_str(" decorative and decorative_reason go at the top level only.");
+    }
     s
 }
 
@@ -61,6 +157,9 @@ pub fn user_prompt(o: &GenerationOptions) -> String {
     if let Some(url) = &o.page_url {
         lines.push(format!("Page URL: {url}"));
     }
+    if let Some(url) = &o.link_url {
+        lines.push(format!("The image links to: {url}"));
+    }
     if let Some(context) = &o.page_context {
         lines.push(format!("Text near the image on the page: {context}"));
     }
@@ -81,18 +180,122 @@ pub fn user_prompt(o: &GenerationOptions) -> String {
     lines.join("\n")
 }
 
-/// A strict JSON schema asking for exactly the requested fields.
-pub fn response_schema(o: &GenerationOptions) -> Value {
-    let properties: serde_json::Map<String, Value> = o
-        .fields
-        .iter()
-        .map(|f| (f.as_str().to_string(), json!({ "type": "string" })))
-        .collect();
-    let required: Vec<&str> = o.fields.iter().map(Field::as_str).collect();
-    json!({
-        "type": "object",
-        "properties": properties,
-        "required": required,
-        "additionalProperties": false
-    })
+/// Sent after an answer without JSON: what was asked for, in short.
+pub fn repair_reminder(o: &GenerationOptions) -> String {
+    let mut s = format!(
+        "That answer was not the JSON object asked for. Answer again with only a JSON object \
+         whose string fields are {}",
+        text_keys(o).join(", ")
+    );
+    if o.mode == Mode::Auto {
+        s.push_str(", with decorative (true or false) and decorative_reason");
+    }
+    if !o.extra_languages.is_empty() {
+        let codes: Vec<&str> = o.extra_languages.iter().map(|l| l.as_str()).collect();
+        s.push_str(&format!(
+            ", and translations holding the same string fields for each of {}",
+            codes.join(", ")
+        ));
+    }
+    s.push_str(&format!(
+        ", and no other text. Its shape: {}",
+        answer_shape(o)
+    ));
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use altframe_domain::generation::{Fields, Language};
+
+    use super::*;
+
+    fn options(fields: &[&str]) -> GenerationOptions {
+        let mut o = GenerationOptions::defaults(Language::english());
+        o.fields = Fields::parse(&fields.iter().map(|f| f.to_string()).collect::<Vec<_>>())
+            .expect("fields");
+        o
+    }
+
+    fn languages(codes: &[&str]) -> Vec<Language> {
+        codes
+            .iter()
+            .map(|c| Language::parse(c).expect("code"))
+            .collect()
+    }
+
+    #[test]
+    fn one_language_is_asked_for_as_before() {
+        let prompt = system_prompt(&options(&["alt_text", "title"]));
+        assert!(prompt.contains("Write every field in the language with ISO 639-1 code \"en\""));
+        assert!(prompt.contains("alt_text: concise alt text"));
+        assert!(prompt.ends_with(r#"shape: {"alt_text": "…", "title": "…"}"#));
+        assert!(!prompt.contains("translations") && !prompt.contains("decorative"));
+    }
+
+    #[test]
+    fn extra_languages_go_under_translations_in_the_same_answer() {
+        let mut o = options(&["alt_text", "title"]);
+        o.extra_languages = languages(&["fr", "de"]);
+        let prompt = system_prompt(&o);
+        assert!(prompt.contains("at the top level in the language with ISO 639-1 code \"en\""));
+        assert!(prompt.contains(
+            "the same fields (alt_text, title) in each of the languages with ISO 639-1 codes \
+             \"fr\", \"de\" under \"translations\""
+        ));
+        assert!(prompt.contains(r#""translations": {"fr": {"alt_text": "…", "title": "…"}"#));
+        let reminder = repair_reminder(&o);
+        assert!(reminder.contains("string fields are alt_text, title, and translations"));
+        assert!(reminder.contains("each of fr, de"));
+    }
+
+    #[test]
+    fn auto_mode_asks_for_a_verdict_and_its_reason() {
+        let mut o = options(&["alt_text"]);
+        o.mode = Mode::Auto;
+        o.extra_languages = languages(&["fr"]);
+        let prompt = system_prompt(&o);
+        assert!(prompt.contains("judge whether the image is purely decorative"));
+        assert!(prompt.contains("spacer"));
+        assert!(prompt.contains("decorative: true if the image is purely decorative"));
+        assert!(prompt.contains("decorative_reason: one short sentence"));
+        assert!(prompt.contains("decorative and decorative_reason go at the top level only"));
+        assert!(repair_reminder(&o).contains("decorative (true or false)"));
+        o.mode = Mode::Standard;
+        assert!(!system_prompt(&o).contains("decorative"));
+    }
+
+    #[test]
+    fn a_role_says_what_the_alt_text_is_for() {
+        let mut o = options(&["alt_text"]);
+        let plain = system_prompt(&o);
+        o.role = Some(Role::Content);
+        assert_eq!(system_prompt(&o), plain, "content is described as before");
+        let said = |role: Role, mode: Mode| {
+            let mut o = options(&["alt_text"]);
+            o.role = Some(role);
+            o.mode = mode;
+            system_prompt(&o)
+        };
+        assert!(said(Role::Link, Mode::Standard).contains("where the link goes"));
+        assert!(said(Role::Button, Mode::Standard).contains("what the button does"));
+        assert!(said(Role::Logo, Mode::Standard).contains("name followed by \"logo\""));
+        let chart = said(Role::Chart, Mode::Standard);
+        assert!(chart.contains("keep alt_text short") && chart.contains("aria-describedby"));
+        assert!(chart.contains("long_description: the chart's data and its trend"));
+        assert!(chart.contains(r#""long_description": "…""#));
+        assert!(said(Role::Background, Mode::Auto).contains("answer decorative true unless"));
+        assert!(said(Role::Background, Mode::Standard).contains("usually decorative"));
+        assert!(!said(Role::Link, Mode::Decorative).contains("where the link goes"));
+        assert!(said(Role::Chart, Mode::Decorative).contains("long_description"));
+    }
+
+    #[test]
+    fn the_link_address_is_in_the_user_prompt() {
+        let mut o = options(&["alt_text"]);
+        assert!(!user_prompt(&o).contains("links to"));
+        o.role = Some(Role::Link);
+        o.link_url = Some("https://example.com/pricing".into());
+        assert!(user_prompt(&o).contains("The image links to: https://example.com/pricing"));
+    }
 }

@@ -1,6 +1,8 @@
 //! A stand-in for the OpenAI chat-completions API, started inside the test. It checks each
 //! request the way the real API would (auth, message shapes, a decodable image data URL, a
-//! strict JSON schema) and answers 400 with OpenAI's error shape when something is off.
+//! strict JSON schema) and answers 400 with OpenAI's error shape when something is off. Its
+//! answer fills the schema: each string by its key's name (a translation's alt text ends with
+//! its language code, as "A test image (fr)"), each boolean `false`.
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -29,6 +31,9 @@ pub enum Behaviour {
     AnswerUnless { marker: &'static str },
     /// Ignores `response_format`, as many local servers do: the JSON comes as `shape` says.
     Shaped(Shape),
+    /// Answers every request with exactly this content, as a model writing its own JSON (or
+    /// none) would, whatever the schema asks.
+    Reply(String),
 }
 
 /// How a server that ignores `response_format` answers.
@@ -149,10 +154,10 @@ async fn completions(State(s): State<Shared>, headers: HeaderMap, body: String) 
         );
     };
     s.fake.requests.lock().unwrap().push(request.clone());
-    let fields = match check_request(&request) {
-        Ok((fields, size)) => {
+    let schema = match check_request(&request) {
+        Ok((schema, size)) => {
             s.fake.image_sizes.lock().unwrap().push(size);
-            fields
+            schema
         }
         Err(message) => return openai_error(StatusCode::BAD_REQUEST, &message),
     };
@@ -174,19 +179,9 @@ async fn completions(State(s): State<Shared>, headers: HeaderMap, body: String) 
             }
             "A product photo".to_string()
         }
-        Behaviour::Shaped(_) => "A test image".to_string(),
+        Behaviour::Shaped(_) | Behaviour::Reply(_) => "A test image".to_string(),
     };
-    let mut answer = serde_json::Map::new();
-    for field in fields {
-        let text = match field.as_str() {
-            "alt_text" => alt_text.clone(),
-            "title" => "Test Title".into(),
-            "caption" => "A caption written by the fake model.".into(),
-            _ => "An Open Graph description from the fake model.".into(),
-        };
-        answer.insert(field, Value::String(text));
-    }
-    let json_answer = Value::Object(answer).to_string();
+    let json_answer = fill(&schema, &alt_text, None).to_string();
     // A second request carries the first answer back: the client is asking again.
     let asked_again = request["messages"]
         .as_array()
@@ -199,6 +194,7 @@ async fn completions(State(s): State<Shared>, headers: HeaderMap, body: String) 
         Behaviour::Shaped(Shape::JsonWhenAskedAgain) if asked_again => json_answer,
         Behaviour::Shaped(Shape::JsonWhenAskedAgain) => "A test image, in plain words.".into(),
         Behaviour::Shaped(Shape::Plain(text)) => text.to_string(),
+        Behaviour::Reply(content) => content.clone(),
         _ => json_answer,
     };
     Json(json!({
@@ -216,9 +212,46 @@ async fn completions(State(s): State<Shared>, headers: HeaderMap, body: String) 
     .into_response()
 }
 
-/// The rules the real endpoint enforces on what we send. Returns the requested fields and the
-/// image's size.
-fn check_request(r: &Value) -> Result<(Vec<String>, (u32, u32)), String> {
+/// An answer that fits `schema`: each string by its key (in `language` under
+/// `translations`), each boolean `false`, each object filled in turn.
+fn fill(schema: &Value, alt_text: &str, language: Option<&str>) -> Value {
+    let Some(properties) = schema["properties"].as_object() else {
+        return json!({});
+    };
+    let in_language = |text: String| match language {
+        Some(code) => format!("{text} ({code})"),
+        None => text,
+    };
+    let mut answer = serde_json::Map::new();
+    for (key, property) in properties {
+        let value = match property["type"].as_str() {
+            Some("boolean") => Value::Bool(false),
+            Some("object") if key == "translations" => {
+                let languages = property["properties"].as_object().into_iter().flatten();
+                Value::Object(
+                    languages
+                        .map(|(code, object)| (code.clone(), fill(object, alt_text, Some(code))))
+                        .collect(),
+                )
+            }
+            Some("object") => fill(property, alt_text, language),
+            _ => Value::String(in_language(match key.as_str() {
+                "alt_text" => alt_text.to_string(),
+                "title" => "Test Title".into(),
+                "caption" => "A caption written by the fake model.".into(),
+                "long_description" => "Sales rose from 10 in January to 40 in June.".into(),
+                "decorative_reason" => "The image shows content the page needs.".into(),
+                _ => "An Open Graph description from the fake model.".into(),
+            })),
+        };
+        answer.insert(key.clone(), value);
+    }
+    Value::Object(answer)
+}
+
+/// The rules the real endpoint enforces on what we send. Returns the schema and the image's
+/// size.
+fn check_request(r: &Value) -> Result<(Value, (u32, u32)), String> {
     if r["model"].as_str().is_none_or(|m| m.is_empty()) {
         return Err("you must provide a model parameter".into());
     }
@@ -284,6 +317,13 @@ fn check_request(r: &Value) -> Result<(Vec<String>, (u32, u32)), String> {
         return Err("this test expects strict structured output".into());
     }
     let schema = &schema_def["schema"];
+    check_schema(schema)?;
+    Ok((schema.clone(), size))
+}
+
+/// Strict mode's rules, at every level: each object closed and requiring every property; each
+/// property a string, a boolean or such an object.
+fn check_schema(schema: &Value) -> Result<(), String> {
     if schema["type"] != "object" || schema["additionalProperties"] != false {
         return Err("strict schemas must be objects with additionalProperties false".into());
     }
@@ -302,8 +342,12 @@ fn check_request(r: &Value) -> Result<(Vec<String>, (u32, u32)), String> {
     if required != keys {
         return Err("strict schemas must require every property".into());
     }
-    if properties.values().any(|p| p["type"] != "string") {
-        return Err("every field must be a string".into());
+    for property in properties.values() {
+        match property["type"].as_str() {
+            Some("string" | "boolean") => {}
+            Some("object") => check_schema(property)?,
+            _ => return Err("every property must be a string, a boolean or an object".into()),
+        }
     }
-    Ok((keys, size))
+    Ok(())
 }
