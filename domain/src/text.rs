@@ -1,4 +1,6 @@
-//! Length rules for generated text. A model may overshoot; the API never does.
+//! Length rules for generated text, and the tidying every provider's text gets before them.
+//! A model may overshoot; the API never does.
+mod words;
 
 /// Cuts `text` to at most `max_chars` characters, at a word boundary when there is one, and
 /// drops the dangling punctuation such a cut leaves. Counts characters, not bytes, so no
@@ -77,9 +79,13 @@ const MEDIUM_OPENINGS: &[&str] = &[
 pub fn tidy(text: &str, is_alt_text: bool, keywords: &[String], never: &[String]) -> String {
     let mut text = unquote(text.trim()).to_string();
     text = without_medium_opening(&text);
-    text = keywords_once(&text, keywords);
-    text = without_keyword_lists(&text, keywords);
-    text = without_words(&text, never);
+    let whole = text.clone();
+    text = words::keywords_once(&text, keywords);
+    text = words::without_keyword_lists(&text, keywords);
+    text = words::without_words(&text, never);
+    if text != whole {
+        text = words::without_dangling_words(&text);
+    }
     if is_alt_text {
         text = without_lone_period(&text);
     }
@@ -122,160 +128,6 @@ fn without_medium_opening(text: &str) -> String {
         }
     }
     text.to_string()
-}
-
-/// Each keyword once: a later whole-word repeat (any case) goes, with the comma or "and"
-/// that listed it.
-fn keywords_once(text: &str, keywords: &[String]) -> String {
-    let mut out = text.to_string();
-    for keyword in keywords.iter().map(|k| k.trim()).filter(|k| !k.is_empty()) {
-        let mut seen = false;
-        let mut kept = String::with_capacity(out.len());
-        let mut rest = out.as_str();
-        while let Some(at) = find_word(rest, keyword) {
-            let end = at + keyword.len();
-            if seen {
-                let before = rest[..at].trim_end();
-                let before = before
-                    .strip_suffix(',')
-                    .or_else(|| before.strip_suffix(" and"))
-                    .unwrap_or(before);
-                kept.push_str(before);
-            } else {
-                kept.push_str(&rest[..end]);
-                seen = true;
-            }
-            rest = &rest[end..];
-        }
-        kept.push_str(rest);
-        out = kept.split_whitespace().collect::<Vec<_>>().join(" ");
-    }
-    out
-}
-
-/// Keywords listed one after another this many times or more are a list (keyword stuffing),
-/// not a description.
-const KEYWORD_LIST_LEN: usize = 3;
-
-/// Separators of a list, longest first so ", and " wins over ",".
-const LIST_SEPARATORS: &[&str] = &[", and ", ", & ", ", ", " and ", " & ", "; ", " | ", " / "];
-
-/// A run of [`KEYWORD_LIST_LEN`] or more keywords joined only by list separators keeps its
-/// first keyword; the rest of the run goes.
-fn without_keyword_lists(text: &str, keywords: &[String]) -> String {
-    let keywords: Vec<&str> = keywords
-        .iter()
-        .map(|k| k.trim())
-        .filter(|k| !k.is_empty())
-        .collect();
-    if keywords.len() < KEYWORD_LIST_LEN {
-        return text.to_string();
-    }
-    let mut out = String::with_capacity(text.len());
-    let mut at = 0;
-    while at < text.len() {
-        match keyword_run(text, at, &keywords) {
-            Some((first_end, run_end, items)) if items >= KEYWORD_LIST_LEN => {
-                out.push_str(&text[at..first_end]);
-                at = run_end;
-            }
-            _ => {
-                let step = text[at..].chars().next().map_or(1, char::len_utf8);
-                out.push_str(&text[at..at + step]);
-                at += step;
-            }
-        }
-    }
-    out
-}
-
-/// The keyword run starting at byte `at` (at a word start): where its first keyword ends,
-/// where the run ends, and how many keywords it holds.
-fn keyword_run(text: &str, at: usize, keywords: &[&str]) -> Option<(usize, usize, usize)> {
-    let starts_word = text[..at]
-        .chars()
-        .next_back()
-        .is_none_or(|c| !c.is_alphanumeric());
-    if !starts_word {
-        return None;
-    }
-    let keyword_at = |from: usize| -> Option<usize> {
-        keywords.iter().find_map(|k| {
-            let end = from + k.len();
-            let candidate = text.get(from..end)?;
-            let ends_word = text[end..]
-                .chars()
-                .next()
-                .is_none_or(|c| !c.is_alphanumeric());
-            (candidate.eq_ignore_ascii_case(k) && ends_word).then_some(end)
-        })
-    };
-    let first_end = keyword_at(at)?;
-    let (mut run_end, mut items) = (first_end, 1);
-    loop {
-        let lower = text[run_end..].to_ascii_lowercase();
-        let Some(separator) = LIST_SEPARATORS.iter().find(|s| lower.starts_with(**s)) else {
-            break;
-        };
-        match keyword_at(run_end + separator.len()) {
-            Some(end) => (run_end, items) = (end, items + 1),
-            None => break,
-        }
-    }
-    Some((first_end, run_end, items))
-}
-
-/// Every whole-word occurrence of each of `never` goes, with the comma or "and" that listed
-/// it; spaces are tidied after.
-fn without_words(text: &str, never: &[String]) -> String {
-    let mut out = text.to_string();
-    for word in never.iter().map(|w| w.trim()).filter(|w| !w.is_empty()) {
-        while let Some(at) = find_word(&out, word) {
-            let before = out[..at].trim_end();
-            let listed = before
-                .strip_suffix(',')
-                .or_else(|| before.strip_suffix(" and"));
-            let mut after = out[at + word.len()..].trim_start();
-            // The word's own connector goes with it: the one before it, else the one after.
-            if listed.is_none() {
-                after = after
-                    .strip_prefix(',')
-                    .or_else(|| after.strip_prefix("and "))
-                    .unwrap_or(after)
-                    .trim_start();
-            }
-            out = format!("{} {after}", listed.unwrap_or(before));
-        }
-        out = out.split_whitespace().collect::<Vec<_>>().join(" ");
-        out = out.replace(" ,", ",").replace(" .", ".");
-    }
-    out.trim_start_matches([',', ' ']).to_string()
-}
-
-/// Where `word` first stands as a whole word in `text`, ignoring ASCII case.
-fn find_word(text: &str, word: &str) -> Option<usize> {
-    let (hay, needle) = (text.to_ascii_lowercase(), word.to_ascii_lowercase());
-    let mut from = 0;
-    while let Some(found) = hay[from..].find(&needle) {
-        let at = from + found;
-        let end = at + needle.len();
-        let boundary_before = hay[..at]
-            .chars()
-            .next_back()
-            .is_none_or(|c| !c.is_alphanumeric());
-        let boundary_after = hay[end..]
-            .chars()
-            .next()
-            .is_none_or(|c| !c.is_alphanumeric());
-        if boundary_before && boundary_after {
-            return Some(at);
-        }
-        from = at + needle.len().max(1);
-        while from < hay.len() && !hay.is_char_boundary(from) {
-            from += 1;
-        }
-    }
-    None
 }
 
 /// One sentence ends without a period (alt text is read as a phrase); several keep theirs.
@@ -350,7 +202,28 @@ mod tests {
                 &keywords,
                 &[]
             ),
-            "Organic tomato seedlings soil plants"
+            "Organic tomato seedlings",
+            "a repeat in a list goes with its item"
+        );
+        let seeds = vec!["tomato seeds".to_string()];
+        assert_eq!(
+            tidy(
+                "Hands sowing tomato seeds in raised beds. The tomato seeds are small.",
+                false,
+                &seeds,
+                &[]
+            ),
+            "Hands sowing tomato seeds in raised beds.",
+            "a repeat elsewhere goes with the rest of its sentence, and an emptied sentence goes"
+        );
+        assert_eq!(
+            tidy(
+                "Tomato seeds beside more tomato seeds, on a table",
+                true,
+                &seeds,
+                &[]
+            ),
+            "Tomato seeds beside more"
         );
         assert_eq!(
             tidy("Tomatoes and a tomato", true, &keywords, &[]),
@@ -368,7 +241,16 @@ mod tests {
                 &[],
                 &never
             ),
-            "A red kettle by cheerful"
+            "A red kettle and cheerful",
+            "no word is left dangling"
+        );
+        assert_eq!(
+            tidy("Tomato seeds from Acme.", true, &[], &never),
+            "Tomato seeds"
+        );
+        assert_eq!(
+            tidy("Kettles by Acme, Brand and Other", false, &[], &never),
+            "Kettles, Brand and Other"
         );
         assert_eq!(tidy("Cheap tea", true, &[], &never), "Tea");
         assert_eq!(
