@@ -277,6 +277,8 @@ pub mod limits {
     pub const LANGUAGES: usize = 10;
     /// The longest `long_description` a chart gets.
     pub const LONG_DESCRIPTION_CHARS: usize = 1_000;
+    /// The longest `decorative_reason`: one sentence.
+    pub const DECORATIVE_REASON_CHARS: usize = 200;
 }
 
 /// Checks a caller's string against a length bound, in characters.
@@ -490,7 +492,7 @@ impl GeneratedText {
                 .map(|r| tidy(r, false, &[], &[]))
                 .filter(|r| !r.is_empty())
                 .unwrap_or_else(|| "The model gave no reason.".to_string());
-            out.decorative_reason = Some(fit_to_length(&reason, limits::CONTEXT_CHARS / 10));
+            out.decorative_reason = Some(fit_to_length(&reason, limits::DECORATIVE_REASON_CHARS));
         }
         out
     }

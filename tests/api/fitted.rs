@@ -207,7 +207,10 @@ async fn bulk_reserves_each_extra_language_and_gives_back_what_was_not_delivered
     let image = base64_of("sample.png");
     let response = app
         .post_bulk(&json!({
-            "images": [{ "image_base64": image }, { "image_base64": image }],
+            "images": [
+                { "image_base64": image },
+                { "image_base64": image, "role": "chart", "page_context": "Sales by month" }
+            ],
             "languages": ["en", "es"],
             "fields": ["alt_text"]
         }))
@@ -218,9 +221,16 @@ async fn bulk_reserves_each_extra_language_and_gives_back_what_was_not_delivered
     let batch_id = accepted["batch_id"].as_str().unwrap();
     let batch = finished_batch(&app, batch_id).await;
     assert_eq!(batch["status"], "completed", "{batch}");
-    for item in batch["results"].as_array().unwrap() {
+    let items = batch["results"].as_array().unwrap();
+    for item in items {
         assert_eq!(item["failed_languages"], json!(["es"]), "{item}");
     }
+    assert!(items[0]["results"].get("long_description").is_none());
+    let chart = items[1]["results"]["long_description"].as_str().unwrap();
+    assert!(
+        chart.contains("Sales by month"),
+        "each image has its own role: {chart}"
+    );
     assert_eq!(app.remaining().await, 48);
     let (captured, released) = assert_reservations_balance(&app.events().await);
     assert_eq!((captured, released), (2, 2));
