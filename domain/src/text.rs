@@ -72,20 +72,22 @@ const MEDIUM_OPENINGS: &[&str] = &[
     "foto van",
 ];
 
+/// The longest text [`tidy`] reads, in characters: four times the longest field.
+const TIDY_INPUT_CHARS: usize = 4_000;
+
 /// Model text as it may be pasted: no wrapping quotes, no opening that names the medium
 /// ("Image of …"), each keyword at most once and never a list of keywords, none of the
 /// negative keywords, and, for alt text, no closing period on a single sentence. Length is
 /// fitted separately ([`fit_to_length`]), after this.
 pub fn tidy(text: &str, is_alt_text: bool, keywords: &[String], never: &[String]) -> String {
-    let mut text = unquote(text.trim()).to_string();
+    // The rules copy the text for each removal: a bound keeps a runaway answer cheap.
+    let bounded = fit_to_length(&text.replace(words::CUT, ""), TIDY_INPUT_CHARS);
+    let mut text = unquote(&bounded).to_string();
     text = without_medium_opening(&text);
-    let whole = text.clone();
     text = words::keywords_once(&text, keywords);
     text = words::without_keyword_lists(&text, keywords);
     text = words::without_words(&text, never);
-    if text != whole {
-        text = words::without_dangling_words(&text);
-    }
+    text = words::settle_cuts(&text);
     if is_alt_text {
         text = without_lone_period(&text);
     }
@@ -339,5 +341,47 @@ mod tests {
             "Tomato seeds and organic gardening",
             "two are a phrase, not a list"
         );
+    }
+
+    #[test]
+    fn a_removal_tidies_only_where_it_happened() {
+        let never = vec!["Acme".to_string()];
+        assert_eq!(tidy("Sign in with Acme", true, &[], &never), "Sign in");
+        assert_eq!(tidy("Vitamin E and Acme", true, &[], &never), "Vitamin E");
+        assert_eq!(
+            tidy("Acme sells to the U.S. and Canada", false, &[], &never),
+            "Sells to the U.S. and Canada"
+        );
+        assert_eq!(tidy("Plan A from Acme.", true, &[], &never), "Plan A");
+        assert_eq!(
+            tidy("Log in or sign up", true, &[], &never),
+            "Log in or sign up"
+        );
+    }
+
+    #[test]
+    fn a_keyword_ending_in_a_separator_is_handled() {
+        let keywords = vec!["red,".to_string(), "rock and".to_string()];
+        assert_eq!(tidy("red, red,", false, &keywords, &[]), "Red");
+        assert_eq!(
+            tidy("rock and rock and roll", false, &keywords, &[]),
+            "Rock"
+        );
+    }
+
+    proptest::proptest! {
+        /// Whatever the model and the caller send, tidying never panics, never leaves its
+        /// marks, and never lengthens the text.
+        #[test]
+        fn tidy_never_panics(
+            text in "[a-cA-C ,.;&|/!?é—\u{E000}]{0,60}",
+            keywords in proptest::collection::vec("[a-c ,.;&é]{0,6}", 0..4),
+            never in proptest::collection::vec("[a-c ,&é]{0,4}", 0..3),
+            alt in proptest::bool::ANY,
+        ) {
+            let out = tidy(&text, alt, &keywords, &never);
+            proptest::prop_assert!(!out.contains(words::CUT));
+            proptest::prop_assert!(out.chars().count() <= text.chars().count());
+        }
     }
 }

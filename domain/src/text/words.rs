@@ -1,112 +1,192 @@
 //! The word rules of [`super::tidy`]: keywords at most once and never as a list, negative
-//! keywords never, and no word left dangling by a removal. They remove text and never add
-//! any, so what is left reads as the model wrote it.
+//! keywords never, and no word left dangling where one of them removed text. They remove text
+//! and never add any. Each removal leaves a [`CUT`] mark; [`settle_cuts`] tidies around the
+//! marks, and only there, then takes them out.
 
-/// Words that cannot end a phrase (articles, prepositions, conjunctions) in the languages the
-/// medium-opening rule covers: a removal can leave one before a sentence's end.
-const DANGLING: &[&str] = &[
-    "a", "an", "the", "of", "from", "by", "with", "for", "in", "on", "at", "to", "and", "or", "de",
-    "du", "des", "le", "la", "les", "un", "une", "par", "avec", "pour", "et", "del", "el", "los",
-    "las", "una", "por", "con", "para", "y", "di", "il", "lo", "gli", "per", "e", "do", "da", "o",
-    "os", "um", "uma", "von", "der", "die", "das", "ein", "eine", "mit", "für", "und", "van",
-    "het", "een", "met", "voor", "en",
+/// Marks where a rule removed text (a private-use character, taken out of the input first).
+pub(super) const CUT: char = '\u{E000}';
+
+/// Separators between the items of a list, longest first so ", and " wins over ",".
+const SEPARATORS: &[&str] = &[", and ", ", & ", " and ", " & ", ", ", "; ", " | ", " / "];
+
+/// Articles, in the languages the medium-opening rule covers: one left before a removal goes,
+/// however many there are.
+const ARTICLES: &[&str] = &[
+    "a", "an", "the", "le", "la", "les", "un", "une", "des", "el", "los", "las", "una", "il", "lo",
+    "gli", "os", "um", "uma", "der", "die", "das", "ein", "eine", "het", "een",
 ];
+
+/// Prepositions and conjunctions: the one right before a removal at a phrase's end goes.
+const LINKS: &[&str] = &[
+    "of", "from", "by", "with", "for", "in", "on", "at", "to", "and", "or", "de", "du", "par",
+    "avec", "pour", "et", "del", "por", "con", "para", "di", "per", "do", "da", "von", "mit",
+    "für", "und", "van", "met", "voor", "en",
+];
+
+/// The caller's words, trimmed, without empty ones or any holding the mark.
+fn usable(words: &[String]) -> impl Iterator<Item = &str> {
+    words
+        .iter()
+        .map(|w| w.trim())
+        .filter(|w| !w.is_empty() && !w.contains(CUT))
+}
 
 /// Each keyword once. A later whole-word repeat goes with the list item it stands in (from
 /// the separator before it to the next), or, when it is not in a list, with the rest of its
 /// sentence.
 pub(super) fn keywords_once(text: &str, keywords: &[String]) -> String {
     let mut out = text.to_string();
-    for keyword in keywords.iter().map(|k| k.trim()).filter(|k| !k.is_empty()) {
-        let Some(first) = find_word(&out, keyword) else {
-            continue;
-        };
-        let after_first = first + keyword.len();
-        while let Some(found) = find_word(&out[after_first..], keyword) {
+    for keyword in usable(keywords) {
+        while let Some(first) = find_word(&out, keyword) {
+            let after_first = first + keyword.len();
+            let Some(found) = find_word(&out[after_first..], keyword) else {
+                break;
+            };
             let at = after_first + found;
+            let end = at + keyword.len();
             out = match separator_before(&out, at) {
-                Some(item_start) => {
-                    let item_end = item_end(&out, at + keyword.len());
-                    format!("{}{}", &out[..item_start], &out[item_end..])
-                }
-                None => {
-                    let stop = sentence_end(&out, at + keyword.len());
-                    format!("{}{}", &out[..at], &out[stop..])
-                }
+                // Never into the first occurrence (a keyword may end in a separator).
+                Some(start) if start >= after_first => cut(&out, start, item_end(&out, end)),
+                _ => cut(&out, at, sentence_end(&out, end)),
             };
         }
-        out = spaced(&out);
     }
     out
 }
 
 /// Every whole-word occurrence of each of `never` goes: a list item that is only the word goes
-/// with its separator, any other occurrence alone.
+/// with the separator before it, any other occurrence alone.
 pub(super) fn without_words(text: &str, never: &[String]) -> String {
     let mut out = text.to_string();
-    for word in never.iter().map(|w| w.trim()).filter(|w| !w.is_empty()) {
+    for word in usable(never) {
         while let Some(at) = find_word(&out, word) {
             let end = at + word.len();
-            let whole_item = item_end(&out, end) == end;
             out = match separator_before(&out, at) {
-                Some(item_start) if whole_item => format!("{}{}", &out[..item_start], &out[end..]),
-                _ => format!("{}{}", &out[..at], &out[end..]),
+                Some(start) if item_end(&out, end) == end => cut(&out, start, end),
+                _ => cut(&out, at, end),
             };
         }
-        out = spaced(&out);
     }
     out
 }
 
-/// Cleans up after removals: a dangling word before a separator or a sentence's end goes,
-/// separators left at the start or end of a sentence go, and a sentence left empty goes.
-pub(super) fn without_dangling_words(text: &str) -> String {
-    let mut sentences = Vec::new();
-    for (body, end) in sentences_of(text) {
-        let mut words: Vec<&str> = body.split_whitespace().collect();
-        loop {
-            let before = words.len();
-            trim_separators(&mut words);
-            while words.last().is_some_and(|w| is_dangling(w)) {
-                words.pop();
-            }
-            if words.len() == before {
-                break;
-            }
-        }
-        let mut kept: Vec<String> = Vec::with_capacity(words.len());
-        for (i, word) in words.iter().enumerate() {
-            let next_is_separator = words
-                .get(i + 1)
-                .is_some_and(|n| is_separator_word(n) || n.starts_with(','));
-            let ends_item = word.ends_with([',', ';']);
-            match kept.last_mut() {
-                // "by, Brand": the word goes, its comma stays with the word before.
-                Some(last) if is_dangling(word) && ends_item => {
-                    last.push_str(&word[word.len() - 1..]);
-                }
-                Some(_) if is_dangling(word) && next_is_separator => {}
-                _ => kept.push(word.to_string()),
-            }
-        }
-        if !kept.is_empty() {
-            sentences.push(format!("{}{end}", kept.join(" ")));
-        }
-    }
-    sentences.join(" ").replace(" ,", ",")
+/// `text` with `from..to` replaced by a [`CUT`] mark.
+fn cut(text: &str, from: usize, to: usize) -> String {
+    let mut out = String::with_capacity(text.len() + CUT.len_utf8());
+    out.push_str(&text[..from]);
+    out.push(CUT);
+    out.push_str(&text[to..]);
+    out
 }
 
-/// The sentences of `text`, each with its terminator ("." "!" "?" or nothing at the end).
-fn sentences_of(text: &str) -> Vec<(&str, &str)> {
-    let mut out = Vec::new();
+/// Tidies around each [`CUT`] mark and takes the marks out. Where a removal ended a phrase (a
+/// sentence end, a separator or the text's end follows it), the articles before it go and so
+/// does one preposition or conjunction ("from" in "seeds from [Acme]."); a separator doubled
+/// or left at a sentence's start goes; a sentence left empty goes. Text away from the marks
+/// is left as it was.
+pub(super) fn settle_cuts(text: &str) -> String {
+    let mut out = text.to_string();
+    while let Some(at) = out.find(CUT) {
+        let mut before = out[..at].trim_end().to_string();
+        let mut after = out[at + CUT.len_utf8()..].trim_start().to_string();
+        let after_starts_list = separator_at_start(&after).is_some();
+        let closes = after.is_empty()
+            || after.starts_with(CUT)
+            || after.starts_with(['.', '!', '?', ',', ';', ':'])
+            || after_starts_list;
+        if closes {
+            drop_dangling(&mut before);
+        }
+        let before_ends_list = separator_at_end(&before).is_some();
+        let sentence_start = before.is_empty() || before.ends_with(['.', '!', '?']);
+        if sentence_start && after.starts_with(['.', '!', '?']) {
+            // The removal emptied its sentence: its terminator goes too.
+            after = after[1..].trim_start().to_string();
+        }
+        if let Some(len) = separator_at_start(&after) {
+            if before_ends_list || sentence_start {
+                after = after[len..].trim_start().to_string();
+            }
+        } else if before_ends_list && (after.is_empty() || after.starts_with(['.', '!', '?'])) {
+            if let Some(len) = separator_at_end(&before) {
+                before.truncate(before.len() - len);
+            }
+        }
+        out = joined(before.trim_end(), &after);
+    }
+    without_empty_sentences(&out)
+}
+
+/// Drops the articles at the end of `before`, then one preposition or conjunction.
+fn drop_dangling(before: &mut String) {
+    let drop_last_if = |before: &mut String, words: &[&str]| -> bool {
+        let last = before.rsplit(' ').next().unwrap_or_default();
+        let bare = last.trim_end_matches([',', ';']);
+        let dangling = !bare.is_empty() && words.iter().any(|w| w.eq_ignore_ascii_case(bare));
+        if dangling {
+            let keep = before.len() - last.len();
+            before.truncate(keep);
+            let trimmed = before.trim_end().len();
+            before.truncate(trimmed);
+        }
+        dangling
+    };
+    while drop_last_if(before, ARTICLES) {}
+    drop_last_if(before, LINKS);
+}
+
+/// The length of the separator `text` starts with, without the space before it.
+fn separator_at_start(text: &str) -> Option<usize> {
+    let lower = text.to_ascii_lowercase();
+    SEPARATORS
+        .iter()
+        .map(|s| s.trim_start())
+        .find(|s| lower.starts_with(s))
+        .map(str::len)
+}
+
+/// The length of the separator `text` ends with (its trailing space optional).
+fn separator_at_end(text: &str) -> Option<usize> {
+    let lower = text.to_ascii_lowercase();
+    SEPARATORS
+        .iter()
+        .map(|s| s.trim_end())
+        .find(|s| lower.ends_with(s))
+        .map(str::len)
+}
+
+/// Two pieces of text with one space between, none before punctuation.
+fn joined(before: &str, after: &str) -> String {
+    if before.is_empty() {
+        after.to_string()
+    } else if after.is_empty() || after.starts_with(['.', '!', '?', ',', ';', ':']) {
+        format!("{before}{after}")
+    } else {
+        format!("{before} {after}")
+    }
+}
+
+/// `text` without sentences that hold nothing but their terminator.
+fn without_empty_sentences(text: &str) -> String {
+    let mut kept: Vec<String> = Vec::new();
     let mut start = 0;
     while start < text.len() {
         let end = sentence_end(text, start);
-        let terminator_len = text[end..].chars().next().map_or(0, char::len_utf8);
-        out.push((&text[start..end], &text[end..end + terminator_len]));
-        start = end + terminator_len;
+        let terminator = text[end..].chars().next().map_or(0, char::len_utf8);
+        let sentence = text[start..end + terminator].trim();
+        if sentence.trim_end_matches(['.', '!', '?']).trim().is_empty() {
+            if let (Some(last), Some(t)) = (kept.last_mut(), sentence.chars().last()) {
+                // "Seeds: [gone]." keeps the first sentence's own ending.
+                if !last.ends_with(['.', '!', '?']) {
+                    last.push(t);
+                }
+            }
+        } else {
+            kept.push(sentence.to_string());
+        }
+        start = end + terminator;
     }
-    out
+    kept.join(" ")
 }
 
 /// Where the sentence holding byte `from` ends: its terminator, or the text's end.
@@ -118,94 +198,40 @@ fn sentence_end(text: &str, from: usize) -> usize {
                 && text[from + i + c.len_utf8()..]
                     .chars()
                     .next()
-                    .is_none_or(char::is_whitespace)
+                    .is_none_or(|n| n.is_whitespace() || n == CUT)
         })
         .map_or(text.len(), |(i, _)| from + i)
 }
 
 /// Where the list separator right before byte `at` starts, when one is there.
 fn separator_before(text: &str, at: usize) -> Option<usize> {
-    let before = text[..at].trim_end();
-    let lower = before.to_ascii_lowercase();
-    [",", ";", " and", " &", " |", " /"]
+    let lower = text[..at].to_ascii_lowercase();
+    SEPARATORS
         .iter()
         .find(|s| lower.ends_with(**s))
-        .map(|s| {
-            let start = before.len() - s.len();
-            // ", and": the comma goes too.
-            before[..start].strip_suffix(',').map_or(start, |b| b.len())
-        })
+        .map(|s| at - s.len())
 }
 
-/// Where the list item or phrase that continues at byte `from` ends: the next separator, or
-/// its sentence's end.
+/// Where the list item that continues at byte `from` ends: the next separator, or its
+/// sentence's end.
 fn item_end(text: &str, from: usize) -> usize {
     let stop = sentence_end(text, from);
     let lower = text[from..stop].to_ascii_lowercase();
-    LIST_SEPARATORS
+    SEPARATORS
         .iter()
-        .chain(&[",", ";"])
         .filter_map(|s| lower.find(s))
         .min()
         .map_or(stop, |i| from + i)
-}
-
-fn trim_separators(words: &mut Vec<&str>) {
-    while words
-        .first()
-        .is_some_and(|w| is_separator_word(w) || *w == ",")
-    {
-        words.remove(0);
-    }
-    if let Some(first) = words.first_mut() {
-        *first = first.trim_start_matches([',', ';']);
-    }
-    while words.last().is_some_and(|w| is_separator_word(w)) {
-        words.pop();
-    }
-    if let Some(last) = words.last_mut() {
-        *last = last.trim_end_matches([',', ';', ':']);
-        if last.is_empty() {
-            words.pop();
-        }
-    }
-}
-
-fn is_separator_word(word: &str) -> bool {
-    matches!(word, "&" | "|" | "/" | ";" | ",") || word.eq_ignore_ascii_case("and")
-}
-
-fn is_dangling(word: &str) -> bool {
-    let word = word.trim_end_matches([',', ';']);
-    DANGLING
-        .iter()
-        .any(|d| d.eq_ignore_ascii_case(word) || d.to_lowercase() == word.to_lowercase())
-}
-
-/// Single spaces, none before a comma or a period.
-fn spaced(text: &str) -> String {
-    text.split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .replace(" ,", ",")
-        .replace(" .", ".")
 }
 
 /// Keywords listed one after another this many times or more are a list (keyword stuffing),
 /// not a description.
 const KEYWORD_LIST_LEN: usize = 3;
 
-/// Separators of a list, longest first so ", and " wins over ",".
-const LIST_SEPARATORS: &[&str] = &[", and ", ", & ", ", ", " and ", " & ", "; ", " | ", " / "];
-
 /// A run of [`KEYWORD_LIST_LEN`] or more keywords joined only by list separators keeps its
 /// first keyword; the rest of the run goes.
 pub(super) fn without_keyword_lists(text: &str, keywords: &[String]) -> String {
-    let keywords: Vec<&str> = keywords
-        .iter()
-        .map(|k| k.trim())
-        .filter(|k| !k.is_empty())
-        .collect();
+    let keywords: Vec<&str> = usable(keywords).collect();
     if keywords.len() < KEYWORD_LIST_LEN {
         return text.to_string();
     }
@@ -215,6 +241,7 @@ pub(super) fn without_keyword_lists(text: &str, keywords: &[String]) -> String {
         match keyword_run(text, at, &keywords) {
             Some((first_end, run_end, items)) if items >= KEYWORD_LIST_LEN => {
                 out.push_str(&text[at..first_end]);
+                out.push(CUT);
                 at = run_end;
             }
             _ => {
@@ -252,7 +279,7 @@ fn keyword_run(text: &str, at: usize, keywords: &[&str]) -> Option<(usize, usize
     let (mut run_end, mut items) = (first_end, 1);
     loop {
         let lower = text[run_end..].to_ascii_lowercase();
-        let Some(separator) = LIST_SEPARATORS.iter().find(|s| lower.starts_with(**s)) else {
+        let Some(separator) = SEPARATORS.iter().find(|s| lower.starts_with(**s)) else {
             break;
         };
         match keyword_at(run_end + separator.len()) {
