@@ -102,6 +102,22 @@ impl Role {
     pub fn is_functional(self) -> bool {
         matches!(self, Role::Link | Role::Button)
     }
+
+    /// Why an image in this role is never decorative, whatever a model says: a link or button
+    /// does something, a logo or chart informs. `None` for the roles the image decides.
+    pub fn purpose(self) -> Option<&'static str> {
+        match self {
+            Role::Link => {
+                Some("It is a link, so it is functional and its alt text must say where it goes.")
+            }
+            Role::Button => {
+                Some("It is a button, so it is functional and its alt text must say what it does.")
+            }
+            Role::Logo => Some("It is a logo, which is informative: it names an organisation."),
+            Role::Chart => Some("It is a chart, which is informative: it carries data."),
+            Role::Content | Role::Background => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -474,9 +490,34 @@ impl GeneratedText {
     pub fn is_decorative(&self, options: &GenerationOptions) -> bool {
         match options.mode {
             Mode::Decorative => true,
-            Mode::Auto => self.decorative == Some(true),
+            Mode::Auto => self.verdict(options).0,
             Mode::Standard | Mode::Ecommerce => false,
         }
+    }
+
+    /// The `auto` mode verdict and its reason. A role with a purpose (link, button, logo,
+    /// chart) is never decorative, whatever the provider said; a provider that gave no verdict
+    /// leaves the image as content.
+    fn verdict(&self, options: &GenerationOptions) -> (bool, String) {
+        if let Some(purpose) = options.role.and_then(Role::purpose) {
+            return (false, purpose.to_string());
+        }
+        let Some(decorative) = self.decorative else {
+            return (
+                false,
+                "The model gave no verdict, so the image is treated as content.".to_string(),
+            );
+        };
+        let reason = self
+            .decorative_reason
+            .as_deref()
+            .map(|r| tidy(r, false, &[], &options.negative_keywords))
+            .filter(|r| !r.is_empty())
+            .unwrap_or_else(|| "The model gave no reason.".to_string());
+        (
+            decorative,
+            fit_to_length(&reason, limits::DECORATIVE_REASON_CHARS),
+        )
     }
 
     /// Keeps exactly the requested fields, each tidied and within its length, and applies the
@@ -485,14 +526,9 @@ impl GeneratedText {
         let decorative = self.is_decorative(options);
         let mut out = self.finish_text(options, decorative);
         if options.mode == Mode::Auto {
+            let (decorative, reason) = self.verdict(options);
             out.decorative = Some(decorative);
-            let reason = self
-                .decorative_reason
-                .as_deref()
-                .map(|r| tidy(r, false, &[], &[]))
-                .filter(|r| !r.is_empty())
-                .unwrap_or_else(|| "The model gave no reason.".to_string());
-            out.decorative_reason = Some(fit_to_length(&reason, limits::DECORATIVE_REASON_CHARS));
+            out.decorative_reason = Some(reason);
         }
         out
     }
@@ -750,6 +786,29 @@ mod tests {
         let undecided = full_text().finish(&options(&["alt_text"], Mode::Auto, 125));
         assert_eq!(undecided.decorative, Some(false));
         assert!(undecided.decorative_reason.is_some());
+    }
+
+    #[test]
+    fn an_image_with_a_purpose_is_never_decorative_whatever_the_model_says() {
+        let mut text = full_text();
+        text.decorative = Some(true);
+        text.decorative_reason = Some("It is just an arrow".into());
+        let mut o = options(&["alt_text"], Mode::Auto, 125);
+        for role in [Role::Link, Role::Button, Role::Logo, Role::Chart] {
+            o.role = Some(role);
+            let out = text.finish(&o);
+            assert_eq!(out.decorative, Some(false), "{role:?}");
+            assert!(!out.alt_text.unwrap().is_empty(), "{role:?}");
+            assert!(out.decorative_reason.unwrap().contains(role.as_str()));
+        }
+        o.role = Some(Role::Background);
+        assert_eq!(text.finish(&o).decorative, Some(true));
+        o.negative_keywords = vec!["arrow".into()];
+        assert_eq!(
+            text.finish(&o).decorative_reason.as_deref(),
+            Some("It is just"),
+            "the reason is tidied like any text"
+        );
     }
 
     #[test]

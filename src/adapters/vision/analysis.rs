@@ -20,6 +20,9 @@ pub struct Analysis {
     /// Share of the visible pixels with a left neighbour that equal it, 0.0 to 1.0 (0.0 when
     /// none has one: nothing shows the image is flat).
     pub flat_share: f64,
+    /// The lightest visible pixel's luma less the darkest's, 0.0 to 1.0: black text on white
+    /// is near 1, a beige divider near 0.
+    pub contrast: f64,
 }
 
 impl Analysis {
@@ -45,6 +48,7 @@ pub fn analyse(pixels: &RgbaImage, width: u32, height: u32) -> Analysis {
         transparent_share: tally.transparent_share(),
         distinct_colours: tally.quantised.len(),
         flat_share: tally.flat_share(),
+        contrast: tally.contrast(),
     }
 }
 
@@ -58,6 +62,9 @@ struct Tally {
     /// Visible pixels per entry of [`COLOUR_NAMES`].
     counts: [u64; COLOUR_NAMES.len()],
     luma_sum: f64,
+    /// The darkest and lightest visible luma seen.
+    luma_min: f64,
+    luma_max: f64,
     quantised: HashSet<(u8, u8, u8)>,
     /// Visible pixels with a left neighbour, and those equal to it.
     neighbours: u64,
@@ -71,6 +78,8 @@ impl Tally {
             visible: 0,
             counts: [0; COLOUR_NAMES.len()],
             luma_sum: 0.0,
+            luma_min: 1.0,
+            luma_max: 0.0,
             quantised: HashSet::new(),
             neighbours: 0,
             flat_neighbours: 0,
@@ -89,8 +98,10 @@ impl Tally {
         }
         self.visible += 1;
         self.counts[colour_index(r, g, b)] += 1;
-        self.luma_sum +=
-            (0.2126 * f64::from(r) + 0.7152 * f64::from(g) + 0.0722 * f64::from(b)) / 255.0;
+        let luma = (0.2126 * f64::from(r) + 0.7152 * f64::from(g) + 0.0722 * f64::from(b)) / 255.0;
+        self.luma_sum += luma;
+        self.luma_min = self.luma_min.min(luma);
+        self.luma_max = self.luma_max.max(luma);
         self.quantised.insert((r >> 3, g >> 3, b >> 3));
         if let Some(left) = left {
             self.neighbours += 1;
@@ -102,6 +113,10 @@ impl Tally {
 
     fn transparent_share(&self) -> f64 {
         share(self.total - self.visible, self.total, 1.0)
+    }
+
+    fn contrast(&self) -> f64 {
+        (self.luma_max - self.luma_min).max(0.0)
     }
 
     fn flat_share(&self) -> f64 {

@@ -1,6 +1,6 @@
 //! The `auto` mode verdict: whether an image is decorative (WCAG's `alt=""`) and why, in one
-//! plain sentence. An image with a job on the page never is; otherwise the pixels decide, and
-//! a caller's `role: "background"` decides when they do not.
+//! plain sentence. An image with a purpose on the page never is; otherwise the pixels decide,
+//! and a caller's `role: "background"` decides when they do not.
 use altframe_domain::generation::{GenerationOptions, Role};
 
 use super::{article, non_empty, Analysis};
@@ -19,6 +19,9 @@ const STRIP_RATIO: f64 = 6.0;
 const STRIP_MAX_COLOURS: usize = 32;
 /// ...when at least this share of its pixels equal their left neighbour.
 const STRIP_MIN_FLAT: f64 = 0.75;
+/// Below this luma range, few colours are a texture or a divider; above it they may be text,
+/// a QR code or a sign, which is content.
+const LOW_CONTRAST: f64 = 0.35;
 
 #[derive(Debug, Clone, PartialEq)]
 pub(super) struct Verdict {
@@ -43,10 +46,10 @@ impl Verdict {
     }
 }
 
-/// A job on the page decides first, then the first sign of decoration in the pixels, then a
+/// A purpose on the page decides first, then the first sign of decoration in the pixels, then a
 /// background role; anything else is content.
 pub(super) fn judge(a: &Analysis, o: &GenerationOptions) -> Verdict {
-    if let Some(reason) = job_on_page(o) {
+    if let Some(reason) = purpose_on_page(o) {
         return Verdict::content(reason);
     }
     if let Some(reason) = decoration_in_pixels(a) {
@@ -64,20 +67,13 @@ pub(super) fn judge(a: &Analysis, o: &GenerationOptions) -> Verdict {
     ))
 }
 
-/// Why the image is functional or informative, when the caller's context says it is.
-fn job_on_page(o: &GenerationOptions) -> Option<&'static str> {
-    match o.role {
-        Some(Role::Link) => {
-            Some("It is a link, so it is functional and its alt text must say where it goes.")
-        }
-        Some(Role::Button) => {
-            Some("It is a button, so it is functional and its alt text must say what it does.")
-        }
-        Some(Role::Logo) => Some("It is a logo, which is informative: it names an organisation."),
-        Some(Role::Chart) => Some("It is a chart, which is informative: it carries data."),
-        Some(Role::Content | Role::Background) | None => non_empty(o.product.name.as_deref())
-            .map(|_| "It shows the product named in the request, which is content."),
-    }
+/// Why the image has a purpose on the page, when the caller's context says it has: its role
+/// (the rule every provider's answer follows), or a named product.
+fn purpose_on_page(o: &GenerationOptions) -> Option<&'static str> {
+    o.role.and_then(Role::purpose).or_else(|| {
+        non_empty(o.product.name.as_deref())
+            .map(|_| "It shows the product named in the request, which is content.")
+    })
 }
 
 /// Why the pixels alone make the image decorative, the first sign found.
@@ -115,7 +111,8 @@ fn single_colour(a: &Analysis) -> Option<String> {
 }
 
 fn low_detail(a: &Analysis) -> Option<String> {
-    (a.distinct_colours <= FEW_COLOURS && a.flat_share >= MOSTLY_FLAT).then(|| {
+    let plain = a.distinct_colours <= FEW_COLOURS && a.flat_share >= MOSTLY_FLAT;
+    (plain && a.contrast < LOW_CONTRAST).then(|| {
         format!(
             "It has only {} colours and almost no detail, like a pattern or a divider.",
             a.distinct_colours
@@ -128,7 +125,7 @@ fn thin_strip(a: &Analysis) -> Option<String> {
     let short = f64::from(a.width.min(a.height).max(1));
     let strip = long / short >= STRIP_RATIO;
     let plain = a.distinct_colours <= STRIP_MAX_COLOURS && a.flat_share >= STRIP_MIN_FLAT;
-    (strip && plain).then(|| {
+    (strip && plain && a.contrast < LOW_CONTRAST).then(|| {
         "It is a thin strip with little detail, like a border, a divider or a background band."
             .to_string()
     })

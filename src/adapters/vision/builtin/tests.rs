@@ -16,6 +16,7 @@ pub(super) fn analysis() -> Analysis {
         transparent_share: 0.0,
         distinct_colours: 4_000,
         flat_share: 0.05,
+        contrast: 0.9,
     }
 }
 

@@ -182,3 +182,20 @@ fn every_reason_is_one_sentence() {
         }
     }
 }
+
+#[test]
+fn few_colours_in_high_contrast_are_content_like_a_qr_code_or_a_sign() {
+    // Black modules on white, large enough that almost every pixel equals its neighbour.
+    let code = RgbaImage::from_fn(96, 96, |x, y| {
+        let dark = ((x / 12) * 7 + (y / 12) * 3) % 5 < 2;
+        let v = if dark { 0 } else { 255 };
+        Rgba([v, v, v, 255])
+    });
+    let verdict = judge_image(&code, 300, 300, &options(None));
+    assert!(!verdict.decorative, "{verdict:?}");
+    let banner = RgbaImage::from_fn(120, 16, |x, _| {
+        let v = if (x / 10) % 2 == 0 { 20 } else { 240 };
+        Rgba([v, v, v, 255])
+    });
+    assert!(!judge_image(&banner, 1200, 160, &options(None)).decorative);
+}
