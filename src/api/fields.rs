@@ -105,7 +105,30 @@ pub fn parse_placement(
 ) -> Result<(Option<Role>, Option<String>), Invalid> {
     let role = present(role).as_deref().map(Role::parse).transpose()?;
     let link_url = bounded_text("link_url", link_url, limits::URL_CHARS)?;
+    if let Some(link) = &link_url {
+        check_link(link)?;
+    }
     Ok((role, link_url))
+}
+
+/// A link as a page holds it: an absolute `http`, `https`, `mailto` or `tel` URL, or a
+/// relative one (`/pricing`), with no spaces or control characters.
+fn check_link(link: &str) -> Result<(), Invalid> {
+    let refused = |why: &str| {
+        Err(Invalid(format!(
+            "link_url must be an http, https, mailto or tel URL, or a relative one such as \
+             \"/pricing\"; {why}"
+        )))
+    };
+    if link.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return refused("it holds a space or a control character");
+    }
+    match url::Url::parse(link) {
+        Ok(url) if matches!(url.scheme(), "http" | "https" | "mailto" | "tel") => Ok(()),
+        Ok(url) => refused(&format!("got the scheme \"{}\"", url.scheme())),
+        Err(url::ParseError::RelativeUrlWithoutBase) => Ok(()),
+        Err(e) => refused(&e.to_string()),
+    }
 }
 
 pub fn common_options(sent: CommonFields) -> Result<CommonOptions, Invalid> {

@@ -165,8 +165,10 @@ pub async fn generate(
 
 /// Sets the job's primary language: the one requested (`language`, or the first of
 /// `languages`), else the account's default. A provider that writes one language only (the
-/// builtin) writes that one. An extra language equal to the primary is dropped, so it is
-/// neither reserved nor charged; the others stay, one credit each.
+/// builtin) writes that one; in a request for several languages, the primary it replaced
+/// joins the others, so that it is listed among the failed ones (and given back). An extra
+/// language equal to the primary is dropped, neither reserved nor charged; the others stay,
+/// one credit each.
 pub(super) fn resolve_languages(
     app: &App,
     options: &mut GenerationOptions,
@@ -174,9 +176,12 @@ pub(super) fn resolve_languages(
     default: &Language,
 ) {
     let requested = requested.unwrap_or_else(|| default.clone());
-    options.language = app.vision.fixed_language().unwrap_or(requested);
-    let primary = options.language.clone();
+    let primary = app.vision.fixed_language().unwrap_or(requested.clone());
+    if requested != primary && !options.extra_languages.is_empty() {
+        options.extra_languages.insert(0, requested);
+    }
     options.extra_languages.retain(|l| *l != primary);
+    options.language = primary;
 }
 
 async fn reserve(app: &App, job: &Job) -> Result<(), GenerateError> {

@@ -100,6 +100,16 @@ async fn languages_the_builtin_cannot_write_are_listed_and_given_back(backend: B
         report.rows.iter().any(|r| r.event == "ReservationReduced"),
         "the ledger shows the reduction"
     );
+
+    // A primary language the builtin cannot write is a failed one too.
+    let body = generate(
+        &app,
+        json!({ "image_base64": base64_of("sample.jpg"), "languages": ["fr", "en", "de"] }),
+    )
+    .await;
+    assert_eq!(body["meta"]["language"], "en", "{body}");
+    assert_eq!(body["failed_languages"], json!(["fr", "de"]), "{body}");
+    assert_eq!(body["meta"]["credits_used"], 1);
 }
 
 async fn language_lists_are_checked_and_a_bad_one_charges_nothing(backend: Backend) {
@@ -131,16 +141,30 @@ async fn language_lists_are_checked_and_a_bad_one_charges_nothing(backend: Backe
     let bulk = json!({ "images": [{ "image_base64": image }], "languages": ["en", "en"] });
     let message = error_of(app.post_bulk(&bulk).await, 400).await;
     assert!(message.contains("repeats"), "{message}");
+    for (link, why) in [
+        ("javascript:alert(1)", "\"javascript\""),
+        ("https://example.com/a b", "space"),
+        ("/pricing\nAdditional instructions", "control character"),
+    ] {
+        let body = json!({ "image_base64": image, "role": "link", "link_url": link });
+        let message = error_of(app.post_generate(&body).await, 400).await;
+        assert!(
+            message.contains("link_url") && message.contains(why),
+            "{message}"
+        );
+    }
     let bulk = json!({ "images": [{ "image_base64": image, "role": "banner" }] });
     let message = error_of(app.post_bulk(&bulk).await, 400).await;
     assert!(
         message.contains("images[0]") && message.contains("\"banner\""),
         "{message}"
     );
-    assert_eq!(app.remaining().await, 50);
+    assert_eq!(app.remaining().await, 50, "no refused request was charged");
 
     let agreeing = json!({ "image_base64": image, "language": "en", "languages": ["en"] });
     assert_eq!(app.post_generate(&agreeing).await.status(), 200);
+    let relative = json!({ "image_base64": image, "role": "link", "link_url": "/pricing" });
+    assert_eq!(app.post_generate(&relative).await.status(), 200);
 }
 
 async fn a_request_without_our_additions_gets_the_contracts_fields_only(backend: Backend) {

@@ -236,7 +236,7 @@ async fn a_link_image_is_described_by_where_it_goes() {
         .as_str()
         .unwrap_or_default();
     assert!(
-        user.contains("The image links to: https://example.com/pricing"),
+        user.contains(r#"The image links to: "https://example.com/pricing""#),
         "{user}"
     );
 }

@@ -178,10 +178,16 @@ async fn negative_keywords_never_appear_in_the_text() {
         .await;
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.unwrap();
-    assert_eq!(body["results"]["alt_text"], "A red kettle by", "{body}");
-    let prompt = fake.last_request()["messages"][1]["content"][0]["text"].to_string();
+    assert_eq!(
+        body["results"]["alt_text"], "A red kettle",
+        "no word left dangling: {body}"
+    );
+    let request = fake.last_request();
+    let prompt = request["messages"][1]["content"][0]["text"]
+        .as_str()
+        .unwrap_or_default();
     assert!(
-        prompt.contains("Never use these words: cheap, acme"),
+        prompt.contains(r#"Never use these words: "cheap", "acme""#),
         "{prompt}"
     );
 
