@@ -38,19 +38,17 @@ pub struct Charge {
     /// Reserved credits not charged: one for each language the provider did not deliver.
     pub unused: Credits,
     /// The charged credits that paid for languages beyond the first.
-    pub language: Credits,
+    pub language_credits: Credits,
 }
 
 impl Charge {
-    /// The charge of a job that reserved `language_credits` for its extra languages and did
-    /// not deliver `failed` of them.
-    pub fn after(language_credits: Credits, failed: usize) -> Charge {
-        let unused = Credits::try_from(failed)
-            .unwrap_or(Credits::MAX)
-            .min(language_credits);
+    /// The charge of a job that reserved `language_credits` for its extra languages and whose
+    /// provider did not deliver `failed` of them.
+    pub fn for_delivery(language_credits: Credits, failed: usize) -> Charge {
+        let unused = CreditCost::languages(failed).min(language_credits);
         Charge {
             unused,
-            language: language_credits - unused,
+            language_credits: language_credits - unused,
         }
     }
 }

@@ -181,7 +181,7 @@ pub(crate) async fn apply_job(
                     row.translations = translations;
                     row.failed_languages = failed_languages;
                     row.credits -= i64::from(charge.unused);
-                    row.language_credits = i64::from(charge.language);
+                    row.language_credits = i64::from(charge.language_credits);
                     row.model = Some(generation.model.clone());
                     row.tokens_input = Some(i64::from(generation.tokens.input));
                     row.tokens_output = Some(i64::from(generation.tokens.output));

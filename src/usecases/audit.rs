@@ -348,8 +348,16 @@ impl Replay {
                         from_balance + overage,
                     ));
                 }
-                if let Some(open) = self.open.get_mut(reservation_id) {
-                    open.1 -= i64::from(*credits);
+                if returned > from_balance {
+                    checks.push(check(
+                        format!("event {sequence}: returned ≤ reduced from the balance"),
+                        from_balance,
+                        returned,
+                    ));
+                }
+                match self.open.get_mut(reservation_id) {
+                    Some(open) => open.1 -= i64::from(*credits),
+                    None => self.double_settled += 1,
                 }
                 reference = Some(purpose.clone());
                 ("ReservationReduced", *at, Some(*remaining))
@@ -388,6 +396,13 @@ impl Replay {
                     )),
                     Some(_) => {}
                     None => self.double_settled += 1,
+                }
+                if language_credits > credits {
+                    checks.push(check(
+                        format!("event {sequence}: language credits ≤ credits captured"),
+                        credits,
+                        language_credits,
+                    ));
                 }
                 if overage_rate.times(*overage) != *cost {
                     checks.push(check(

@@ -147,7 +147,7 @@ pub async fn generate(
             .into())
         }
     };
-    let charge = Charge::after(cost.language, generation.failed_languages.len());
+    let charge = Charge::for_delivery(cost.language, generation.failed_languages.len());
     let credits_remaining = capture(app, account_id, &reservation_id, charge).await?;
     Ok(GenerateOutcome {
         job_id,

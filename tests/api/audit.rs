@@ -115,8 +115,8 @@ async fn the_ledger_reconciles_and_tampering_is_named(backend: Backend) {
     let csv = run_audit(&app, &["--format", "csv", "--from", "2025-08-01"]).await;
     let csv = String::from_utf8_lossy(&csv.stdout).to_string();
     assert!(csv.starts_with(
-        "sequence,time,event,reference,credits,balance,charged,language_credits,overage_credits,\
-         overage_cost_usd\n"
+        "sequence,time,event,reference,credits,balance,charged,overage_credits,overage_cost_usd,\
+         language_credits\n"
     ));
     assert!(!csv.contains("2025-07-31"), "--from filters the rows");
 

@@ -6,15 +6,19 @@ use altframe::adapters::clock::ManualClock;
 use altframe::adapters::subscriber::Subscriber;
 use altframe::usecases::reservations::settle_stale;
 use altframe_domain::account::AccountCommand;
-use altframe_domain::generation::{GenerationOptions, Language};
+use altframe_domain::generation::{GeneratedText, GenerationOptions, Language};
 use altframe_domain::image::{ImageFormat, ImageRef};
-use altframe_domain::job::{JobCommand, Source};
+use altframe_domain::job::{Generation, JobCommand, Source, Tokens};
+use altframe_domain::Micros;
 use chrono::Utc;
 
 use crate::on_both_backends;
 use crate::support::{spawn_with, Backend, Options};
 
-on_both_backends!(forgotten_reservations_are_released_after_the_timeout);
+on_both_backends!(
+    forgotten_reservations_are_released_after_the_timeout,
+    a_completed_job_left_unsettled_is_charged_only_the_languages_it_delivered,
+);
 
 async fn forgotten_reservations_are_released_after_the_timeout(backend: Backend) {
     let clock = ManualClock::at(Utc::now());
@@ -107,4 +111,93 @@ async fn forgotten_reservations_are_released_after_the_timeout(backend: Backend)
         "the stuck job failed: {types:?}"
     );
     assert_eq!(types.iter().filter(|t| *t == "CreditsReleased").count(), 2);
+}
+
+async fn a_completed_job_left_unsettled_is_charged_only_the_languages_it_delivered(
+    backend: Backend,
+) {
+    let clock = ManualClock::at(Utc::now());
+    let app = spawn_with(
+        backend,
+        Options {
+            clock: Arc::new(clock.clone()),
+            // Neither the reaper nor the process manager runs by itself: the reaper, run by
+            // hand, is the one that settles.
+            settings: Arc::new(|s| {
+                s.tasks.maintenance_every = Duration::from_secs(3600);
+                s.tasks.projection_poll = Duration::from_secs(3600);
+            }),
+            ..Options::default()
+        },
+    )
+    .await;
+    let store = &app.services.store;
+    let now = clock.now_utc();
+    let job_id = altframe_domain::JobId::new("job_languages000000000000");
+    let reservation_id = altframe_domain::ReservationId::new("res_languages");
+    let reserve = AccountCommand::ReserveCredits {
+        reservation_id: reservation_id.clone(),
+        purpose: job_id.to_string(),
+        credits: 3,
+        at: now,
+    };
+    store
+        .accounts
+        .execute(&app.account_id, reserve)
+        .await
+        .unwrap();
+    let language = |code: &str| Language::parse(code).unwrap();
+    let mut options = GenerationOptions::defaults(Language::english());
+    options.extra_languages = vec![language("fr"), language("de")];
+    let request = JobCommand::GenerateImage {
+        account_id: app.account_id.clone(),
+        source: Source::Api,
+        batch_id: None,
+        image: ImageRef {
+            url: None,
+            sha256: "00".repeat(32),
+            bytes: 1,
+            format: ImageFormat::Png,
+            width: 1,
+            height: 1,
+        },
+        options: Box::new(options),
+        reservation_id,
+        credits: 3,
+        at: now,
+    };
+    store.jobs.execute(&job_id, request).await.unwrap();
+    let complete = JobCommand::CompleteJob {
+        generation: Generation {
+            results: GeneratedText::default(),
+            translations: Default::default(),
+            failed_languages: vec![language("de")],
+            model: "builtin".into(),
+            tokens: Tokens::default(),
+            processing_ms: 1,
+            cost: Micros::ZERO,
+        },
+        at: now,
+    };
+    store.jobs.execute(&job_id, complete).await.unwrap();
+    app.services
+        .projector
+        .catch_up_fully(Duration::from_secs(10))
+        .await
+        .unwrap();
+
+    clock.set(now + chrono::Duration::minutes(16));
+    let reaped = settle_stale(&app.services.app, Duration::from_secs(15 * 60)).await;
+    assert_eq!(reaped.unwrap(), 1);
+    let account = store.accounts.load(&app.account_id).await.unwrap();
+    assert_eq!(
+        account.remaining(),
+        48,
+        "the image and French; German went back"
+    );
+    let types = app.event_types().await;
+    assert!(
+        types.contains(&"ReservationReduced".to_string()),
+        "{types:?}"
+    );
 }

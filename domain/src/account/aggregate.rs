@@ -381,7 +381,7 @@ impl Aggregate for Account {
                 if let Some(reduced) = self.reduce(&reservation_id, charge.unused, at)? {
                     sink.write(reduced, self).await;
                 }
-                self.capture(reservation_id, charge.language, at)?
+                self.capture(reservation_id, charge.language_credits, at)?
             }
             AccountCommand::ReleaseCredits {
                 reservation_id,

@@ -141,7 +141,7 @@ fn a_capture_gives_back_the_languages_not_delivered_overage_first() {
             reservation_id: crate::ReservationId::new("r1"),
             charge: Charge {
                 unused: 1,
-                language: 1,
+                language_credits: 1,
             },
             at: at("2025-07-11T00:00:01Z"),
         })
@@ -174,7 +174,7 @@ fn a_capture_gives_back_the_languages_not_delivered_overage_first() {
             reservation_id: crate::ReservationId::new("r1"),
             charge: Charge {
                 unused: 2,
-                language: 0,
+                language_credits: 0,
             },
             at: at("2025-07-11T00:00:01Z"),
         })
@@ -204,6 +204,46 @@ fn a_capture_gives_back_the_languages_not_delivered_overage_first() {
 }
 
 #[test]
+fn languages_given_back_after_their_period_ended_do_not_return_to_the_new_balance() {
+    let events = AccountTest::with(())
+        .given(vec![opened(Plan::Free), reserved("r1", 3, 3, 47)])
+        .when(AccountCommand::CaptureCredits {
+            reservation_id: crate::ReservationId::new("r1"),
+            charge: Charge {
+                unused: 2,
+                language_credits: 0,
+            },
+            at: at("2025-08-01T00:00:05Z"),
+        })
+        .inspect_result()
+        .unwrap();
+    assert!(matches!(
+        events[0],
+        AccountEvent::BillingPeriodStarted { remaining: 50, .. }
+    ));
+    assert!(
+        matches!(
+            events[1],
+            AccountEvent::ReservationReduced {
+                credits: 2,
+                returned: 0,
+                remaining: 50,
+                ..
+            }
+        ),
+        "{events:?}"
+    );
+    assert!(matches!(
+        events[2],
+        AccountEvent::CreditsCaptured {
+            credits: 1,
+            remaining: 50,
+            ..
+        }
+    ));
+}
+
+#[test]
 fn a_capture_charges_at_least_one_credit() {
     AccountTest::with(())
         .given(vec![opened(Plan::Free), reserved("r1", 2, 2, 48)])
@@ -211,7 +251,7 @@ fn a_capture_charges_at_least_one_credit() {
             reservation_id: crate::ReservationId::new("r1"),
             charge: Charge {
                 unused: 2,
-                language: 0,
+                language_credits: 0,
             },
             at: at("2025-07-11T00:00:01Z"),
         })

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use std::collections::BTreeMap;
 
-use crate::credits::Charge;
+use crate::credits::{Charge, CreditCost};
 use crate::generation::{GeneratedText, GenerationOptions, Language};
 use crate::ids::{AccountId, BatchId, ReservationId};
 use crate::image::ImageRef;
@@ -232,7 +232,7 @@ impl Aggregate for Job {
             JobCommand::CompleteJob { generation, at } => {
                 self.ensure_running()?;
                 let charge =
-                    Charge::after(self.language_credits, generation.failed_languages.len());
+                    Charge::for_delivery(self.language_credits, generation.failed_languages.len());
                 JobEvent::JobCompleted {
                     account_id: self.account_id.clone(),
                     batch_id: self.batch_id.clone(),
@@ -288,8 +288,7 @@ impl Aggregate for Job {
                 self.account_id = account_id;
                 self.batch_id = batch_id;
                 self.reservation_id = reservation_id;
-                self.language_credits =
-                    Credits::try_from(options.extra_languages.len()).unwrap_or(Credits::MAX);
+                self.language_credits = CreditCost::languages(options.extra_languages.len());
             }
             JobEvent::JobCompleted { charge, .. } => {
                 self.state = JobState::Completed;

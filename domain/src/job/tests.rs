@@ -130,7 +130,7 @@ fn languages_not_delivered_are_left_out_of_the_charge() {
             generation: Box::new(partial),
             charge: Charge {
                 unused: 1,
-                language: 2,
+                language_credits: 2,
             },
             at: at(),
         }]);

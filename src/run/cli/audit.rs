@@ -111,12 +111,12 @@ fn to_text(report: &AuditReport) -> String {
 /// The ledger as CSV, one row per event.
 fn to_csv(report: &AuditReport) -> String {
     let mut out = String::from(
-        "sequence,time,event,reference,credits,balance,charged,language_credits,overage_credits,\
-         overage_cost_usd\n",
+        "sequence,time,event,reference,credits,balance,charged,overage_credits,overage_cost_usd,\
+         language_credits\n",
     );
     for r in &report.rows {
         out.push_str(&format!(
-            "{},{},{},{},{},{},{},{},{},{:.6}\n",
+            "{},{},{},{},{},{},{},{},{:.6},{}\n",
             r.sequence,
             r.at,
             r.event,
@@ -124,9 +124,9 @@ fn to_csv(report: &AuditReport) -> String {
             r.credits,
             r.balance,
             r.charged,
-            r.language_credits,
             r.overage_credits,
-            r.overage_cost_usd
+            r.overage_cost_usd,
+            r.language_credits
         ));
     }
     out
