@@ -182,35 +182,14 @@ fn is_country_second_level(second: &str, country: &str) -> bool {
         )
 }
 
-/// Decodes `%XX` escapes; a bad escape stays as it is, bad UTF-8 becomes U+FFFD.
+/// Decodes `%XX` escapes (a bad escape stays as it is, bad UTF-8 becomes U+FFFD) and drops
+/// control characters, which an address can hide in escapes (`%0A`) and text must not hold.
 fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match escaped_byte(&bytes[i..]) {
-            Some(byte) => {
-                out.push(byte);
-                i += 3;
-            }
-            None => {
-                out.push(bytes[i]);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-/// The byte `%XX` at the start of `bytes` stands for, if it is one.
-fn escaped_byte(bytes: &[u8]) -> Option<u8> {
-    match bytes {
-        [b'%', high, low, ..] if high.is_ascii_hexdigit() && low.is_ascii_hexdigit() => {
-            let hex = [*high, *low];
-            u8::from_str_radix(std::str::from_utf8(&hex).ok()?, 16).ok()
-        }
-        _ => None,
-    }
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8_lossy()
+        .chars()
+        .filter(|c| !c.is_control())
+        .collect()
 }
 
 #[cfg(test)]

@@ -141,3 +141,8 @@ fn an_organisation_is_named_from_its_domain() {
     assert_eq!(name("/about"), None);
     assert_eq!(name("mailto:hello@acme.com"), None);
 }
+
+#[test]
+fn control_characters_hidden_in_escapes_are_dropped() {
+    assert_eq!(percent_decode("caf%C3%A9%0Amenu%00"), "cafémenu");
+}
