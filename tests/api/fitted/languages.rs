@@ -1,55 +1,20 @@
-//! Alt text fitted to its place, through the API on both backends: several languages in one
-//! call (each beyond the first reserved, and charged only when delivered), the image's role,
-//! and decorative detection in `auto` mode. The builtin writes English only, so every other
-//! language it is asked for is listed in `failed_languages` and given back.
-use altframe::usecases::audit;
+//! Several languages in one call: reserved, charged only when delivered, and shown in usage,
+//! history and the audit.
 use serde_json::{json, Value};
 
+use super::{assert_audit_reconciles, generate, keys, only_job};
 use crate::bulk::{assert_reservations_balance, finished_batch};
 use crate::on_both_backends;
 use crate::support::fake_openai::{Behaviour, FakeOpenAi};
-use crate::support::{base64_of, error_of, spawn, spawn_with, Backend, Options, TestApp};
+use crate::support::{base64_of, error_of, spawn, spawn_with, Backend, Options};
 
 on_both_backends!(
     languages_the_builtin_cannot_write_are_listed_and_given_back,
     language_lists_are_checked_and_a_bad_one_charges_nothing,
     a_request_without_our_additions_gets_the_contracts_fields_only,
     bulk_reserves_each_extra_language_and_gives_back_what_was_not_delivered,
-    auto_mode_decides_from_the_pixels_and_the_role_and_says_why,
-    each_role_shapes_the_builtins_text,
     languages_a_model_delivers_are_charged_and_shown_in_usage_history_and_audit,
-    answers_that_break_the_rules_are_cleaned_on_both_providers,
 );
-
-pub fn keys(v: &Value) -> Vec<&str> {
-    let mut keys: Vec<&str> = v
-        .as_object()
-        .map(|o| o.keys().map(String::as_str).collect())
-        .unwrap_or_default();
-    keys.sort_unstable();
-    keys
-}
-
-/// The account's only job in history.
-pub async fn only_job(app: &TestApp) -> Value {
-    let history: Value = app.get("/api/v1/history").await.json().await.unwrap();
-    assert_eq!(
-        history["jobs"].as_array().map(Vec::len),
-        Some(1),
-        "{history}"
-    );
-    history["jobs"][0].clone()
-}
-
-/// Runs the audit and asserts every check passed.
-pub async fn assert_audit_reconciles(app: &TestApp) -> audit::AuditReport {
-    let report = audit::audit(&app.services.app, &app.account_id, None, None)
-        .await
-        .expect("audit");
-    let failed: Vec<_> = report.checks.iter().filter(|c| !c.ok).collect();
-    assert!(failed.is_empty(), "audit mismatches: {failed:?}");
-    report
-}
 
 async fn languages_the_builtin_cannot_write_are_listed_and_given_back(backend: Backend) {
     let app = spawn(backend).await;
@@ -261,144 +226,6 @@ async fn bulk_reserves_each_extra_language_and_gives_back_what_was_not_delivered
     assert_audit_reconciles(&app).await;
 }
 
-async fn generate(app: &TestApp, body: Value) -> Value {
-    let response = app.post_generate(&body).await;
-    let status = response.status();
-    let body: Value = response.json().await.unwrap();
-    assert_eq!(status, 200, "{body}");
-    body
-}
-
-async fn auto_mode_decides_from_the_pixels_and_the_role_and_says_why(backend: Backend) {
-    let app = spawn(backend).await;
-    let fields = json!(["alt_text", "title"]);
-    let spacer = generate(
-        &app,
-        json!({ "image_base64": base64_of("tiny-1x1.png"), "mode": "auto", "fields": fields }),
-    )
-    .await;
-    assert_eq!(spacer["results"]["decorative"], true, "{spacer}");
-    assert_eq!(spacer["results"]["alt_text"], "", "WCAG's alt=\"\"");
-    assert!(
-        !spacer["results"]["title"].as_str().unwrap().is_empty(),
-        "{spacer}"
-    );
-    let reason = spacer["results"]["decorative_reason"].as_str().unwrap();
-    assert!(reason.contains("spacer"), "{reason}");
-
-    let photo = generate(
-        &app,
-        json!({ "image_base64": base64_of("large-4000x3000.jpg"), "mode": "auto", "fields": fields }),
-    )
-    .await;
-    assert_eq!(photo["results"]["decorative"], false, "{photo}");
-    assert!(!photo["results"]["alt_text"].as_str().unwrap().is_empty());
-    assert!(photo["results"]["decorative_reason"].is_string());
-
-    let linked = generate(
-        &app,
-        json!({ "image_base64": base64_of("tiny-1x1.png"), "mode": "auto", "role": "link",
-                "link_url": "https://example.com/pricing", "fields": fields }),
-    )
-    .await;
-    assert_eq!(
-        linked["results"]["decorative"], false,
-        "a link is functional: {linked}"
-    );
-    assert!(linked["results"]["alt_text"]
-        .as_str()
-        .unwrap()
-        .contains("example.com"));
-
-    let background = generate(
-        &app,
-        json!({ "image_base64": base64_of("large-4000x3000.jpg"), "mode": "auto",
-                "role": "background", "fields": fields }),
-    )
-    .await;
-    assert_eq!(background["results"]["decorative"], true, "{background}");
-
-    let standard = generate(
-        &app,
-        json!({ "image_base64": base64_of("tiny-1x1.png"), "fields": fields }),
-    )
-    .await;
-    assert!(
-        standard["results"].get("decorative").is_none(),
-        "{standard}"
-    );
-    assert!(standard["results"].get("decorative_reason").is_none());
-
-    let history: Value = app
-        .get("/api/v1/history?limit=5")
-        .await
-        .json()
-        .await
-        .unwrap();
-    let spacer_job = history["jobs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|j| j["id"] == spacer["id"])
-        .expect("the spacer's job");
-    assert_eq!(spacer_job["mode"], "auto");
-    assert_eq!(spacer_job["results"]["decorative"], true);
-    assert_eq!(spacer_job["results"]["decorative_reason"], reason);
-}
-
-async fn each_role_shapes_the_builtins_text(backend: Backend) {
-    let app = spawn(backend).await;
-    let image = base64_of("sample.png");
-    let with = |extra: Value| {
-        let mut body = json!({ "image_base64": image, "fields": ["alt_text"] });
-        for (k, v) in extra.as_object().unwrap() {
-            body[k] = v.clone();
-        }
-        body
-    };
-    let alt = |body: &Value| body["results"]["alt_text"].as_str().unwrap().to_string();
-
-    let link = generate(
-        &app,
-        with(json!({ "role": "link", "link_url": "https://www.example.com/pricing/annual-plans" })),
-    )
-    .await;
-    assert_eq!(alt(&link), "Annual plans, example.com", "{link}");
-    let button = generate(
-        &app,
-        with(json!({ "role": "button", "page_context": "Add to cart" })),
-    )
-    .await;
-    assert_eq!(alt(&button), "Add to cart", "{button}");
-    let logo = generate(
-        &app,
-        with(json!({ "role": "logo", "page_url": "https://acme-tools.com/about" })),
-    )
-    .await;
-    assert_eq!(alt(&logo), "Acme Tools logo", "{logo}");
-    let chart = generate(
-        &app,
-        with(json!({ "role": "chart", "page_context": "Monthly sales, 2026" })),
-    )
-    .await;
-    assert!(alt(&chart).starts_with("Chart"), "{chart}");
-    let long = chart["results"]["long_description"].as_str().unwrap();
-    assert!(
-        long.contains("cannot be read"),
-        "honest about the data: {long}"
-    );
-    for plain in [
-        generate(&app, with(json!({ "role": "content" }))).await,
-        generate(&app, with(json!({}))).await,
-    ] {
-        assert!(
-            plain["results"].get("long_description").is_none(),
-            "{plain}"
-        );
-        assert_eq!(keys(&plain["results"]), ["alt_text"]);
-    }
-}
-
 async fn languages_a_model_delivers_are_charged_and_shown_in_usage_history_and_audit(
     backend: Backend,
 ) {
@@ -459,97 +286,4 @@ async fn languages_a_model_delivers_are_charged_and_shown_in_usage_history_and_a
     assert_eq!((capture.charged, capture.language_credits), (2, 1));
     let (captured, released) = assert_reservations_balance(&app.events().await);
     assert_eq!((captured, released), (2, 1));
-}
-
-/// Checks the clean-output rules on one field: no wrapping quotes, no opening that names the
-/// medium, each keyword at most once, none of `never`, within `max` characters and cut
-/// between words of `whole`.
-fn assert_clean(field: &str, text: &str, keywords: &[&str], never: &[&str], max: usize) {
-    let lower = text.to_lowercase();
-    assert!(
-        !text.starts_with('"') && !text.ends_with('"'),
-        "{field}: {text}"
-    );
-    for opening in ["image of", "photo of", "picture of", "this image shows"] {
-        assert!(!lower.starts_with(opening), "{field}: {text}");
-    }
-    for keyword in keywords {
-        assert!(
-            lower.matches(keyword).count() <= 1,
-            "{field}: {keyword} twice in {text}"
-        );
-    }
-    for word in never {
-        assert!(
-            !lower.contains(&word.to_lowercase()),
-            "{field}: {word} in {text}"
-        );
-    }
-    assert!(text.chars().count() <= max, "{field}: over {max}: {text}");
-}
-
-async fn answers_that_break_the_rules_are_cleaned_on_both_providers(backend: Backend) {
-    let keywords = [
-        "tomato seeds",
-        "organic gardening",
-        "raised beds",
-        "compost",
-    ];
-    let never = ["CompetitorCo", "graphic"];
-    let request = |max_length: u32| {
-        json!({
-            "image_base64": base64_of("sample.png"),
-            "keywords": keywords,
-            "negative_keywords": never,
-            "max_length": max_length,
-        })
-    };
-    // A model that breaks every rule at once.
-    let answer = json!({
-        "alt_text": "\"Image of tomato seeds, organic gardening, raised beds and compost from CompetitorCo.\"",
-        "title": "Photo of tomato seeds and tomato seeds",
-        "caption": "This image shows hands sowing tomato seeds in raised beds. The tomato seeds are small.",
-        "og_description": "Tomato seeds; organic gardening; raised beds; compost"
-    });
-    let fake = FakeOpenAi::start(Behaviour::Reply(answer.to_string())).await;
-    let model = spawn_with(
-        backend,
-        Options {
-            vision: fake.provider(0),
-            ..Options::default()
-        },
-    )
-    .await;
-    let body = generate(&model, request(125)).await;
-    let results = &body["results"];
-    assert_eq!(
-        results["alt_text"], "Tomato seeds",
-        "the list keeps its first: {body}"
-    );
-    assert_eq!(results["title"], "Tomato seeds", "{body}");
-    assert_eq!(
-        results["caption"], "Hands sowing tomato seeds in raised beds.",
-        "{body}"
-    );
-    assert_eq!(results["og_description"], "Tomato seeds", "{body}");
-
-    let builtin = spawn(backend).await;
-    for max_length in [125, 24] {
-        let body = generate(&builtin, request(max_length)).await;
-        for field in ["alt_text", "title", "caption", "og_description"] {
-            let text = body["results"][field].as_str().unwrap();
-            let max = if field == "alt_text" {
-                max_length as usize
-            } else {
-                300
-            };
-            assert_clean(field, text, &keywords, &never, max);
-        }
-        let alt = body["results"]["alt_text"].as_str().unwrap();
-        assert!(!alt.ends_with('.'), "one sentence, no period: {alt}");
-        assert!(
-            !alt.ends_with([',', ' ']),
-            "cut at a word boundary, no dangling punctuation: {alt}"
-        );
-    }
 }
