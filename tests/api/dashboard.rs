@@ -1396,6 +1396,8 @@ async fn model_output_is_shown_as_text_never_as_markup(backend: Backend) {
     let html = page.text().await.unwrap();
     assert!(html.contains(job_id), "history lists {job_id}");
     assert!(html.contains("from dashboard"), "the job's source");
+    assert!(html.contains("fr:alt_text"), "the French text too");
+    assert!(html.contains("For languages: 1"), "its language credit");
     assert_escaped(&html, "history");
 
     // Every page of the dashboard, and the sign-in page, carries the same headers.
@@ -1480,6 +1482,9 @@ async fn try_it_lists_the_languages_the_builtin_cannot_write(backend: Backend) {
     let job = crate::fitted::only_job(&app).await;
     assert_eq!(job["source"], "dashboard");
     assert_eq!(job["failed_languages"], serde_json::json!(["fr", "de"]));
+    let page = get_page(&app.base, Some(&session.secret), "/dashboard/history").await;
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Not written: fr, de"), "{html}");
 
     let unknown = [("more_languages", "fr, xx")];
     let refused = post_try_with(&app.base, &session.secret, Some(&session.csrf), &unknown).await;

@@ -47,6 +47,23 @@ fn fields_of(results: Option<&str>) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Each other language's fields, named `fr:alt_text` (one word, so it can be part of an id).
+fn translated_fields(translations: Option<&str>) -> Vec<(String, String)> {
+    let Some(languages) = translations
+        .and_then(|t| serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(t).ok())
+    else {
+        return Vec::new();
+    };
+    languages
+        .into_iter()
+        .flat_map(|(language, text)| {
+            fields_of(Some(&text.to_string()))
+                .into_iter()
+                .map(move |(field, value)| (format!("{language}:{field}"), value))
+        })
+        .collect()
+}
+
 impl From<JobRow> for JobView {
     fn from(job: JobRow) -> Self {
         let mut meta = vec![
@@ -54,6 +71,16 @@ impl From<JobRow> for JobView {
             ("Language", job.language.clone()),
             ("Mode", job.mode.clone()),
         ];
+        if job.language_credits > 0 {
+            meta.push(("For languages", format::thousands(job.language_credits)));
+        }
+        let failed: Option<Vec<String>> = job
+            .failed_languages
+            .as_deref()
+            .and_then(|f| serde_json::from_str(f).ok());
+        if let Some(failed) = failed.filter(|f| !f.is_empty()) {
+            meta.push(("Not written", failed.join(", ")));
+        }
         if let Some(model) = &job.model {
             meta.push(("Model", model.clone()));
         }
@@ -75,7 +102,10 @@ impl From<JobRow> for JobView {
         }
         let thumbnail = job.image_url.clone().filter(|u| u.starts_with("https://"));
         JobView {
-            fields: fields_of(job.results.as_deref()),
+            fields: fields_of(job.results.as_deref())
+                .into_iter()
+                .chain(translated_fields(job.translations.as_deref()))
+                .collect(),
             created: format::moment(&job.created_at),
             created_at: job.created_at,
             status: job.status,
