@@ -4,11 +4,13 @@ use serde_json::{json, Value};
 
 use super::{generate, keys};
 use crate::on_both_backends;
-use crate::support::{base64_of, spawn, Backend};
+use crate::support::fake_openai::{Behaviour, FakeOpenAi};
+use crate::support::{base64_of, spawn, spawn_with, Backend, Options};
 
 on_both_backends!(
     auto_mode_decides_from_the_pixels_and_the_role_and_says_why,
     each_role_shapes_the_builtins_text,
+    a_models_role_text_and_verdict_reach_the_response,
 );
 
 async fn auto_mode_decides_from_the_pixels_and_the_role_and_says_why(backend: Backend) {
@@ -139,4 +141,66 @@ async fn each_role_shapes_the_builtins_text(backend: Backend) {
         );
         assert_eq!(keys(&plain["results"]), ["alt_text"]);
     }
+}
+
+async fn a_models_role_text_and_verdict_reach_the_response(backend: Backend) {
+    let answer = json!({
+        "alt_text": "Monthly seed sales",
+        "long_description": "Sales rose from 120 packets in January to 410 in June.",
+        "decorative": true,
+        "decorative_reason": "It is only an arrow."
+    });
+    let fake = FakeOpenAi::start(Behaviour::Reply(answer.to_string())).await;
+    let options = Options {
+        vision: fake.provider(0),
+        ..Options::default()
+    };
+    let app = spawn_with(backend, options).await;
+    let request = |extra: Value| {
+        let mut body = json!({ "image_base64": base64_of("sample.png"), "fields": ["alt_text"] });
+        for (k, v) in extra.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        body
+    };
+
+    // A chart informs: never decorative, whatever the model says, and its data comes along.
+    let chart = generate(&app, request(json!({ "role": "chart", "mode": "auto" }))).await;
+    let results = &chart["results"];
+    assert_eq!(results["alt_text"], "Monthly seed sales", "{chart}");
+    assert_eq!(
+        results["long_description"],
+        "Sales rose from 120 packets in January to 410 in June."
+    );
+    assert_eq!(results["decorative"], false, "{chart}");
+    let sent = fake.last_request();
+    let schema = &sent["response_format"]["json_schema"]["schema"];
+    assert!(
+        schema["properties"]["long_description"].is_object(),
+        "{schema}"
+    );
+    assert!(schema["properties"]["decorative"].is_object(), "{schema}");
+
+    // A background the model judges decorative gets alt="" and the model's reason.
+    let background = generate(
+        &app,
+        request(json!({ "role": "background", "mode": "auto" })),
+    )
+    .await;
+    assert_eq!(background["results"]["alt_text"], "", "{background}");
+    assert_eq!(background["results"]["decorative"], true);
+    assert_eq!(
+        background["results"]["decorative_reason"],
+        "It is only an arrow."
+    );
+    assert!(background["results"].get("long_description").is_none());
+
+    // A link's address is in what the model is told.
+    let link = json!({ "role": "link", "link_url": "https://example.com/pricing" });
+    generate(&app, request(link)).await;
+    let prompt = fake.last_request()["messages"][1]["content"][0]["text"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(prompt.contains("https://example.com/pricing"), "{prompt}");
 }
