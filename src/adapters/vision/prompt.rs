@@ -219,25 +219,31 @@ pub fn repair_reminder(o: &GenerationOptions) -> String {
     s
 }
 
+/// Options for the tests of the prompt and of its schema.
 #[cfg(test)]
-mod tests {
-    use altframe_domain::generation::{Fields, Language};
+mod fixtures {
+    use altframe_domain::generation::{Fields, GenerationOptions, Language};
 
-    use super::*;
-
-    fn options(fields: &[&str]) -> GenerationOptions {
+    /// The defaults, with these fields.
+    pub fn options(fields: &[&str]) -> GenerationOptions {
         let mut o = GenerationOptions::defaults(Language::english());
         o.fields = Fields::parse(&fields.iter().map(|f| f.to_string()).collect::<Vec<_>>())
             .expect("fields");
         o
     }
 
-    fn languages(codes: &[&str]) -> Vec<Language> {
+    pub fn languages(codes: &[&str]) -> Vec<Language> {
         codes
             .iter()
             .map(|c| Language::parse(c).expect("code"))
             .collect()
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fixtures::{languages, options};
+    use super::*;
 
     #[test]
     fn one_language_is_asked_for_as_before() {

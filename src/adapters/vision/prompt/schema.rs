@@ -98,23 +98,10 @@ pub fn max_tokens(o: &GenerationOptions) -> u32 {
 
 #[cfg(test)]
 mod tests {
-    use altframe_domain::generation::{Fields, Language, Role};
+    use altframe_domain::generation::Role;
 
+    use super::super::fixtures::{languages, options};
     use super::*;
-
-    fn options(fields: &[&str]) -> GenerationOptions {
-        let mut o = GenerationOptions::defaults(Language::english());
-        o.fields = Fields::parse(&fields.iter().map(|f| f.to_string()).collect::<Vec<_>>())
-            .expect("fields");
-        o
-    }
-
-    fn languages(codes: &[&str]) -> Vec<Language> {
-        codes
-            .iter()
-            .map(|c| Language::parse(c).expect("code"))
-            .collect()
-    }
 
     /// An object's property names, sorted.
     fn keys(object: &Value) -> Vec<&str> {
