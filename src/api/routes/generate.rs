@@ -79,11 +79,13 @@ pub struct GenerateResponse {
     pub status: &'static str,
     pub results: GeneratedText,
     /// Our addition, with `languages`: the same fields in each other language delivered.
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub translations: BTreeMap<String, GeneratedText>,
+    /// Absent when none was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub translations: Option<BTreeMap<String, GeneratedText>>,
     /// Our addition, with `languages`: languages the model did not deliver; not charged.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub failed_languages: Vec<String>,
+    /// Absent when every one was delivered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failed_languages: Option<Vec<String>>,
     pub meta: GenerateMeta,
 }
 
@@ -103,16 +105,18 @@ impl From<GenerateOutcome> for GenerateResponse {
             id: o.job_id.into_string(),
             status: "completed",
             results: o.results,
-            translations: o
-                .translations
-                .into_iter()
-                .map(|(language, text)| (language.as_str().to_string(), text))
-                .collect(),
-            failed_languages: o
-                .failed_languages
-                .iter()
-                .map(|l| l.as_str().to_string())
-                .collect(),
+            translations: (!o.translations.is_empty()).then(|| {
+                o.translations
+                    .into_iter()
+                    .map(|(language, text)| (language.as_str().to_string(), text))
+                    .collect()
+            }),
+            failed_languages: (!o.failed_languages.is_empty()).then(|| {
+                o.failed_languages
+                    .iter()
+                    .map(|l| l.as_str().to_string())
+                    .collect()
+            }),
             meta: GenerateMeta {
                 language: o.language.as_str().to_string(),
                 model: o.model,

@@ -1,5 +1,6 @@
 """A short run of the Python client generated from openapi.yaml, against a live server:
-one image, a small batch polled to its end, history and usage.
+one image, one with our additions (languages, a role, auto mode), a small batch polled to its
+end, history and usage.
 
     python smoke.py BASE_URL API_KEY
 """
@@ -19,6 +20,8 @@ from alt_frame_api_client.models import (
     BulkResponse,
     GenerateRequest,
     GenerateRequestFieldsItem,
+    GenerateRequestMode,
+    GenerateRequestRole,
     GenerateResponse,
     HistoryResponse,
     UsageResponse,
@@ -40,6 +43,23 @@ def main(base_url: str, key: str) -> None:
     assert isinstance(done, GenerateResponse), done
     assert done.status == "completed" and done.results.alt_text, done
     print(f"generate: {done.id} '{done.results.alt_text}' ({done.meta.credits_used} credit)")
+
+    # The builtin model writes English only: French is listed as failed, and not charged.
+    fitted = generate.sync(
+        client=bearer,
+        body=GenerateRequest(
+            image_base64=image,
+            fields=[GenerateRequestFieldsItem.ALT_TEXT],
+            languages=["en", "fr"],
+            role=GenerateRequestRole.CHART,
+            mode=GenerateRequestMode.AUTO,
+        ),
+    )
+    assert isinstance(fitted, GenerateResponse), fitted
+    assert fitted.failed_languages == ["fr"], fitted
+    assert fitted.results.long_description and fitted.results.decorative is False, fitted
+    assert fitted.meta.credits_used == 1, fitted
+    print(f"generate with our additions: failed {fitted.failed_languages}, decorative {fitted.results.decorative}")
 
     accepted = generate_bulk.sync(
         client=header,

@@ -26,6 +26,15 @@ check(generated.data, `generate answered ${generated.response.status}: ${JSON.st
 check(generated.data.status === "completed" && generated.data.results.alt_text, "generate completed");
 console.log(`generate: ${generated.data.id} '${generated.data.results.alt_text}' (${generated.data.meta.credits_used} credit)`);
 
+// Our additions: the builtin writes English only, so French is listed as failed, not charged.
+const fitted = await client.POST("/api/v1/generate", {
+  body: { image_base64: image, fields: ["alt_text"], languages: ["en", "fr"], role: "chart", mode: "auto" },
+});
+check(fitted.data, `generate with our additions answered ${fitted.response.status}`);
+check(fitted.data.failed_languages?.[0] === "fr" && fitted.data.meta.credits_used === 1, "French failed, not charged");
+check(fitted.data.results.long_description && fitted.data.results.decorative === false, "a chart's long description and verdict");
+console.log(`generate with our additions: failed ${fitted.data.failed_languages}, decorative ${fitted.data.results.decorative}`);
+
 const submitted = await client.POST("/api/v1/generate/bulk", {
   body: { images: [{ image_base64: image }, { image_base64: image }] },
 });
