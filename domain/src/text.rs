@@ -360,6 +360,12 @@ mod tests {
     }
 
     #[test]
+    fn text_without_a_removal_keeps_its_lines_and_spaces() {
+        let text = "Two dogs.\nOne cat .  A bird.";
+        assert_eq!(tidy(text, false, &["dogs".to_string()], &[]), text);
+    }
+
+    #[test]
     fn a_keyword_ending_in_a_separator_is_handled() {
         let keywords = vec!["red,".to_string(), "rock and".to_string()];
         assert_eq!(tidy("red, red,", false, &keywords, &[]), "Red");

@@ -85,6 +85,9 @@ fn cut(text: &str, from: usize, to: usize) -> String {
 /// or left at a sentence's start goes; a sentence left empty goes. Text away from the marks
 /// is left as it was.
 pub(super) fn settle_cuts(text: &str) -> String {
+    if !text.contains(CUT) {
+        return text.to_string();
+    }
     let mut out = text.to_string();
     while let Some(at) = out.find(CUT) {
         let mut before = out[..at].trim_end().to_string();
