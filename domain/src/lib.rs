@@ -16,6 +16,7 @@ pub mod money;
 pub mod period;
 pub mod plan;
 pub mod text;
+pub mod validation;
 
 pub use credits::Credits;
 pub use ids::{AccountId, BatchId, JobId, KeyId, ReservationId};

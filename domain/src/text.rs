@@ -113,23 +113,32 @@ fn unquote(text: &str) -> &str {
     text
 }
 
-fn without_medium_opening(text: &str) -> String {
+/// The opening of `text` that names the medium ("Image of", "Photo de"…), when it has one
+/// followed by more words.
+pub fn medium_opening(text: &str) -> Option<&'static str> {
     let lower = text.to_lowercase();
-    for opening in MEDIUM_OPENINGS {
-        let rest_starts_word = lower
-            .strip_prefix(opening)
-            .is_some_and(|rest| rest.starts_with(char::is_whitespace) || rest.starts_with(':'));
-        // Lower-casing keeps these ASCII-and-Latin openings the same length in bytes.
-        if rest_starts_word && lower.len() == text.len() {
-            let rest = text[opening.len()..]
-                .trim_start_matches([':', ' '])
-                .trim_start();
-            if !rest.is_empty() {
-                return rest.to_string();
-            }
-        }
+    // Lower-casing keeps these ASCII-and-Latin openings the same length in bytes.
+    if lower.len() != text.len() {
+        return None;
     }
-    text.to_string()
+    MEDIUM_OPENINGS.iter().copied().find(|opening| {
+        lower.strip_prefix(opening).is_some_and(|rest| {
+            (rest.starts_with(char::is_whitespace) || rest.starts_with(':'))
+                && !rest.trim_start_matches([':', ' ']).trim().is_empty()
+        })
+    })
+}
+
+/// Whether `text` lists keywords (three or more in a row): keyword stuffing.
+pub fn lists_keywords(text: &str, keywords: &[String]) -> bool {
+    words::without_keyword_lists(text, keywords).contains(words::CUT)
+}
+
+fn without_medium_opening(text: &str) -> String {
+    match medium_opening(text).and_then(|opening| text.get(opening.len()..)) {
+        Some(rest) => rest.trim_start_matches([':', ' ']).trim_start().to_string(),
+        None => text.to_string(),
+    }
 }
 
 /// One sentence ends without a period (alt text is read as a phrase); several keep theirs.
