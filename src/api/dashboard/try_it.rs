@@ -246,6 +246,18 @@ fn try_page(owner: &Owner, form: TryForm) -> TryPage {
     }
 }
 
+/// The API names a bad language by its place in `languages`, whose first the form adds (the
+/// language field, or the default): the form's own list counts from 1 after it.
+fn in_the_forms_words(message: String) -> String {
+    let place = message
+        .strip_prefix("languages[")
+        .and_then(|rest| rest.split_once(']'));
+    match place.and_then(|(n, rest)| Some((n.parse::<usize>().ok()?, rest))) {
+        Some((n, rest)) if n > 0 => format!("Other languages, code {n}{rest}"),
+        _ => message,
+    }
+}
+
 pub async fn get_try(owner: Owner) -> Response {
     page::ok(&try_page(&owner, TryForm::default()))
 }
@@ -294,7 +306,7 @@ pub async fn post_try(
     let input = match request.and_then(|r| r.parse().map_err(|e| e.0)) {
         Ok(input) => input,
         Err(message) => {
-            page.error = Some(message);
+            page.error = Some(in_the_forms_words(message));
             return Ok(page::render(StatusCode::BAD_REQUEST, &page));
         }
     };
