@@ -2,7 +2,8 @@
 use std::borrow::Cow;
 
 use altframe_domain::generation::{
-    bounded, limits, parse_keywords, parse_negative_keywords, Fields, Invalid, Language, Mode, Role,
+    bounded, limits, parse_keywords, parse_negative_keywords, Fields, GenerationOptions, Invalid,
+    Language, Mode, Role,
 };
 
 use crate::adapters::image::ImageSource;
@@ -63,6 +64,21 @@ pub struct CommonOptions {
     pub keywords: Vec<String>,
     pub negative_keywords: Vec<String>,
     pub fields: Fields,
+}
+
+impl CommonOptions {
+    /// The options these fields make, every other one at the contract's default; the
+    /// language stays `English` until the use case resolves it (`language` is kept for that).
+    pub fn options(self) -> GenerationOptions {
+        GenerationOptions {
+            mode: self.mode,
+            keywords: self.keywords,
+            negative_keywords: self.negative_keywords,
+            fields: self.fields,
+            extra_languages: self.extra_languages,
+            ..GenerationOptions::defaults(self.language.unwrap_or_else(Language::english))
+        }
+    }
 }
 
 /// The options `generate` and `bulk` share, as their requests send them.

@@ -15,6 +15,18 @@ use chrono::Utc;
 use crate::on_both_backends;
 use crate::support::{spawn_with, Backend, Options};
 
+/// The reference of a 1×1 PNG, for jobs recorded by hand.
+fn one_pixel_png() -> ImageRef {
+    ImageRef {
+        url: None,
+        sha256: "00".repeat(32),
+        bytes: 1,
+        format: ImageFormat::Png,
+        width: 1,
+        height: 1,
+    }
+}
+
 on_both_backends!(
     forgotten_reservations_are_released_after_the_timeout,
     a_completed_job_left_unsettled_is_charged_only_the_languages_it_delivered,
@@ -66,14 +78,7 @@ async fn forgotten_reservations_are_released_after_the_timeout(backend: Backend)
         account_id: app.account_id.clone(),
         source: Source::Api,
         batch_id: None,
-        image: ImageRef {
-            url: None,
-            sha256: "00".repeat(32),
-            bytes: 1,
-            format: ImageFormat::Png,
-            width: 1,
-            height: 1,
-        },
+        image: one_pixel_png(),
         options: Box::new(GenerationOptions::defaults(Language::english())),
         reservation_id: altframe_domain::ReservationId::new("res_stuck"),
         credits: 1,
@@ -153,14 +158,7 @@ async fn a_completed_job_left_unsettled_is_charged_only_the_languages_it_deliver
         account_id: app.account_id.clone(),
         source: Source::Api,
         batch_id: None,
-        image: ImageRef {
-            url: None,
-            sha256: "00".repeat(32),
-            bytes: 1,
-            format: ImageFormat::Png,
-            width: 1,
-            height: 1,
-        },
+        image: one_pixel_png(),
         options: Box::new(options),
         reservation_id,
         credits: 3,

@@ -4,9 +4,7 @@ use altframe::adapters::subscriber::Subscriber;
 use std::time::Duration;
 
 use altframe_domain::account::AccountCommand;
-use altframe_domain::generation::{
-    Fields, GeneratedText, GenerationOptions, Language, MaxLength, Mode, Product,
-};
+use altframe_domain::generation::{GeneratedText, GenerationOptions, Language, Mode};
 use altframe_domain::image::{ImageFormat, ImageRef};
 use altframe_domain::job::{Generation, JobCommand, Source, Tokens};
 use altframe_domain::Micros;
@@ -48,18 +46,7 @@ async fn job_left_unsettled(app: &TestApp, job_id: &str, reservation_id: &str, c
         },
         options: Box::new(GenerationOptions {
             mode: Mode::Standard,
-            language: Language::english(),
-            keywords: vec![],
-            negative_keywords: vec![],
-            max_length: MaxLength::DEFAULT,
-            fields: Fields::all(),
-            page_url: None,
-            page_context: None,
-            product: Product::default(),
-            custom_prompt: None,
-            extra_languages: vec![],
-            role: None,
-            link_url: None,
+            ..GenerationOptions::defaults(Language::english())
         }),
         reservation_id: altframe_domain::ReservationId::new(reservation_id),
         credits: 1,

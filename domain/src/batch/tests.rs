@@ -2,7 +2,7 @@ use chrono::{DateTime, Utc};
 use cqrs_es::test::TestFramework;
 
 use super::*;
-use crate::generation::{Fields, Language, MaxLength, Mode};
+use crate::generation::{Language, Mode};
 
 const BATCH: &str = "b47ac10b-58cc-4372-a567-0e02b2c3d479";
 
@@ -28,18 +28,7 @@ fn item(n: u32) -> BatchItem {
 fn options() -> Box<GenerationOptions> {
     Box::new(GenerationOptions {
         mode: Mode::Ecommerce,
-        language: Language::english(),
-        keywords: vec![],
-        negative_keywords: vec![],
-        max_length: MaxLength::DEFAULT,
-        fields: Fields::all(),
-        page_url: None,
-        page_context: None,
-        product: Product::default(),
-        custom_prompt: None,
-        extra_languages: vec![],
-        role: None,
-        link_url: None,
+        ..GenerationOptions::defaults(Language::english())
     })
 }
 

@@ -179,23 +179,14 @@ pub fn finish_all(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::generation::{Fields, MaxLength, Product};
+    use crate::generation::{Fields, MaxLength};
     fn options(fields: &[&str], mode: Mode, max: i64) -> GenerationOptions {
         GenerationOptions {
             mode,
-            language: Language::english(),
-            keywords: vec![],
-            negative_keywords: vec![],
             max_length: MaxLength::new(max).unwrap(),
             fields: Fields::parse(&fields.iter().map(|s| s.to_string()).collect::<Vec<_>>())
                 .unwrap(),
-            page_url: None,
-            page_context: None,
-            product: Product::default(),
-            custom_prompt: None,
-            extra_languages: vec![],
-            role: None,
-            link_url: None,
+            ..GenerationOptions::defaults(Language::english())
         }
     }
 

@@ -1,7 +1,7 @@
 use cqrs_es::test::TestFramework;
 
 use super::*;
-use crate::generation::{Fields, Language, MaxLength, Mode, Product};
+use crate::generation::{Language, Mode};
 use crate::image::ImageFormat;
 
 fn at() -> DateTime<Utc> {
@@ -11,18 +11,7 @@ fn at() -> DateTime<Utc> {
 fn options() -> Box<GenerationOptions> {
     Box::new(GenerationOptions {
         mode: Mode::Standard,
-        language: Language::english(),
-        keywords: vec![],
-        negative_keywords: vec![],
-        max_length: MaxLength::DEFAULT,
-        fields: Fields::all(),
-        page_url: None,
-        page_context: None,
-        product: Product::default(),
-        custom_prompt: None,
-        extra_languages: vec![],
-        role: None,
-        link_url: None,
+        ..GenerationOptions::defaults(Language::english())
     })
 }
 

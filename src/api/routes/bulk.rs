@@ -8,9 +8,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use altframe_domain::batch::MAX_BATCH_ITEMS;
-use altframe_domain::generation::{
-    limits, GenerationOptions, Invalid, Language, MaxLength, Product,
-};
+use altframe_domain::generation::{limits, Invalid, Product};
 
 use crate::api::error::ApiError;
 use crate::api::fields::{
@@ -137,21 +135,7 @@ impl<'a> BulkRequest<'a> {
         Ok(BulkInput {
             items,
             language: common.language.clone(),
-            options: GenerationOptions {
-                mode: common.mode,
-                language: common.language.unwrap_or_else(Language::english),
-                keywords: common.keywords,
-                negative_keywords: common.negative_keywords,
-                max_length: MaxLength::DEFAULT,
-                fields: common.fields,
-                page_url: None,
-                page_context: None,
-                product: Product::default(),
-                custom_prompt: None,
-                extra_languages: common.extra_languages,
-                role: None,
-                link_url: None,
-            },
+            options: common.options(),
             webhook_url,
         })
     }

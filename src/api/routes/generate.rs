@@ -8,7 +8,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use altframe_domain::generation::{
-    limits, GeneratedText, GenerationOptions, Invalid, Language, MaxLength, Product,
+    limits, GeneratedText, GenerationOptions, Invalid, MaxLength, Product,
 };
 use altframe_domain::job::{Source, Tokens};
 
@@ -157,12 +157,7 @@ impl GenerateRequest {
             source,
             language: common.language.clone(),
             options: GenerationOptions {
-                mode: common.mode,
-                language: common.language.unwrap_or_else(Language::english),
-                keywords: common.keywords,
-                negative_keywords: common.negative_keywords,
                 max_length,
-                fields: common.fields,
                 page_url: bounded_text("page_url", self.page_url, limits::URL_CHARS)?,
                 page_context: bounded_text(
                     "page_context",
@@ -175,9 +170,9 @@ impl GenerateRequest {
                     self.custom_prompt,
                     limits::CONTEXT_CHARS,
                 )?,
-                extra_languages: common.extra_languages,
                 role,
                 link_url,
+                ..common.options()
             },
         })
     }
