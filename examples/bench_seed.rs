@@ -189,6 +189,7 @@ async fn template_job() -> Result<Template, Error> {
         tokens: output.tokens,
         processing_ms: 1,
         cost: output.cost,
+        judgement: None,
     };
     Ok(Template {
         image: prepared.reference,

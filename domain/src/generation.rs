@@ -352,6 +352,10 @@ pub struct GenerationOptions {
     /// Where the image links to, for a link or button.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link_url: Option<String>,
+    /// The alt text the page has now, for the model to judge beside the image (`validate`
+    /// with `check_match`); it answers a [`crate::validation::Judgement`] too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub judge_alt_text: Option<String>,
 }
 
 impl GenerationOptions {
@@ -371,6 +375,7 @@ impl GenerationOptions {
             extra_languages: Vec::new(),
             role: None,
             link_url: None,
+            judge_alt_text: None,
         }
     }
 

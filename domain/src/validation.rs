@@ -1,10 +1,15 @@
-//! The rule-based checks of an image's existing alt text (issue 21's `validate`): what is
-//! wrong with it, each finding with a code and a message, and a score from 0 to 100. Free to
-//! run: no model is asked. A model's judgement (does the text match the picture?) and the
-//! language check come on top of these.
+//! The checks of an image's existing alt text (`POST /api/v1/validate`, and each image of a
+//! scanned page): what is wrong with it, each finding with a code and a message, and a score
+//! from 0 to 100. The rules and the language check are free: no model is asked. A model's
+//! judgement (does the text match the picture?), when one was asked for, adds its finding.
+mod language;
+
 use serde::{Deserialize, Serialize};
 
-use crate::text::{lists_keywords, medium_opening};
+use crate::generation::{limits, GenerationOptions, Language};
+use crate::text::{fit_to_length, lists_keywords, medium_opening, tidy};
+
+pub use language::{detect_language, language_name};
 
 /// What a finding is about; the codes the API answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -24,6 +29,10 @@ pub enum FindingCode {
     KeywordStuffing,
     /// Text on an image that is decorative, which should have `alt=""`.
     DecorativeWithText,
+    /// Written in another language than the page's.
+    Language,
+    /// A model looked at the image and found that the text does not describe it.
+    Mismatch,
 }
 
 impl FindingCode {
@@ -32,8 +41,10 @@ impl FindingCode {
         match self {
             FindingCode::Missing => 100,
             FindingCode::FileName | FindingCode::Generic => 70,
+            FindingCode::Mismatch => 60,
             FindingCode::DecorativeWithText => 50,
             FindingCode::KeywordStuffing => 40,
+            FindingCode::Language => 30,
             FindingCode::TooLong => 20,
             FindingCode::RedundantPrefix => 15,
         }
@@ -57,6 +68,35 @@ pub struct AltTextInput<'a> {
     pub max_length: usize,
     /// Whether the image is decorative, when that is known.
     pub decorative: Option<bool>,
+    /// The page's language, when known: a text detected in another one is a finding.
+    pub language: Option<&'a Language>,
+    /// A model's verdict on whether the text describes the image, when one was asked for.
+    pub judgement: Option<&'a Judgement>,
+}
+
+/// A model's verdict on an alt text it was shown beside its image.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Judgement {
+    /// Whether the text describes what the image shows.
+    pub matches: bool,
+    /// One sentence saying why, in the model's words (tidied).
+    pub reason: String,
+}
+
+impl Judgement {
+    /// The verdict with its reason tidied like every text a model writes, and bounded.
+    pub fn finish(&self, options: &GenerationOptions) -> Judgement {
+        let reason = tidy(&self.reason, false, &[], &options.negative_keywords);
+        let reason = if reason.is_empty() {
+            "The model gave no reason.".to_string()
+        } else {
+            fit_to_length(&reason, limits::DECORATIVE_REASON_CHARS)
+        };
+        Judgement {
+            matches: self.matches,
+            reason,
+        }
+    }
 }
 
 /// Words that describe nothing when they are the whole alt text.
@@ -104,6 +144,7 @@ pub fn check(input: &AltTextInput<'_>) -> Vec<Finding> {
     }
     let mut findings = Vec::new();
     let chars = text.chars().count();
+    let mut a_sentence = true;
     if chars > input.max_length {
         findings.push(finding(
             FindingCode::TooLong,
@@ -114,6 +155,7 @@ pub fn check(input: &AltTextInput<'_>) -> Vec<Finding> {
         ));
     }
     if is_file_name(text) {
+        a_sentence = false;
         findings.push(finding(
             FindingCode::FileName,
             &format!("\"{text}\" is a file name, not a description of the image."),
@@ -122,6 +164,7 @@ pub fn check(input: &AltTextInput<'_>) -> Vec<Finding> {
         .iter()
         .any(|g| g.eq_ignore_ascii_case(text.trim_end_matches('.')))
     {
+        a_sentence = false;
         findings.push(finding(
             FindingCode::Generic,
             &format!("\"{text}\" says that there is an image, not what it shows."),
@@ -146,6 +189,30 @@ pub fn check(input: &AltTextInput<'_>) -> Vec<Finding> {
         findings.push(finding(
             FindingCode::DecorativeWithText,
             "The image is decorative: give it an empty alt text (alt=\"\") so readers skip it.",
+        ));
+    }
+    if let Some(page) = input.language.filter(|_| a_sentence) {
+        if let Some(found) = detect_language(text).filter(|found| found != page) {
+            findings.push(finding(
+                FindingCode::Language,
+                &format!(
+                    "It reads as {} ({found}), not the page's {} ({page}): screen readers \
+                     pronounce it with the page's voice.",
+                    language_name(&found),
+                    language_name(page),
+                    found = found.as_str(),
+                    page = page.as_str(),
+                ),
+            ));
+        }
+    }
+    if let Some(judgement) = input.judgement.filter(|j| !j.matches) {
+        findings.push(finding(
+            FindingCode::Mismatch,
+            &format!(
+                "The model says it does not describe the image: {}",
+                judgement.reason
+            ),
         ));
     }
     findings
@@ -207,6 +274,7 @@ mod tests {
             keywords: &keywords,
             max_length: 125,
             decorative,
+            ..AltTextInput::default()
         };
         check(&input).into_iter().map(|f| f.code).collect()
     }
@@ -288,6 +356,7 @@ mod tests {
             keywords: &[],
             max_length: 125,
             decorative: Some(true),
+            ..AltTextInput::default()
         });
         let codes: Vec<_> = found.iter().map(|f| f.code).collect();
         assert_eq!(
@@ -299,5 +368,70 @@ mod tests {
         );
         assert_eq!(score(&found), 100 - 15 - 50);
         assert!(found.iter().all(|f| !f.message.is_empty()));
+    }
+
+    #[test]
+    fn a_text_in_another_language_than_the_page_is_found() {
+        let en = Language::parse("en").unwrap();
+        let check_in = |alt: &str, page: &Language| -> Vec<FindingCode> {
+            check(&AltTextInput {
+                alt_text: Some(alt),
+                max_length: 200,
+                language: Some(page),
+                ..AltTextInput::default()
+            })
+            .into_iter()
+            .map(|f| f.code)
+            .collect()
+        };
+        let german = "Ein rotes Fahrrad lehnt an einer alten Mauer aus Backstein in der Sonne";
+        assert_eq!(check_in(german, &en), vec![FindingCode::Language]);
+        assert_eq!(check_in(german, &Language::parse("de").unwrap()), vec![]);
+        let english = "A red bicycle leaning against an old brick wall in the sun";
+        assert_eq!(check_in(english, &en), vec![]);
+        // Too short to tell, and file names are not sentences: no language finding.
+        assert_eq!(check_in("Fahrrad", &en), vec![]);
+        assert_eq!(
+            check_in("Mauer_Fahrrad_2024", &en),
+            vec![FindingCode::FileName]
+        );
+        let message = &check(&AltTextInput {
+            alt_text: Some(german),
+            max_length: 200,
+            language: Some(&en),
+            ..AltTextInput::default()
+        })[0]
+            .message;
+        assert!(message.contains("German (de)"), "{message}");
+        assert!(message.contains("English (en)"), "{message}");
+    }
+
+    #[test]
+    fn a_model_that_finds_a_mismatch_adds_its_reason() {
+        let judgement = Judgement {
+            matches: false,
+            reason: "The image shows a cat, not a dog.".into(),
+        };
+        let found = check(&AltTextInput {
+            alt_text: Some("A dog asleep on a sofa"),
+            max_length: 125,
+            judgement: Some(&judgement),
+            ..AltTextInput::default()
+        });
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].code, FindingCode::Mismatch);
+        assert!(found[0].message.ends_with("a cat, not a dog."));
+        assert_eq!(score(&found), 40);
+        let matching = Judgement {
+            matches: true,
+            reason: "It does.".into(),
+        };
+        assert!(check(&AltTextInput {
+            alt_text: Some("A dog asleep on a sofa"),
+            max_length: 125,
+            judgement: Some(&matching),
+            ..AltTextInput::default()
+        })
+        .is_empty());
     }
 }

@@ -126,6 +126,12 @@ pub(super) async fn run(
         tokens: output.tokens,
         processing_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         cost: output.cost,
+        judgement: job
+            .options
+            .judge_alt_text
+            .as_ref()
+            .and(output.judgement.as_ref())
+            .map(|j| j.finish(&job.options)),
     };
     let complete = JobCommand::CompleteJob {
         generation: generation.clone(),

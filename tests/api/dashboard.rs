@@ -1316,6 +1316,7 @@ impl VisionProvider for HostileVision {
                 output: 10,
             },
             cost: Micros::ZERO,
+            judgement: None,
         })
     }
 }

@@ -174,6 +174,7 @@ async fn a_completed_job_left_unsettled_is_charged_only_the_languages_it_deliver
             tokens: Tokens::default(),
             processing_ms: 1,
             cost: Micros::ZERO,
+            judgement: None,
         },
         at: now,
     };

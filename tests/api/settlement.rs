@@ -63,6 +63,7 @@ async fn job_left_unsettled(app: &TestApp, job_id: &str, reservation_id: &str, c
                 tokens: Tokens::default(),
                 processing_ms: 1,
                 cost: Micros::ZERO,
+                judgement: None,
             },
             at: now,
         }

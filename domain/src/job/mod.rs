@@ -11,6 +11,7 @@ use crate::credits::{Charge, CreditCost};
 use crate::generation::{GeneratedText, GenerationOptions, Language};
 use crate::ids::{AccountId, BatchId, ReservationId};
 use crate::image::ImageRef;
+use crate::validation::Judgement;
 use crate::{Credits, Micros};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -56,6 +57,9 @@ pub struct Generation {
     pub tokens: Tokens,
     pub processing_ms: u64,
     pub cost: Micros,
+    /// The model's verdict on the page's alt text, when the job asked for one (`validate`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub judgement: Option<Judgement>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -51,6 +51,7 @@ fn generation() -> Generation {
         tokens: Tokens::default(),
         processing_ms: 5,
         cost: Micros::ZERO,
+        judgement: None,
     }
 }
 

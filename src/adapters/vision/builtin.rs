@@ -29,6 +29,11 @@ impl VisionProvider for BuiltinProvider {
         Some(Language::english())
     }
 
+    /// It reads colours and shapes, not meaning: it cannot tell whether a text fits a picture.
+    fn judges_alt_text(&self) -> bool {
+        false
+    }
+
     async fn describe(&self, request: VisionRequest<'_>) -> Result<VisionOutput, VisionError> {
         let r = &request.image.reference;
         let analysis = analyse(&request.image.pixels, r.width, r.height);
@@ -38,6 +43,7 @@ impl VisionProvider for BuiltinProvider {
             model: BUILTIN_MODEL.to_string(),
             tokens: Tokens::default(),
             cost: Micros::ZERO,
+            judgement: None,
         })
     }
 }

@@ -28,6 +28,10 @@ impl VisionProvider for MeteredVision {
         self.inner.fixed_language()
     }
 
+    fn judges_alt_text(&self) -> bool {
+        self.inner.judges_alt_text()
+    }
+
     async fn describe(&self, request: VisionRequest<'_>) -> Result<VisionOutput, VisionError> {
         let started = Instant::now();
         let result = self.inner.describe(request).await;

@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 
 use altframe_domain::generation::{GeneratedText, GenerationOptions, Language};
 use altframe_domain::job::Tokens;
+use altframe_domain::validation::Judgement;
 use altframe_domain::Micros;
 
 use crate::adapters::image::PreparedImage;
@@ -38,6 +39,8 @@ pub struct VisionOutput {
     pub model: String,
     pub tokens: Tokens,
     pub cost: Micros,
+    /// The verdict on the page's alt text, when `options.judge_alt_text` asked for one.
+    pub judgement: Option<Judgement>,
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -58,6 +61,11 @@ pub trait VisionProvider: Send + Sync {
     /// requested language.
     fn fixed_language(&self) -> Option<Language> {
         None
+    }
+    /// Whether it can judge an existing alt text against the image (`judge_alt_text`); the
+    /// builtin describer cannot.
+    fn judges_alt_text(&self) -> bool {
+        true
     }
     async fn describe(&self, request: VisionRequest<'_>) -> Result<VisionOutput, VisionError>;
 }

@@ -266,6 +266,7 @@ impl VisionProvider for OpenAiProvider {
                             ..GeneratedText::default()
                         },
                         translations: Default::default(),
+                        judgement: None,
                     },
                     None => {
                         return Err(VisionError::Failed(format!(
@@ -276,6 +277,11 @@ impl VisionProvider for OpenAiProvider {
                 }
             }
         };
+        if options.judge_alt_text.is_some() && answer.judgement.is_none() {
+            return Err(VisionError::Failed(
+                "the model's answer gives no verdict on the page's alt text".into(),
+            ));
+        }
         let mut translations = answer.translations;
         translations.retain(|language, _| options.extra_languages.contains(language));
         if translations.len() < options.extra_languages.len() {
@@ -291,6 +297,7 @@ impl VisionProvider for OpenAiProvider {
             model: self.config.model.clone(),
             cost: self.config.prices.cost(&self.config.model, tokens),
             tokens,
+            judgement: answer.judgement,
         })
     }
 }

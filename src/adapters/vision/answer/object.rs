@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use altframe_domain::generation::{GeneratedText, Language};
+use altframe_domain::validation::Judgement;
 use serde_json::{Map, Value};
 
 /// The text keys of one language's object.
@@ -21,6 +22,8 @@ const TEXT_KEYS: [&str; 5] = [
 pub struct Answer {
     pub text: GeneratedText,
     pub translations: BTreeMap<Language, GeneratedText>,
+    /// The verdict on the page's alt text, when the answer holds one.
+    pub judgement: Option<Judgement>,
 }
 
 /// The object's text, verdict and translations; an object with none of our keys (read as
@@ -29,15 +32,27 @@ pub fn read(object: &Map<String, Value>) -> Option<Answer> {
     let mut text = text_of(object);
     text.decorative = object.get("decorative").and_then(verdict);
     text.decorative_reason = string(object, "decorative_reason");
+    let judgement = object
+        .get("current_alt_matches")
+        .and_then(verdict)
+        .map(|matches| Judgement {
+            matches,
+            reason: string(object, "current_alt_reason").unwrap_or_default(),
+        });
     let any = TEXT_KEYS.iter().any(|k| string(object, k).is_some())
         || text.decorative.is_some()
-        || text.decorative_reason.is_some();
+        || text.decorative_reason.is_some()
+        || judgement.is_some();
     let translations = object
         .get("translations")
         .and_then(Value::as_object)
         .map(translations)
         .unwrap_or_default();
-    any.then_some(Answer { text, translations })
+    any.then_some(Answer {
+        text,
+        translations,
+        judgement,
+    })
 }
 
 /// Each entry keyed by a known language code whose value is an object of strings; any other
@@ -79,7 +94,7 @@ fn string(object: &Map<String, Value>, key: &str) -> Option<String> {
     object.get(key).and_then(Value::as_str).map(str::to_string)
 }
 
-/// `decorative` as a JSON boolean, or the strings "true" and "false" that some models write;
+/// A verdict (`decorative`, `current_alt_matches`) as a JSON boolean, or the strings "true" and "false" that some models write;
 /// anything else is no verdict.
 fn verdict(value: &Value) -> Option<bool> {
     match value {
@@ -173,5 +188,25 @@ mod tests {
         );
         assert_eq!(answer(json!({ "decorative": "maybe" })), None);
         assert_eq!(answer(json!({ "alt_text": 5 })), None);
+    }
+
+    #[test]
+    fn the_verdict_on_the_pages_alt_text_reads_with_its_reason() {
+        let read = answer(json!({
+            "alt_text": "A cat on a sofa",
+            "current_alt_matches": "false",
+            "current_alt_reason": "It shows a cat, not a dog."
+        }))
+        .expect("an answer");
+        assert_eq!(
+            read.judgement,
+            Some(Judgement {
+                matches: false,
+                reason: "It shows a cat, not a dog.".into()
+            })
+        );
+        let unclear = answer(json!({ "alt_text": "A", "current_alt_matches": "perhaps" }))
+            .expect("the text stands");
+        assert_eq!(unclear.judgement, None, "no verdict rather than a guess");
     }
 }

@@ -1,7 +1,8 @@
 //! The shape of the answer asked of a model: the strict JSON schema sent as `response_format`,
 //! the same shape written out for the prompt (many servers ignore `response_format`), and the
 //! room the answer needs. All three follow the request's options: the requested fields, a
-//! chart's `long_description`, the `auto` mode's verdict and one object per extra language.
+//! chart's `long_description`, the `auto` mode's verdict, the verdict on the page's alt text
+//! (`validate`) and one object per extra language.
 use altframe_domain::generation::{Field, GenerationOptions, Mode};
 use serde_json::{json, Map, Value};
 
@@ -23,6 +24,10 @@ pub fn response_schema(o: &GenerationOptions) -> Value {
     if o.mode == Mode::Auto {
         properties.insert("decorative".into(), json!({ "type": "boolean" }));
         properties.insert("decorative_reason".into(), json!({ "type": "string" }));
+    }
+    if o.judge_alt_text.is_some() {
+        properties.insert("current_alt_matches".into(), json!({ "type": "boolean" }));
+        properties.insert("current_alt_reason".into(), json!({ "type": "string" }));
     }
     if !o.extra_languages.is_empty() {
         let languages: Map<String, Value> = o
@@ -65,6 +70,10 @@ pub fn answer_shape(o: &GenerationOptions) -> String {
     if o.mode == Mode::Auto {
         parts.push("\"decorative\": true or false".into());
         parts.push("\"decorative_reason\": \"…\"".into());
+    }
+    if o.judge_alt_text.is_some() {
+        parts.push("\"current_alt_matches\": true or false".into());
+        parts.push("\"current_alt_reason\": \"…\"".into());
     }
     if !o.extra_languages.is_empty() {
         let first = format!("{{{}}}", text(&keys).join(", "));
