@@ -13,13 +13,14 @@ use altframe_domain::credits::{Charge, CreditCost};
 use altframe_domain::generation::{GeneratedText, GenerationOptions, Language};
 use altframe_domain::job::{Source, Tokens};
 use altframe_domain::plan::Plan;
+use altframe_domain::validation::Judgement;
 use altframe_domain::{AccountId, Credits, JobId, ReservationId};
 
 use super::accounts::Requester;
 use super::job::{self, Job, OnTransientFailure, Outcome, Requested, RunError};
 use super::{App, Failure};
 use crate::adapters::ids;
-use crate::adapters::image::{ImageSource, IntakeError};
+use crate::adapters::image::{ImageSource, IntakeError, PreparedImage};
 use crate::adapters::store::CommandError;
 use crate::adapters::vision::VisionError;
 
@@ -46,6 +47,8 @@ pub struct GenerateOutcome {
     pub processing_ms: u64,
     pub credits_used: Credits,
     pub credits_remaining: Credits,
+    /// The model's verdict on the page's alt text, when the options asked for one.
+    pub judgement: Option<Judgement>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -86,18 +89,41 @@ pub async fn generate(
     input: GenerateInput,
 ) -> Result<GenerateOutcome, GenerateError> {
     let started = Instant::now();
-    let account_id = &requester.account_id;
-    let (plan, default_language) = (requester.plan, &requester.default_language);
-    let mut options = input.options;
+    let options = checked_options(app, requester, input.language, input.options)?;
+    let image = app.intake.prepare(&input.source).await?;
+    generate_prepared(app, requester, source, &image, options, started).await
+}
+
+/// The options a generation runs with: what the account's plan allows, its languages
+/// resolved against the account's default and the provider's.
+pub(super) fn checked_options(
+    app: &App,
+    requester: &Requester,
+    language: Option<Language>,
+    mut options: GenerationOptions,
+) -> Result<GenerationOptions, GenerateError> {
+    let plan = requester.plan;
     if options.custom_prompt.is_some() && plan.tier() < CUSTOM_PROMPT_TIER {
         return Err(GenerateError::PlanTooLow {
             needed: Plan::lowest_with_tier(CUSTOM_PROMPT_TIER),
             current: plan,
         });
     }
-    resolve_languages(app, &mut options, input.language, default_language);
+    resolve_languages(app, &mut options, language, &requester.default_language);
+    Ok(options)
+}
 
-    let image = app.intake.prepare(&input.source).await?;
+/// Reserves, runs and settles one generation of an image already taken in, with options
+/// already checked ([`checked_options`]); timed from `started`.
+pub(super) async fn generate_prepared(
+    app: &App,
+    requester: &Requester,
+    source: Source,
+    image: &PreparedImage,
+    options: GenerationOptions,
+    started: Instant,
+) -> Result<GenerateOutcome, GenerateError> {
+    let account_id = &requester.account_id;
     let cost = CreditCost::of(image.reference.format, options.extra_languages.len());
 
     let job = Job {
@@ -113,7 +139,7 @@ pub async fn generate(
     reserve(app, &job).await?;
     let reservation_id = job.reservation_id.clone();
     let (job_id, language) = (job.id.clone(), job.options.language.clone());
-    let outcome = match job::run(app, job, &image, started, OnTransientFailure::Fail).await {
+    let outcome = match job::run(app, job, image, started, OnTransientFailure::Fail).await {
         Ok(outcome) => outcome,
         Err(RunError::NotRequested(e)) => {
             release(
@@ -160,6 +186,7 @@ pub async fn generate(
         processing_ms: generation.processing_ms,
         credits_used: cost.total() - charge.unused,
         credits_remaining,
+        judgement: generation.judgement,
     })
 }
 

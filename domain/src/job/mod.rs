@@ -20,10 +20,17 @@ pub enum Source {
     Api,
     Bulk,
     Dashboard,
+    /// A suggestion or a model's judgement asked of `POST /api/v1/validate`.
+    Validate,
 }
 
 impl Source {
-    pub const ALL: [Source; 3] = [Source::Api, Source::Bulk, Source::Dashboard];
+    pub const ALL: [Source; 4] = [
+        Source::Api,
+        Source::Bulk,
+        Source::Dashboard,
+        Source::Validate,
+    ];
 
     /// The name history shows (and events store).
     pub fn as_str(self) -> &'static str {
@@ -31,6 +38,7 @@ impl Source {
             Source::Api => "api",
             Source::Bulk => "bulk",
             Source::Dashboard => "dashboard",
+            Source::Validate => "validate",
         }
     }
 }
