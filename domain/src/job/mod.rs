@@ -19,10 +19,12 @@ pub enum Source {
     Api,
     Bulk,
     Dashboard,
+    /// A tool call through the MCP server (`altframe mcp`, or `/mcp` on `serve`).
+    Mcp,
 }
 
 impl Source {
-    pub const ALL: [Source; 3] = [Source::Api, Source::Bulk, Source::Dashboard];
+    pub const ALL: [Source; 4] = [Source::Api, Source::Bulk, Source::Dashboard, Source::Mcp];
 
     /// The name history shows (and events store).
     pub fn as_str(self) -> &'static str {
@@ -30,6 +32,7 @@ impl Source {
             Source::Api => "api",
             Source::Bulk => "bulk",
             Source::Dashboard => "dashboard",
+            Source::Mcp => "mcp",
         }
     }
 }
