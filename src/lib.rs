@@ -1,7 +1,10 @@
-//! The AltFrame service, in four layers; a file's folder says what it may touch.
+//! The AltFrame service, in layers; a file's folder says what it may touch.
 //!
 //! - [`api`]: the API edge (HTTP routes and layers, OpenAPI). Calls use cases; never the
 //!   event store or the work queue.
+//! - [`mcp`]: the MCP server, another door onto the same use cases, for AI agents (over
+//!   standard input and output, and at `/mcp` on the API). Like the API edge, it never reaches
+//!   the event store or the work queue.
 //! - [`usecases`]: what users and operators do (generate, submit a batch, issue a key, ...).
 //!   The only code that issues commands to the aggregates.
 //! - [`adapters`]: what touches the world: the event store and read models, the work queue,
@@ -15,5 +18,6 @@
 
 pub mod adapters;
 pub mod api;
+pub mod mcp;
 pub mod run;
 pub mod usecases;

@@ -1,8 +1,9 @@
 use clap::Parser;
 
-/// jemalloc, giving freed pages back to the system at once in `serve` (the other commands keep
-/// them a while: see `keep_freed_pages_a_while`), so a bulk batch's memory does not stay behind
-/// for the next. Why, with measurements: docs/decisions/0007-jemalloc-and-its-decay.md.
+/// jemalloc, giving freed pages back to the system at once in `serve` and `mcp` (the other
+/// commands keep them a while: see `keep_freed_pages_a_while`), so a bulk batch's memory does
+/// not stay behind for the next. Why, with measurements:
+/// docs/decisions/0007-jemalloc-and-its-decay.md.
 #[cfg(not(target_env = "msvc"))]
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
@@ -14,9 +15,10 @@ pub static MALLOC_CONF: Option<&'static std::ffi::c_char> =
     // SAFETY: a C string literal is a valid, 'static, NUL-terminated array of c_char.
     Some(unsafe { &*c"dirty_decay_ms:0,muzzy_decay_ms:0".as_ptr() });
 
-/// The other commands are short and run in rounds that free and reuse large buffers (a rebuild
-/// reads 5,000 events a round): jemalloc's usual ten seconds spares them the `madvise` calls
-/// and page faults of giving pages back at once (decision 0007).
+/// The other commands (not the servers, `serve` and `mcp`) are short and run in rounds that
+/// free and reuse large buffers (a rebuild reads 5,000 events a round): jemalloc's usual ten
+/// seconds spares them the `madvise` calls and page faults of giving pages back at once
+/// (decision 0007).
 #[cfg(not(target_env = "msvc"))]
 fn keep_freed_pages_a_while() {
     const DECAY_MS: isize = 10_000;
@@ -41,7 +43,10 @@ async fn main() -> std::process::ExitCode {
     let cli = altframe::run::cli::Cli::parse();
     altframe::run::telemetry::init();
     #[cfg(not(target_env = "msvc"))]
-    if !matches!(cli.command, altframe::run::cli::Command::Serve(_)) {
+    if !matches!(
+        cli.command,
+        altframe::run::cli::Command::Serve(_) | altframe::run::cli::Command::Mcp(_)
+    ) {
         keep_freed_pages_a_while();
     }
     match altframe::run::cli::run(cli).await {

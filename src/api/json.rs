@@ -52,6 +52,23 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
         }
         // Within the route's limit (`DefaultBodyLimit`).
         let bytes = collect(req.into_limited_body()).await.map_err(unreadable)?;
+        JsonBody::checked(bytes)
+    }
+}
+
+impl JsonBody {
+    /// A JSON value that came some other way than an HTTP body (an MCP tool's arguments),
+    /// held to the same rules as a body: the endpoint's size limit, the depth and NUL checks,
+    /// and then the same parser, so that it gets the same answers.
+    pub fn from_value(value: &serde_json::Value, limit: usize) -> Result<JsonBody, ApiError> {
+        let bytes = serde_json::to_vec(value).map_err(ApiError::internal)?;
+        if bytes.len() > limit {
+            return Err(too_large());
+        }
+        JsonBody::checked(bytes.into())
+    }
+
+    fn checked(bytes: Bytes) -> Result<JsonBody, ApiError> {
         let scan = scan(&bytes, MAX_JSON_DEPTH);
         if scan.too_deep {
             return Err(ApiError::bad_request(format!(
@@ -65,9 +82,7 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
         }
         Ok(JsonBody(bytes))
     }
-}
 
-impl JsonBody {
     /// Parses the body, with serde's message (and the path of the field at fault) in the 400.
     pub fn parse<'a, T: Deserialize<'a>>(&'a self) -> Result<T, ApiError> {
         parse(&self.0)
@@ -101,14 +116,18 @@ fn unreadable(error: axum::Error) -> ApiError {
     let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&error);
     while let Some(e) = cause {
         if e.is::<http_body_util::LengthLimitError>() {
-            return ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "The request body is too large",
-            );
+            return too_large();
         }
         cause = e.source();
     }
     ApiError::bad_request(format!("Failed to buffer the request body: {error}"))
+}
+
+fn too_large() -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "The request body is too large",
+    )
 }
 
 /// Parses a whole body as `T`. The messages are those axum's `Json` gave (serde's, with the

@@ -1,5 +1,6 @@
 //! The API edge: the HTTP routes, the layers every request passes through, the one place
-//! where errors become statuses, and the OpenAPI document. Handlers parse what a client sent,
+//! where errors become statuses, and the OpenAPI document; `/mcp` is mounted here too, behind
+//! the same authentication (the MCP server itself is `crate::mcp`). Handlers parse what a client sent,
 //! call a use case and shape its answer; they never reach the event store or the work queue
 //! (a test, `tests/api/layers.rs`, keeps it so).
 pub mod dashboard;
@@ -80,6 +81,18 @@ pub const DEFAULT_BULK_BODY_BYTES: usize = 100 * 1024 * 1024;
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
 /// Largest body of every other request (none of them needs one).
 const SMALL_BODY_BYTES: usize = 64 * 1024;
+
+impl HttpConfig {
+    /// The largest body a request to `endpoint` may send; an MCP tool's arguments count as
+    /// the body of the endpoint it mirrors.
+    pub fn body_limit(&self, endpoint: Endpoint) -> usize {
+        match endpoint {
+            Endpoint::Generate => self.max_generate_body,
+            Endpoint::Bulk => self.max_bulk_body,
+            Endpoint::Batches | Endpoint::History | Endpoint::Usage => SMALL_BODY_BYTES,
+        }
+    }
+}
 
 impl Default for HttpConfig {
     fn default() -> Self {
@@ -172,6 +185,9 @@ pub fn router(state: ApiState, config: &HttpConfig) -> Router {
             "/api/v1/usage",
             limited(get(usage::get_usage), Endpoint::Usage),
         )
+        // The MCP server: each tool call counts against the rate limit of the endpoint it
+        // mirrors, and its arguments are held to that endpoint's body limit.
+        .route("/mcp", crate::mcp::http::route(state.clone(), config))
         .route_layer(from_fn_with_state(state.clone(), auth::authenticate));
     let metrics_token = config.metrics_token.clone().map(Arc::new);
     Router::new()

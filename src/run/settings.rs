@@ -1,5 +1,5 @@
 //! Settings: one plain, typed struct that builds the whole application (`startup`), read once
-//! from flags and the environment by `serve` (each setting has a `--flag` and an
+//! from flags and the environment by `serve` and `mcp` (each setting has a `--flag` and an
 //! `ALTFRAME_*` variable), built in code by the tests. Everything is parsed here, so a
 //! mistake fails the start-up with a message naming the setting; secrets are wrapped so that
 //! no log or debug print shows them.
@@ -215,6 +215,9 @@ pub enum SettingsError {
 }
 
 /// The flags and variables of `altframe serve`, as given; [`ServeArgs::settings`] parses them.
+/// The HTTP server's own are here; those of the service itself (the model, image intake,
+/// outbound fetches, the background tasks, rate limits) are [`ServiceArgs`], which
+/// `altframe mcp` takes too.
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
     /// Address to listen on.
@@ -246,7 +249,22 @@ pub struct ServeArgs {
     #[arg(long, env = "ALTFRAME_METRICS_TOKEN", hide_env_values = true)]
     pub metrics_token: Option<SecretString>,
 
-    /// Seconds that shutdown (SIGTERM) waits for in-flight requests and bulk items.
+    /// Seconds before a request is abandoned.
+    #[arg(long, env = "ALTFRAME_REQUEST_TIMEOUT_SECS", default_value_t = DEFAULT_REQUEST_TIMEOUT.as_secs())]
+    pub request_timeout_secs: u64,
+
+    /// Plan of the account opened on the first start of an empty store.
+    #[arg(long, env = "ALTFRAME_DEFAULT_PLAN", default_value = "free")]
+    pub default_plan: String,
+
+    #[command(flatten)]
+    pub service: ServiceArgs,
+}
+
+/// The settings of the service itself, shared by `serve` and `mcp`.
+#[derive(Debug, Clone, Args)]
+pub struct ServiceArgs {
+    /// Seconds that stopping (SIGTERM) waits for in-flight requests and bulk items.
     #[arg(long, env = "ALTFRAME_SHUTDOWN_GRACE_SECS", default_value_t = defaults::SHUTDOWN_GRACE_SECS)]
     pub shutdown_grace_secs: u64,
 
@@ -312,10 +330,6 @@ pub struct ServeArgs {
     #[arg(long, env = "ALTFRAME_DECODE_BUDGET_BYTES", default_value_t = DEFAULT_DECODE_BUDGET_BYTES)]
     pub decode_budget_bytes: u64,
 
-    /// Seconds before a request is abandoned.
-    #[arg(long, env = "ALTFRAME_REQUEST_TIMEOUT_SECS", default_value_t = DEFAULT_REQUEST_TIMEOUT.as_secs())]
-    pub request_timeout_secs: u64,
-
     /// Largest number of database connections this process opens (default: 20 on Postgres,
     /// 8 on SQLite).
     #[arg(long, env = "ALTFRAME_DB_MAX_CONNECTIONS")]
@@ -370,21 +384,20 @@ pub struct ServeArgs {
     #[arg(long, env = "ALTFRAME_RATE_LIMITS", default_value = "")]
     pub rate_limits: RateLimitTable,
 
-    /// Largest request body of POST /api/v1/generate, in bytes.
+    /// Largest request body of POST /api/v1/generate (and arguments of the MCP tool
+    /// `generate`), in bytes.
     #[arg(long, env = "ALTFRAME_MAX_GENERATE_BODY_BYTES", default_value_t = DEFAULT_GENERATE_BODY_BYTES)]
     pub max_generate_body_bytes: usize,
 
-    /// Largest request body of POST /api/v1/generate/bulk, in bytes.
+    /// Largest request body of POST /api/v1/generate/bulk (and arguments of the MCP tool
+    /// `bulk`), in bytes.
     #[arg(long, env = "ALTFRAME_MAX_BULK_BODY_BYTES", default_value_t = DEFAULT_BULK_BODY_BYTES)]
     pub max_bulk_body_bytes: usize,
-
-    /// Plan of the account opened on the first start of an empty store.
-    #[arg(long, env = "ALTFRAME_DEFAULT_PLAN", default_value = "free")]
-    pub default_plan: String,
 }
 
-impl ServeArgs {
-    /// Parses every setting. `database_url` is the global `--database-url`.
+impl ServiceArgs {
+    /// Parses the service's settings onto the defaults. `database_url` is the global
+    /// `--database-url`.
     pub fn settings(self, database_url: Option<&str>) -> Result<Settings, SettingsError> {
         let secs = Duration::from_secs;
         let millis = Duration::from_millis;
@@ -413,25 +426,9 @@ impl ServeArgs {
                 image_detail: self.model_image_detail,
             }),
         };
-        settings.listen = self.listen;
-        settings.tls = match (self.tls_cert, self.tls_key) {
-            (Some(cert), Some(key)) => Some(TlsFiles { cert, key }),
-            _ => None,
-        };
         settings.shutdown_grace = secs(self.shutdown_grace_secs);
-        settings.http = HttpConfig {
-            request_timeout: secs(self.request_timeout_secs),
-            max_generate_body: self.max_generate_body_bytes,
-            max_bulk_body: self.max_bulk_body_bytes,
-            https: HttpsPolicy {
-                required: self.require_https,
-                terminates_tls: settings.tls.is_some(),
-                trusted_proxies: HttpsPolicy::parse_proxies(&self.trusted_proxies)
-                    .map_err(SettingsError::TrustedProxies)?,
-            },
-            metrics_token: self.metrics_token,
-            signup: self.signup,
-        };
+        settings.http.max_generate_body = self.max_generate_body_bytes;
+        settings.http.max_bulk_body = self.max_bulk_body_bytes;
         settings.outbound = OutboundConfig {
             allow_private_networks: self.allow_private_networks,
             timeout: secs(self.fetch_timeout_secs),
@@ -460,6 +457,32 @@ impl ServeArgs {
             },
             reservation_timeout: secs(self.reservation_timeout_secs),
             maintenance_every: secs(self.maintenance_secs),
+        };
+        settings.validate()?;
+        Ok(settings)
+    }
+}
+
+impl ServeArgs {
+    /// Parses every setting. `database_url` is the global `--database-url`.
+    pub fn settings(self, database_url: Option<&str>) -> Result<Settings, SettingsError> {
+        let mut settings = self.service.settings(database_url)?;
+        settings.listen = self.listen;
+        settings.tls = match (self.tls_cert, self.tls_key) {
+            (Some(cert), Some(key)) => Some(TlsFiles { cert, key }),
+            _ => None,
+        };
+        settings.http = HttpConfig {
+            request_timeout: Duration::from_secs(self.request_timeout_secs),
+            https: HttpsPolicy {
+                required: self.require_https,
+                terminates_tls: settings.tls.is_some(),
+                trusted_proxies: HttpsPolicy::parse_proxies(&self.trusted_proxies)
+                    .map_err(SettingsError::TrustedProxies)?,
+            },
+            metrics_token: self.metrics_token,
+            signup: self.signup,
+            ..settings.http
         };
         settings.default_plan = Plan::parse(&self.default_plan)
             .ok_or_else(|| SettingsError::DefaultPlan(self.default_plan.clone()))?;

@@ -4,7 +4,8 @@
 //! [`Services::open`] builds what the command line's commands need (the store and the use
 //! cases); [`Application::build`] adds the HTTP server's socket and router, and
 //! [`Application::run_until_stopped`] serves until told to stop, with every background task
-//! running under one [`Runner`].
+//! running under one [`Runner`] ([`Services::start_tasks`], which `altframe mcp` runs beside
+//! its session too).
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -138,6 +139,27 @@ impl Services {
         })
     }
 
+    /// Brings the read models up to date and starts every background task: what `serve` runs
+    /// beside its server, and `altframe mcp` beside its session (one process on SQLite must
+    /// do all the work, or a batch would never finish). Stop them with [`Runner::stop`].
+    pub async fn start_tasks(&self, settings: &Settings) -> Result<Runner, StartupError> {
+        self.projector
+            .catch_up()
+            .await
+            .map_err(StartupError::CatchUp)?;
+        Ok(Runner::start(self.tasks(settings)))
+    }
+
+    /// The part of the `serve` state the API's handlers and the MCP server use.
+    pub fn api_state(&self) -> ApiState {
+        ApiState {
+            app: self.app.clone(),
+            rate_limiter: Arc::clone(&self.rate_limiter),
+            idempotency: self.idempotency.clone(),
+            metrics: Arc::clone(&self.metrics),
+        }
+    }
+
     /// Every background task, in the order they start (they stop in the reverse order).
     fn tasks(&self, settings: &Settings) -> Vec<Arc<dyn Task>> {
         let tasks = &settings.tasks;
@@ -197,12 +219,7 @@ impl Application {
         overrides: Overrides,
     ) -> Result<Application, StartupError> {
         let services = Services::open(&settings, overrides).await?;
-        let api = ApiState {
-            app: services.app.clone(),
-            rate_limiter: Arc::clone(&services.rate_limiter),
-            idempotency: services.idempotency.clone(),
-            metrics: Arc::clone(&services.metrics),
-        };
+        let api = services.api_state();
         let listen = |source| StartupError::Listen {
             address: settings.listen,
             source,
@@ -250,11 +267,6 @@ impl Application {
             listener,
             address,
         } = self;
-        services
-            .projector
-            .catch_up()
-            .await
-            .map_err(StartupError::CatchUp)?;
         let tls = match &settings.tls {
             Some(files) => {
                 Some(
@@ -269,7 +281,7 @@ impl Application {
             None => None,
         };
         let router = api::router(api.clone(), &settings.http);
-        let runner = Runner::start(services.tasks(&settings));
+        let runner = services.start_tasks(&settings).await?;
         tracing::info!(
             address = %address,
             tls = tls.is_some(),

@@ -23,6 +23,7 @@ mod https;
 mod idempotency;
 mod intake;
 mod layers;
+mod mcp;
 mod metrics;
 mod model_answers;
 mod openai;

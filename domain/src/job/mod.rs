@@ -20,15 +20,18 @@ pub enum Source {
     Api,
     Bulk,
     Dashboard,
+    /// A tool call through the MCP server (`altframe mcp`, or `/mcp` on `serve`).
+    Mcp,
     /// A suggestion or a model's judgement asked of `POST /api/v1/validate`.
     Validate,
 }
 
 impl Source {
-    pub const ALL: [Source; 4] = [
+    pub const ALL: [Source; 5] = [
         Source::Api,
         Source::Bulk,
         Source::Dashboard,
+        Source::Mcp,
         Source::Validate,
     ];
 
@@ -38,6 +41,7 @@ impl Source {
             Source::Api => "api",
             Source::Bulk => "bulk",
             Source::Dashboard => "dashboard",
+            Source::Mcp => "mcp",
             Source::Validate => "validate",
         }
     }

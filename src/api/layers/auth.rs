@@ -12,7 +12,7 @@ use altframe_domain::{AccountId, KeyId};
 use crate::api::error::{ApiError, Miswired};
 use crate::api::ApiState;
 use crate::usecases::accounts::Requester;
-use crate::usecases::keys;
+use crate::usecases::keys::{self, KeyHolder};
 
 /// The caller, once its key checked out.
 #[derive(Debug, Clone)]
@@ -56,17 +56,23 @@ async fn identify(state: &ApiState, headers: &HeaderMap) -> Result<Caller, ApiEr
                 "Missing API key: send it in the x-api-key header or as Authorization: Bearer <key>",
             )
         })?;
-    let holder = keys::authenticate(&state.app, key).await?;
+    let caller = Caller::from(keys::authenticate(&state.app, key).await?);
     let span = tracing::Span::current();
-    let requester = holder.requester;
-    span.record("account_id", requester.account_id.as_str());
-    span.record("key_id", holder.key_id.as_str());
-    Ok(Caller {
-        account_id: requester.account_id.clone(),
-        key_id: holder.key_id,
-        plan: requester.plan,
-        requester,
-    })
+    span.record("account_id", caller.account_id.as_str());
+    span.record("key_id", caller.key_id.as_str());
+    Ok(caller)
+}
+
+impl From<KeyHolder> for Caller {
+    fn from(holder: KeyHolder) -> Caller {
+        let requester = holder.requester;
+        Caller {
+            account_id: requester.account_id.clone(),
+            key_id: holder.key_id,
+            plan: requester.plan,
+            requester,
+        }
+    }
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Caller {

@@ -25,32 +25,15 @@ pub async fn enforce(
         return ApiError::internal(Miswired("rate limit applied before authentication"))
             .into_response();
     };
-    let now = state.app.clock().now();
-    let decision = match state
-        .rate_limiter
-        .hit(caller.key_id.as_str(), caller.plan, endpoint, now)
-        .await
-    {
+    let decision = match count(&state, &caller, endpoint).await {
         Ok(decision) => decision,
-        Err(e) => return ApiError::internal(e).into_response(),
+        Err(e) => return e.into_response(),
     };
     let mut response = if decision.allowed {
         next.run(request).await
     } else {
-        tracing::info!(
-            endpoint = endpoint.as_str(),
-            limit = decision.limit,
-            "rate limited"
-        );
-        let retry_after = decision.retry_after(now);
-        let mut response = ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            format!(
-                "Rate limit exceeded: {} requests per minute to this endpoint. Retry after {retry_after} seconds.",
-                decision.limit
-            ),
-        )
-        .into_response();
+        let retry_after = decision.retry_after(state.app.clock().now());
+        let mut response = exceeded(&state, endpoint, &decision).into_response();
         response.headers_mut().insert(
             axum::http::header::RETRY_AFTER,
             HeaderValue::from(retry_after),
@@ -59,6 +42,38 @@ pub async fn enforce(
     };
     add_headers(response.headers_mut(), &decision);
     response
+}
+
+/// Counts one request of `caller` to `endpoint`: this layer's count, and an MCP tool call's
+/// against the endpoint it mirrors.
+pub async fn count(
+    state: &ApiState,
+    caller: &Caller,
+    endpoint: Endpoint,
+) -> Result<Decision, ApiError> {
+    let now = state.app.clock().now();
+    state
+        .rate_limiter
+        .hit(caller.key_id.as_str(), caller.plan, endpoint, now)
+        .await
+        .map_err(ApiError::internal)
+}
+
+/// The 429 for a request the count refused, saying when to try again.
+pub fn exceeded(state: &ApiState, endpoint: Endpoint, decision: &Decision) -> ApiError {
+    tracing::info!(
+        endpoint = endpoint.as_str(),
+        limit = decision.limit,
+        "rate limited"
+    );
+    let retry_after = decision.retry_after(state.app.clock().now());
+    ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        format!(
+            "Rate limit exceeded: {} requests per minute to this endpoint. Retry after {retry_after} seconds.",
+            decision.limit
+        ),
+    )
 }
 
 fn add_headers(headers: &mut HeaderMap, decision: &Decision) {

@@ -140,7 +140,7 @@ pub fn source(_: &mut SchemaGenerator) -> Schema {
     json_schema!({
         "type": "string",
         "enum": names,
-        "description": "Where the job came from: a single request, a batch, or the dashboard."
+        "description": "Where the job came from: a single request, a batch, the dashboard, or a tool call through the MCP server."
     })
 }
 

@@ -18,7 +18,8 @@ use crate::api::json::{JsonBody, JsonStr};
 use crate::api::layers::auth::Caller;
 use crate::api::openapi::schemas;
 use crate::api::ApiState;
-use crate::usecases::bulk::{stage, submit, BulkInput, BulkItemInput};
+use crate::usecases::bulk::{stage, submit, BulkAccepted, BulkInput, BulkItemInput};
+use crate::usecases::App;
 
 // The request borrows each `image_base64` from the body (unless it holds escapes), so that a
 // batch of inline images is in memory once.
@@ -147,22 +148,35 @@ pub async fn post_bulk(
     caller: Caller,
     body: JsonBody,
 ) -> Result<(StatusCode, Json<BulkResponse>), ApiError> {
+    let accepted = submit_body(&state.app, &caller, body).await?;
+    Ok((StatusCode::ACCEPTED, Json(accepted)))
+}
+
+/// Parses a bulk body, stages its items and submits the batch: what POST /generate/bulk does
+/// once its caller is known, and the MCP tool `bulk` with its arguments.
+pub async fn submit_body(
+    app: &App,
+    caller: &Caller,
+    body: JsonBody,
+) -> Result<BulkResponse, ApiError> {
     let staged = {
         let request: BulkRequest = body.parse()?;
-        stage(&state.app, &caller.account_id, request.parse()?).await?
+        stage(app, &caller.account_id, request.parse()?).await?
     };
     // The images are held: the body goes before the batch is submitted and the workers start
     // decoding its items.
     drop(body);
-    let accepted = submit(&state.app, staged).await?;
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(BulkResponse {
+    Ok(submit(app, staged).await?.into())
+}
+
+impl From<BulkAccepted> for BulkResponse {
+    fn from(accepted: BulkAccepted) -> Self {
+        BulkResponse {
             status_url: format!("/api/v1/batches/{}", accepted.batch_id),
             batch_id: accepted.batch_id.into_string(),
             total_images: accepted.total_images,
             credits_reserved: accepted.credits_reserved,
             estimated_seconds: accepted.estimated_seconds,
-        }),
-    ))
+        }
+    }
 }

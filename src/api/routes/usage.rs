@@ -7,7 +7,7 @@ use serde::Serialize;
 use crate::api::error::ApiError;
 use crate::api::layers::auth::Caller;
 use crate::api::ApiState;
-use crate::usecases::usage;
+use crate::usecases::usage::{self, UsageRow};
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct UsageResponse {
@@ -51,25 +51,32 @@ pub async fn get_usage(
     State(state): State<ApiState>,
     caller: Caller,
 ) -> Result<Json<UsageResponse>, ApiError> {
-    let row = usage::usage(&state.app, &caller.account_id).await?;
-    Ok(Json(UsageResponse {
-        plan: row.plan,
-        credits: UsageCredits {
-            monthly_allocation: row.monthly_allocation,
-            remaining: row.remaining,
-            rollover: row.rollover,
-            used_this_period: row.used_this_period,
-            language_credits_this_period: (row.language_credits > 0)
-                .then_some(row.language_credits),
-            period_resets_at: row.period_end,
-        },
-        overage: UsageOverage {
-            enabled: row.overage_enabled,
-            rate: altframe_domain::Micros(row.overage_rate_micros).as_dollars(),
-        },
-        pending_plan_change: row
-            .pending_plan
-            .zip(row.pending_plan_at)
-            .map(|(plan, effective_at)| PendingPlanChange { plan, effective_at }),
-    }))
+    Ok(Json(
+        usage::usage(&state.app, &caller.account_id).await?.into(),
+    ))
+}
+
+impl From<UsageRow> for UsageResponse {
+    fn from(row: UsageRow) -> Self {
+        UsageResponse {
+            plan: row.plan,
+            credits: UsageCredits {
+                monthly_allocation: row.monthly_allocation,
+                remaining: row.remaining,
+                rollover: row.rollover,
+                used_this_period: row.used_this_period,
+                language_credits_this_period: (row.language_credits > 0)
+                    .then_some(row.language_credits),
+                period_resets_at: row.period_end,
+            },
+            overage: UsageOverage {
+                enabled: row.overage_enabled,
+                rate: altframe_domain::Micros(row.overage_rate_micros).as_dollars(),
+            },
+            pending_plan_change: row
+                .pending_plan
+                .zip(row.pending_plan_at)
+                .map(|(plan, effective_at)| PendingPlanChange { plan, effective_at }),
+        }
+    }
 }

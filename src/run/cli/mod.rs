@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 use serde_json::json;
 
 use crate::adapters::store::{DatabaseUrl, StoreConfig};
+use crate::run::mcp::{mcp_command, McpArgs, McpError};
 use crate::run::server;
 use crate::run::settings::{ServeArgs, Settings, SettingsError};
 use crate::run::startup::{Overrides, Services, StartupError};
@@ -40,6 +41,9 @@ pub struct Cli {
 pub enum Command {
     /// Run the HTTP API.
     Serve(Box<ServeArgs>),
+    /// Run the MCP server on standard input and output, for an AI agent that starts it, acting
+    /// with the API key in ALTFRAME_API_KEY. The background tasks run beside it.
+    Mcp(Box<McpArgs>),
     /// Open and inspect accounts.
     #[command(subcommand)]
     Accounts(AccountsCommand),
@@ -225,6 +229,8 @@ pub enum CliError {
     #[error(transparent)]
     Startup(#[from] StartupError),
     #[error(transparent)]
+    Mcp(#[from] McpError),
+    #[error(transparent)]
     Accounts(#[from] AccountsError),
     #[error(transparent)]
     Audit(#[from] AuditError),
@@ -251,11 +257,12 @@ pub enum CliError {
 
 pub async fn run(cli: Cli) -> Result<(), CliError> {
     let database_url = cli.database_url.as_deref();
-    // Every command but `openapi` and `serve` works on the store, through the use cases.
+    // Every command but `openapi`, `serve` and `mcp` works on the store, through the use cases.
     let app = || async { Ok::<_, CliError>(open(database_url).await?.app) };
     match cli.command {
         Command::Openapi { json } => print_openapi(json),
         Command::Serve(args) => Ok(server::serve_command(args.settings(database_url)?).await?),
+        Command::Mcp(args) => Ok(mcp_command(*args, database_url).await?),
         Command::Accounts(c) => accounts::accounts(c, &app().await?).await,
         Command::Keys(c) => accounts::keys(c, &app().await?).await,
         Command::Webhooks(c) => accounts::webhooks(c, &app().await?).await,
