@@ -114,6 +114,11 @@ impl Fields {
         Fields(Field::ALL.to_vec())
     }
 
+    /// Alt text alone: what `validate` suggests unless asked for more.
+    pub fn alt_text_only() -> Fields {
+        Fields(vec![Field::AltText])
+    }
+
     pub fn parse(names: &[String]) -> Result<Fields, Invalid> {
         if names.is_empty() {
             return Err(invalid("fields must name at least one field"));

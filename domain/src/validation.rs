@@ -12,7 +12,7 @@ use crate::text::{fit_to_length, lists_keywords, medium_opening, tidy};
 pub use language::{detect_language, language_name};
 
 /// What a finding is about; the codes the API answers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FindingCode {
     /// No alt text on an image that is not decorative.
@@ -51,7 +51,8 @@ impl FindingCode {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// One thing wrong with an alt text: what (`code`) and, in a sentence, why it matters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Finding {
     pub code: FindingCode,
     pub message: String,
@@ -75,7 +76,7 @@ pub struct AltTextInput<'a> {
 }
 
 /// A model's verdict on an alt text it was shown beside its image.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Judgement {
     /// Whether the text describes what the image shows.
     pub matches: bool,

@@ -23,15 +23,18 @@ pub enum Endpoint {
     Batches,
     History,
     Usage,
+    /// Our addition: `POST /api/v1/validate`.
+    Validate,
 }
 
 impl Endpoint {
-    pub const ALL: [Endpoint; 5] = [
+    pub const ALL: [Endpoint; 6] = [
         Endpoint::Generate,
         Endpoint::Bulk,
         Endpoint::Batches,
         Endpoint::History,
         Endpoint::Usage,
+        Endpoint::Validate,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -41,13 +44,14 @@ impl Endpoint {
             Endpoint::Batches => "batches",
             Endpoint::History => "history",
             Endpoint::Usage => "usage",
+            Endpoint::Validate => "validate",
         }
     }
 
-    /// The contract's table.
+    /// The contract's table, and our additions' rows in its style.
     fn default_limit(self) -> u32 {
         match self {
-            Endpoint::Generate => 60,
+            Endpoint::Generate | Endpoint::Validate => 60,
             Endpoint::Bulk => 10,
             Endpoint::Batches | Endpoint::History | Endpoint::Usage => 120,
         }

@@ -12,6 +12,7 @@ use crate::usecases::bulk::BulkError;
 use crate::usecases::generate::GenerateError;
 use crate::usecases::keys::AuthError;
 use crate::usecases::status::NotReady;
+use crate::usecases::validate::ValidateError;
 use crate::usecases::{error_chain, Failure};
 
 /// The body of every error answer.
@@ -94,6 +95,15 @@ impl From<AuthError> for ApiError {
         match e {
             AuthError::Unknown | AuthError::Revoked => ApiError::unauthorized(e.to_string()),
             AuthError::Failure(e) => e.into(),
+        }
+    }
+}
+
+impl From<ValidateError> for ApiError {
+    fn from(e: ValidateError) -> Self {
+        match e {
+            ValidateError::CannotJudge => ApiError::bad_request(e.to_string()),
+            ValidateError::Generate(e) => e.into(),
         }
     }
 }

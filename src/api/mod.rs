@@ -35,7 +35,7 @@ use crate::adapters::rate_limits::{Endpoint, RateLimiter};
 use crate::usecases::App;
 
 use layers::{auth, headers, https, idempotency, observe, rate_limit};
-use routes::{assets, batches, bulk, generate, health, history, spec, usage};
+use routes::{assets, batches, bulk, generate, health, history, spec, usage, validate};
 
 pub use crate::usecases::history::STATUSES as JOB_STATUSES;
 pub use error::{ApiError, ErrorBody};
@@ -47,6 +47,7 @@ pub use routes::bulk::{BulkRequest, BulkResponse};
 pub use routes::generate::{GenerateRequest, GenerateResponse};
 pub use routes::history::HistoryResponse;
 pub use routes::usage::UsageResponse;
+pub use routes::validate::{ValidateRequest, ValidateResponse};
 
 /// What every handler and layer may use: the use cases, and the request edge's own records
 /// (rate-limit counts, idempotency keys) and metrics.
@@ -87,7 +88,7 @@ impl HttpConfig {
     /// the body of the endpoint it mirrors.
     pub fn body_limit(&self, endpoint: Endpoint) -> usize {
         match endpoint {
-            Endpoint::Generate => self.max_generate_body,
+            Endpoint::Generate | Endpoint::Validate => self.max_generate_body,
             Endpoint::Bulk => self.max_bulk_body,
             Endpoint::Batches | Endpoint::History | Endpoint::Usage => SMALL_BODY_BYTES,
         }
@@ -176,6 +177,13 @@ pub fn router(state: ApiState, config: &HttpConfig) -> Router {
         .route(
             "/api/v1/batches/{batch_id}/webhook/redeliver",
             limited(post(batches::post_redeliver), Endpoint::Batches),
+        )
+        .route(
+            "/api/v1/validate",
+            limited(
+                idempotent(post(validate::post_validate), config.max_generate_body),
+                Endpoint::Validate,
+            ),
         )
         .route(
             "/api/v1/history",

@@ -22,6 +22,7 @@ use crate::api::layers::auth::Caller;
 use crate::api::routes::bulk::submit_body;
 use crate::api::{
     ApiError, BulkRequest, BulkResponse, GenerateRequest, GenerateResponse, UsageResponse,
+    ValidateRequest, ValidateResponse,
 };
 use crate::usecases::batch_report::BatchReport;
 use crate::usecases::{self, App};
@@ -94,6 +95,21 @@ pub(super) const TOOLS: &[ToolSpec] = &[
         input: schema_for_input::<BatchStatusArguments>,
         output: schema_for_output::<BatchReport>,
         run: |call| Box::pin(batch_status(call)),
+    },
+    ToolSpec {
+        name: "validate",
+        title: "Check an image's alt text",
+        description: "Checks the alt text a page gives an image: findings (missing, too long, a \
+            file name, a generic word, a redundant prefix, keyword stuffing, text on a \
+            decorative image, another language than the page's) and a score from 0 to 100, \
+            free. Takes the body of POST /api/v1/validate and answers its response. suggest (a \
+            replacement) and check_match (the model's verdict) run one generation between them, \
+            charged like a generate only when it completes.",
+        endpoint: Endpoint::Validate,
+        read_only: false,
+        input: schema_for_input::<ValidateRequest>,
+        output: schema_for_output::<ValidateResponse>,
+        run: |call| Box::pin(validate(call)),
     },
     ToolSpec {
         name: "usage",
@@ -175,6 +191,13 @@ async fn batch_status(call: Call) -> Answer {
         ApiError::bad_request("batch_id is required: the batch_id the bulk tool answered")
     })?;
     answer(usecases::batches::status(&call.app, &call.caller.account_id, &batch_id).await?)
+}
+
+async fn validate(call: Call) -> Answer {
+    let request: ValidateRequest = call.arguments.parse()?;
+    let input = request.parse()?;
+    let outcome = usecases::validate::validate(&call.app, &call.caller.requester, input).await?;
+    answer(ValidateResponse::from(outcome))
 }
 
 /// Usage takes nothing; arguments sent anyway are ignored, as unknown fields are.

@@ -29,6 +29,7 @@ mod settled_here;
 pub mod settlement;
 pub mod status;
 pub mod usage;
+pub mod validate;
 pub mod webhooks;
 
 use std::sync::Arc;

@@ -37,3 +37,4 @@ mod rebuild;
 mod settlement;
 mod store;
 mod upcast;
+mod validate;

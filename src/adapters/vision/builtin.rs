@@ -7,6 +7,8 @@ use altframe_domain::generation::{GeneratedText, GenerationOptions, Language, Mo
 use altframe_domain::job::Tokens;
 use altframe_domain::Micros;
 
+use crate::adapters::image::PreparedImage;
+
 use super::{analyse, Analysis, VisionError, VisionOutput, VisionProvider, VisionRequest};
 
 mod address;
@@ -18,6 +20,15 @@ mod tests;
 pub struct BuiltinProvider;
 
 pub const BUILTIN_MODEL: &str = "builtin";
+
+/// Whether the image is decorative, and why, judged from its pixels and the caller's context
+/// as the builtin's `auto` mode judges it; free, whichever provider is configured (`validate`
+/// uses it when no model is asked).
+pub fn decorative_verdict(image: &PreparedImage, options: &GenerationOptions) -> (bool, String) {
+    let r = &image.reference;
+    let verdict = decorative::judge(&analyse(&image.pixels, r.width, r.height), options);
+    (verdict.decorative, verdict.reason)
+}
 
 #[async_trait::async_trait]
 impl VisionProvider for BuiltinProvider {

@@ -18,7 +18,7 @@ use altframe_domain::Micros;
 use crate::adapters::image::PreparedImage;
 
 pub use analysis::{analyse, Analysis};
-pub use builtin::BuiltinProvider;
+pub use builtin::{decorative_verdict, BuiltinProvider};
 pub use metered::MeteredVision;
 pub use openai::{ImageDetail, OpenAiConfig, OpenAiProvider};
 pub use pricing::{BadPrice, ModelPrice, PriceTable};

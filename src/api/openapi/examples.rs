@@ -78,6 +78,45 @@ pub fn bulk_response() -> Value {
     })
 }
 
+/// From a run of 2026-12-03, same set-up.
+pub fn validate_request() -> Value {
+    json!({
+        "image_url": "https://example.com/images/photo.jpg",
+        "alt_text": "Image of hiking boots, hiking boots, waterproof boots",
+        "keywords": ["hiking boots", "waterproof"],
+        "product_name": "Trailblazer Hiking Boot",
+        "suggest": true
+    })
+}
+
+pub fn validate_response() -> Value {
+    json!({
+        "score": 45,
+        "findings": [
+            {
+                "code": "redundant_prefix",
+                "message": "It starts with \"Image of\": screen readers already announce an image."
+            },
+            {
+                "code": "keyword_stuffing",
+                "message": "It lists keywords or repeats a word: describe the image in a sentence instead."
+            }
+        ],
+        "decorative": false,
+        "decorative_reason": "It shows the product named in the request, which is content.",
+        "suggestion": {
+            "alt_text": "Trailblazer Hiking Boot: an evenly lit graphic in green, teal and orange tones"
+        },
+        "meta": {
+            "language": "en",
+            "credits_used": 1,
+            "credits_remaining": 49,
+            "job_id": "job_0VclxqxXmOA6KF4cekX1AJsDIhHe",
+            "model": "builtin"
+        }
+    })
+}
+
 pub fn batch_response() -> Value {
     json!({
         "batch_id": "9513b74e-e58f-4745-9c7f-c0cfc1e97390",

@@ -109,6 +109,10 @@ pub fn image_base64(_: &mut SchemaGenerator) -> Schema {
     })
 }
 
+pub fn alt_text(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({ "type": ["string", "null"], "maxLength": limits::CONTEXT_CHARS })
+}
+
 pub fn context(_: &mut SchemaGenerator) -> Schema {
     json_schema!({ "type": "string", "maxLength": limits::CONTEXT_CHARS })
 }

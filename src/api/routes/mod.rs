@@ -7,3 +7,4 @@ pub mod health;
 pub mod history;
 pub mod spec;
 pub mod usage;
+pub mod validate;

@@ -113,6 +113,34 @@ async fn the_tools_answer_what_their_endpoints_answer(backend: Backend) {
     let usage = answer(call(&client, "usage", json!({})).await);
     assert_eq!(usage["credits"]["used_this_period"], 1);
     assert_eq!(usage["credits"]["remaining"], 49);
+
+    // Validate: the rules free, a suggestion one credit, as the endpoint.
+    assert!(schema("validate")["properties"].get("alt_text").is_some());
+    let checked = answer(
+        call(
+            &client,
+            "validate",
+            json!({ "image_base64": base64_of("sample.jpg"), "alt_text": "IMG_2043.jpg" }),
+        )
+        .await,
+    );
+    assert_eq!(checked["findings"][0]["code"], "file_name", "{checked}");
+    assert_eq!(checked["score"], 30);
+    assert_eq!(checked["meta"]["credits_used"], 0);
+    let suggested = answer(
+        call(
+            &client,
+            "validate",
+            json!({ "image_base64": base64_of("sample.jpg"), "alt_text": "", "suggest": true }),
+        )
+        .await,
+    );
+    assert!(
+        suggested["suggestion"]["alt_text"].is_string(),
+        "{suggested}"
+    );
+    assert_eq!(suggested["meta"]["credits_used"], 1);
+    assert_eq!(app.remaining().await, 48);
     client.cancel().await.unwrap();
 }
 

@@ -17,7 +17,7 @@ use serde_json::Value;
 pub type Client = RunningService<RoleClient, ()>;
 
 /// The tools every transport lists.
-pub const TOOLS: [&str; 4] = ["batch_status", "bulk", "generate", "usage"];
+pub const TOOLS: [&str; 5] = ["batch_status", "bulk", "generate", "usage", "validate"];
 
 /// Calls `tool` with `arguments` (a JSON object); the call itself must go through.
 pub async fn call(client: &Client, tool: &str, arguments: Value) -> CallToolResult {

@@ -12,6 +12,7 @@ use altframe::adapters::clock::{Clock, SystemClock};
 use altframe::adapters::image::IntakeConfig;
 use altframe::adapters::rate_limits::RateLimitTable;
 use altframe::adapters::store::StoreConfig;
+use altframe::adapters::subscriber::Subscriber;
 use altframe::adapters::vision::{BuiltinProvider, VisionProvider};
 use altframe::api::HttpConfig;
 use altframe::run::settings::Settings;
@@ -140,6 +141,13 @@ pub async fn spawn_with(backend: Backend, options: Options) -> TestApp {
         .await
         .expect("issue key")
         .key;
+    // The key's first use finds it even on a loaded machine, where the two seconds a request
+    // waits for read models to show a new key can pass.
+    services
+        .projector
+        .catch_up_fully(Duration::from_secs(60))
+        .await
+        .expect("project the new key");
     TestApp {
         base,
         http: reqwest::Client::new(),
@@ -154,6 +162,17 @@ impl TestApp {
     pub async fn post_bulk(&self, body: &Value) -> reqwest::Response {
         self.http
             .post(format!("{}/api/v1/generate/bulk", self.base))
+            .header("x-api-key", &self.key)
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// POSTs `body` as JSON to `path` with the test's key.
+    pub async fn post(&self, path: &str, body: &Value) -> reqwest::Response {
+        self.http
+            .post(format!("{}{path}", self.base))
             .header("x-api-key", &self.key)
             .json(body)
             .send()
