@@ -12,7 +12,7 @@ use clap::{Args, ValueEnum};
 use secrecy::SecretString;
 
 use crate::adapters::image::{IntakeConfig, DEFAULT_DECODE_BUDGET_BYTES};
-use crate::adapters::outbound::OutboundConfig;
+use crate::adapters::outbound::{AllowedHosts, OutboundConfig};
 use crate::adapters::rate_limits::RateLimitTable;
 use crate::adapters::store::{DatabaseUrl, StoreConfig, StoreError};
 use crate::adapters::vision::{BadPrice, ImageDetail, OpenAiConfig, PriceTable};
@@ -141,6 +141,7 @@ impl Settings {
             vision: VisionSettings::Builtin,
             outbound: OutboundConfig {
                 allow_private_networks: false,
+                allowed_hosts: AllowedHosts::default(),
                 timeout: secs(defaults::FETCH_TIMEOUT_SECS),
                 max_redirects: defaults::MAX_REDIRECTS,
             },
@@ -291,7 +292,13 @@ pub struct ServeArgs {
     #[arg(long, env = "ALTFRAME_ALLOW_PRIVATE_NETWORKS", default_value_t = false, action = clap::ArgAction::Set)]
     pub allow_private_networks: bool,
 
-    /// Seconds before fetching an image URL times out.
+    /// Hosts fetched although they are not public (an intranet CMS, an image server on the
+    /// private network): host names or IP addresses, comma separated. Everything else
+    /// non-public stays refused.
+    #[arg(long, env = "ALTFRAME_OUTBOUND_ALLOWED_HOSTS", default_value = "")]
+    pub outbound_allowed_hosts: AllowedHosts,
+
+    /// Seconds before fetching an image URL (or a page to scan) times out.
     #[arg(long, env = "ALTFRAME_FETCH_TIMEOUT_SECS", default_value_t = defaults::FETCH_TIMEOUT_SECS)]
     pub fetch_timeout_secs: u64,
 
@@ -434,6 +441,7 @@ impl ServeArgs {
         };
         settings.outbound = OutboundConfig {
             allow_private_networks: self.allow_private_networks,
+            allowed_hosts: self.outbound_allowed_hosts,
             timeout: secs(self.fetch_timeout_secs),
             max_redirects: defaults::MAX_REDIRECTS,
         };
