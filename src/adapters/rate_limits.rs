@@ -23,15 +23,18 @@ pub enum Endpoint {
     Batches,
     History,
     Usage,
+    /// Our addition: `POST /api/v1/scan`.
+    Scan,
 }
 
 impl Endpoint {
-    pub const ALL: [Endpoint; 5] = [
+    pub const ALL: [Endpoint; 6] = [
         Endpoint::Generate,
         Endpoint::Bulk,
         Endpoint::Batches,
         Endpoint::History,
         Endpoint::Usage,
+        Endpoint::Scan,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -41,14 +44,16 @@ impl Endpoint {
             Endpoint::Batches => "batches",
             Endpoint::History => "history",
             Endpoint::Usage => "usage",
+            Endpoint::Scan => "scan",
         }
     }
 
-    /// The contract's table.
+    /// The contract's table, and ours for the endpoints we add (a scan fetches a page and
+    /// may submit a batch: bulk's limit).
     fn default_limit(self) -> u32 {
         match self {
             Endpoint::Generate => 60,
-            Endpoint::Bulk => 10,
+            Endpoint::Bulk | Endpoint::Scan => 10,
             Endpoint::Batches | Endpoint::History | Endpoint::Usage => 120,
         }
     }
@@ -98,7 +103,8 @@ impl FromStr for RateLimitTable {
                 None => (None, scope.trim()),
             };
             let endpoint = Endpoint::parse(endpoint).ok_or_else(|| {
-                format!("`{entry}`: unknown endpoint (generate, bulk, batches, history, usage)")
+                let known: Vec<&str> = Endpoint::ALL.iter().map(|e| e.as_str()).collect();
+                format!("`{entry}`: unknown endpoint ({})", known.join(", "))
             })?;
             overrides.insert((plan, endpoint), count);
         }
@@ -237,6 +243,9 @@ mod tests {
         assert_eq!(table.limit(Plan::Free, Endpoint::Generate), 60);
         assert_eq!(table.limit(Plan::Pro, Endpoint::Bulk), 10);
         assert_eq!(table.limit(Plan::Business, Endpoint::Usage), 120);
+        assert_eq!(table.limit(Plan::Free, Endpoint::Scan), 10);
+        let raised: RateLimitTable = "business.scan=100".parse().unwrap();
+        assert_eq!(raised.limit(Plan::Business, Endpoint::Scan), 100);
     }
 
     #[test]
