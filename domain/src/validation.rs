@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::text::{lists_keywords, medium_opening};
 
 /// What a finding is about; the codes the API answers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FindingCode {
     /// No alt text on an image that is not decorative.
@@ -40,6 +40,7 @@ impl FindingCode {
     }
 }
 
+/// One thing wrong with an alt text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Finding {
     pub code: FindingCode,

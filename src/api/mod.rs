@@ -34,7 +34,7 @@ use crate::adapters::rate_limits::{Endpoint, RateLimiter};
 use crate::usecases::App;
 
 use layers::{auth, headers, https, idempotency, observe, rate_limit};
-use routes::{assets, batches, bulk, generate, health, history, spec, usage};
+use routes::{assets, batches, bulk, generate, health, history, scan, spec, usage};
 
 pub use crate::usecases::history::STATUSES as JOB_STATUSES;
 pub use error::{ApiError, ErrorBody};
@@ -45,6 +45,7 @@ pub use routes::batches::{RedeliveryAccepted, WebhookDeliveries};
 pub use routes::bulk::{BulkRequest, BulkResponse};
 pub use routes::generate::{GenerateRequest, GenerateResponse};
 pub use routes::history::HistoryResponse;
+pub use routes::scan::{ScanRequest, ScanResponse};
 pub use routes::usage::UsageResponse;
 
 /// What every handler and layer may use: the use cases, and the request edge's own records
@@ -78,7 +79,7 @@ pub const DEFAULT_GENERATE_BODY_BYTES: usize = 30 * 1024 * 1024;
 pub const DEFAULT_BULK_BODY_BYTES: usize = 100 * 1024 * 1024;
 /// A request's deadline unless `ALTFRAME_REQUEST_TIMEOUT_SECS` says otherwise.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
-/// Largest body of every other request (none of them needs one).
+/// Largest body of every other request (a scan's is a URL and a few options).
 const SMALL_BODY_BYTES: usize = 64 * 1024;
 
 impl Default for HttpConfig {
@@ -171,6 +172,15 @@ pub fn router(state: ApiState, config: &HttpConfig) -> Router {
         .route(
             "/api/v1/usage",
             limited(get(usage::get_usage), Endpoint::Usage),
+        )
+        // A scan with `generate` submits a batch: a retry with its Idempotency-Key must not
+        // submit a second one.
+        .route(
+            "/api/v1/scan",
+            limited(
+                idempotent(post(scan::post_scan), SMALL_BODY_BYTES),
+                Endpoint::Scan,
+            ),
         )
         .route_layer(from_fn_with_state(state.clone(), auth::authenticate));
     let metrics_token = config.metrics_token.clone().map(Arc::new);

@@ -18,7 +18,7 @@ use crate::api::json::{JsonBody, JsonStr};
 use crate::api::layers::auth::Caller;
 use crate::api::openapi::schemas;
 use crate::api::ApiState;
-use crate::usecases::bulk::{stage, submit, BulkInput, BulkItemInput};
+use crate::usecases::bulk::{stage, submit, BulkAccepted, BulkInput, BulkItemInput};
 
 // The request borrows each `image_base64` from the body (unless it holds escapes), so that a
 // batch of inline images is in memory once.
@@ -83,6 +83,18 @@ pub struct BulkResponse {
     pub credits_reserved: u32,
     pub estimated_seconds: u64,
     pub status_url: String,
+}
+
+impl From<BulkAccepted> for BulkResponse {
+    fn from(accepted: BulkAccepted) -> Self {
+        BulkResponse {
+            status_url: format!("/api/v1/batches/{}", accepted.batch_id),
+            batch_id: accepted.batch_id.into_string(),
+            total_images: accepted.total_images,
+            credits_reserved: accepted.credits_reserved,
+            estimated_seconds: accepted.estimated_seconds,
+        }
+    }
 }
 
 impl<'a> BulkImage<'a> {
@@ -155,14 +167,5 @@ pub async fn post_bulk(
     // decoding its items.
     drop(body);
     let accepted = submit(&state.app, staged).await?;
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(BulkResponse {
-            status_url: format!("/api/v1/batches/{}", accepted.batch_id),
-            batch_id: accepted.batch_id.into_string(),
-            total_images: accepted.total_images,
-            credits_reserved: accepted.credits_reserved,
-            estimated_seconds: accepted.estimated_seconds,
-        }),
-    ))
+    Ok((StatusCode::ACCEPTED, Json(accepted.into())))
 }

@@ -5,5 +5,6 @@ pub mod bulk;
 pub mod generate;
 pub mod health;
 pub mod history;
+pub mod scan;
 pub mod spec;
 pub mod usage;
