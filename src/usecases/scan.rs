@@ -218,7 +218,7 @@ async fn submit(
             scanned.generation = Some(Generation::Submitted);
         } else if chosen.len() < MAX_BATCH_ITEMS {
             chosen.insert(url.to_string());
-            items.push(item(page_url, scanned));
+            items.push(item(page_url, url, scanned));
             scanned.generation = Some(Generation::Submitted);
         } else {
             scanned.generation = Some(Generation::LeftOut);
@@ -241,13 +241,9 @@ async fn submit(
     Ok(Some(ScanBatch { accepted, left_out }))
 }
 
-/// A batch item for the image, with the markup's hints as its context.
-fn item(page_url: &Url, scanned: &ScannedImage) -> BulkItemInput<'static> {
+/// A batch item for the image at `url`, with the markup's hints as its context.
+fn item(page_url: &Url, url: &str, scanned: &ScannedImage) -> BulkItemInput<'static> {
     let hints = &scanned.image.hints;
-    let url = match &scanned.image.source {
-        Source::Url(url) => url.to_string(),
-        _ => String::new(),
-    };
     let role = match hints.role {
         markup::Role::Link => Some(Role::Link),
         markup::Role::Button => Some(Role::Button),
@@ -267,7 +263,7 @@ fn item(page_url: &Url, scanned: &ScannedImage) -> BulkItemInput<'static> {
             .or_else(|| hints.heading.clone()),
     };
     BulkItemInput {
-        source: ImageSource::Url(url),
+        source: ImageSource::Url(url.to_string()),
         page_url: Some(page_url.to_string()).filter(|u| u.chars().count() <= limits::URL_CHARS),
         page_context: context.map(|c| c.chars().take(limits::CONTEXT_CHARS).collect()),
         product: Product::default(),
