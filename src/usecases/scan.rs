@@ -181,7 +181,7 @@ fn assess(app: &App, image: FoundImage, keywords: &[String]) -> ScannedImage {
             .err()
             .map(|e| e.to_string()),
         Source::Data => Some("a data: URI; the picture is inside the page".into()),
-        Source::Invalid(written) => Some(format!("{written} is not an http(s) URL")),
+        Source::Invalid(written) => Some(format!("{} is not an http(s) URL", shortened(written))),
         Source::Missing => Some("no src, srcset or url() gives its address".into()),
     };
     ScannedImage {
@@ -191,6 +191,15 @@ fn assess(app: &App, image: FoundImage, keywords: &[String]) -> ScannedImage {
         score,
         unusable,
         generation: None,
+    }
+}
+
+/// An address as the page wrote it, cut to a length a report can quote.
+fn shortened(written: &str) -> String {
+    const QUOTED_CHARS: usize = 100;
+    match written.char_indices().nth(QUOTED_CHARS) {
+        Some((end, _)) => format!("{}…", &written[..end]),
+        None => written.to_string(),
     }
 }
 
@@ -278,4 +287,18 @@ fn item(page_url: &Url, url: &str, scanned: &ScannedImage) -> BulkItemInput<'sta
 /// A link the model may be told of: http(s), mailto or tel (never `javascript:`).
 fn is_followable(link: &str) -> bool {
     Url::parse(link).is_ok_and(|u| matches!(u.scheme(), "http" | "https" | "mailto" | "tel"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_address_is_quoted_cut() {
+        assert_eq!(shortened("javascript:void(0)"), "javascript:void(0)");
+        let long = format!("javascript:{}", "é".repeat(500));
+        let quoted = shortened(&long);
+        assert_eq!(quoted.chars().count(), 101);
+        assert!(quoted.starts_with("javascript:é") && quoted.ends_with('…'));
+    }
 }
