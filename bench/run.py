@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """AltFrame's benchmarks, each measured beside its reference in the same run.
 
-    scripts/bench [--seconds N] [--runs N] [--only intake|generate|bulk|memory|history] [--history-requests N] [--markdown]
+    scripts/bench [--seconds N] [--runs N] [--only intake|generate|bulk|memory|history|languages|scan] [--history-requests N] [--markdown]
 
 Prints one table (Markdown with --markdown, for BENCHMARKS.md). Needs the release build, wrk
 and pgbench (Debian), and Pillow (PyPI, in target/bench/venv); `scripts/bench` installs what is
@@ -48,6 +48,13 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def peak_rss_mb(pid):
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 def rss_mb(pid):
@@ -170,7 +177,8 @@ def serve(url, extra_env=None):
                ALTFRAME_LISTEN=f"127.0.0.1:{port}",
                ALTFRAME_VISION="builtin",
                ALTFRAME_DEFAULT_PLAN="business",
-               ALTFRAME_RATE_LIMITS="generate=100000000,bulk=100000000,batches=100000000,history=100000000,usage=100000000",
+               ALTFRAME_RATE_LIMITS="generate=100000000,bulk=100000000,batches=100000000,history=100000000,usage=100000000,"
+                                    "scan=100000000",
                RUST_LOG="warn")
     env.update(extra_env or {})
     out = tempfile.NamedTemporaryFile("w+")
@@ -454,6 +462,157 @@ def languages(requests=15):
              f"{three / one:.2f}×", "1 model call; ≤ 1.10×")]
 
 
+# ---------------------------------------------------------------- scanning a page (10)
+
+def scan_page_html(images=200):
+    """A shop's category page of `images` images, marked up as themes mark them up: product
+    cards (a picture with sources and srcset, inside a link inside a figure, some without alt),
+    plain images, icon buttons, inline backgrounds and hidden ornaments, with text between them
+    (about 1.5 KB of HTML an image)."""
+    parts = ['<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Winter boots</title>'
+             '<base href="/shop/"></head><body><header><a href="/"><img src="/images/logo.png" '
+             'alt="Trailhead Outfitters"></a></header><main><h1>Winter boots</h1>']
+    text = "Waterproof leather upper, wool lining and a sole that grips on ice. " * 6
+    for i in range(images - 1):
+        kind = i % 10
+        if kind < 4:
+            alt = "" if kind == 0 else f' alt="Boot {i} in brown leather"' if kind < 3 else ' alt="IMG_%04d.jpg"' % i
+            parts.append(
+                f'<div class="col"><div class="card"><figure><a href="/p/{i}"><picture>'
+                f'<source type="image/webp" srcset="/images/p{i}-400.webp 400w, /images/p{i}-800.webp 800w">'
+                f'<img src="../images/p{i}.jpg" srcset="../images/p{i}-400.jpg 400w, ../images/p{i}-800.jpg 800w"{alt}>'
+                f'</picture> Boot {i}</a><figcaption>{text}</figcaption></figure></div></div>')
+        elif kind < 6:
+            parts.append(f'<section><h2>Story {i}</h2><p>{text}</p><img src="//127.0.0.1:PORT/images/s{i}.jpg" '
+                         f'alt="Hikers on a ridge at dawn, story {i}"></section>')
+        elif kind == 6:
+            parts.append(f'<button type="button" aria-label="Add boot {i} to cart"><img src="icons/cart{i}.png"></button>')
+        elif kind < 9:
+            parts.append(f'<div class="hero" style="color:#222; background: url(\'/images/bg{i}.jpg\') center / cover">'
+                         f'<p>{text}</p></div>')
+        else:
+            parts.append(f'<div aria-hidden="true"><img src="/images/ornament{i}.png" alt=""></div>')
+    parts.append("</main></body></html>")
+    return "".join(parts)
+
+
+class ScanSite(http.server.BaseHTTPRequestHandler):
+    """The page at /shop/boots.html, a page at the default size cap at /shop/all.html, and the
+    sample JPEG at any other path (every image)."""
+    page = b""
+    large = b""
+    image = b""
+
+    def do_GET(self):
+        if self.path == "/shop/boots.html":
+            body, kind = self.page, "text/html; charset=utf-8"
+        elif self.path == "/shop/all.html":
+            body, kind = self.large, "text/html; charset=utf-8"
+        else:
+            body, kind = self.image, "image/jpeg"
+        self.send_response(200)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def reference_scan(url):
+    """What a script does to list a page's images: fetch it, parse it with the standard library's
+    HTML parser, resolve each img's src and keep its alt. No roles, no findings, no JSON."""
+    import html.parser
+    from urllib.parse import urljoin
+
+    class Images(html.parser.HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.found, self.base = [], url
+
+        def handle_starttag(self, tag, attrs):
+            a = dict(attrs)
+            if tag == "base" and a.get("href"):
+                self.base = urljoin(url, a["href"])
+            elif tag == "img":
+                self.found.append((urljoin(self.base, a.get("src") or ""), a.get("alt")))
+
+    with urllib.request.urlopen(url, timeout=60) as r:
+        text = r.read().decode("utf-8")
+    parser = Images()
+    parser.feed(text)
+    return parser.found
+
+
+def scan(images=200, requests=15, batches=3):
+    """Point 10: POST /api/v1/scan of a page of 200 images served on this machine, one scan after
+    another, against `reference_scan` of the same page: `requests` of each in a turn, PAIRS turns,
+    each side keeping its best median. Then with "generate": true (the images that need alt text
+    submitted as a batch): the answer's time, best of `batches`, each batch left to finish before
+    the next."""
+    with http_server(ScanSite) as site, database("postgres") as url:
+        port = site.rsplit(":", 1)[1]
+        ScanSite.page = scan_page_html(images).replace("PORT", port).encode()
+        # The same markup repeated up to just under the default cap of 5 MiB.
+        html = ScanSite.page.decode()
+        body = html[html.index("<main>") + 6:html.index("</main>")]
+        ScanSite.large = (html[:html.index("<main>") + 6] + body * (5_000_000 // len(body))
+                          + "</main></body></html>").encode()
+        ScanSite.image = (FIXTURES / "sample.jpg").read_bytes()
+        page_url = f"{site}/shop/boots.html"
+        with serve(url, {"ALTFRAME_ALLOW_PRIVATE_NETWORKS": "true"}) as s:
+            # First, while the peak is still the idle one: the largest page it reads.
+            time.sleep(1)
+            idle_peak = peak_rss_mb(s["pid"])
+            large_ms, large = float("inf"), None
+            for _ in range(3):
+                started = time.perf_counter()
+                large = api(s["base"], s["key"], "POST", "/api/v1/scan", {"page_url": f"{site}/shop/all.html"})
+                large_ms = min(large_ms, (time.perf_counter() - started) * 1000)
+            large_peak = peak_rss_mb(s["pid"]) - idle_peak
+            def median_ms(f):
+                times = []
+                for _ in range(requests):
+                    started = time.perf_counter()
+                    f()
+                    times.append((time.perf_counter() - started) * 1000)
+                return statistics.median(times)
+
+            ours, theirs = float("inf"), float("inf")
+            for _ in range(PAIRS):
+                ours = min(ours, median_ms(lambda: api(s["base"], s["key"], "POST", "/api/v1/scan",
+                                                       {"page_url": page_url})))
+                theirs = min(theirs, median_ms(lambda: reference_scan(page_url)))
+            report = api(s["base"], s["key"], "POST", "/api/v1/scan", {"page_url": page_url})
+            if report["summary"]["found"] != images or len(report["images"]) != images:
+                raise SystemExit(f"scan: {images} images expected: {report['summary']}")
+            listed = reference_scan(page_url)
+            generated, submitted = float("inf"), 0
+            for _ in range(batches):
+                started = time.perf_counter()
+                answer = api(s["base"], s["key"], "POST", "/api/v1/scan",
+                             {"page_url": page_url, "generate": True, "fields": ["alt_text"]})
+                generated = min(generated, (time.perf_counter() - started) * 1000)
+                batch = answer.get("batch") or {}
+                submitted = batch.get("total_images", 0)
+                while api(s["base"], s["key"], "GET", batch["status_url"])["status"] == "processing":
+                    time.sleep(0.1)
+    summary = report["summary"]
+    return [
+        (f"scan a page of {images} images ({len(ScanSite.page) // 1024} KB of HTML; median of {requests} "
+         "one after another, best of 5 turns)",
+         f"{ours:.1f} ms ({summary['need_alt_text']} need alt text)",
+         f"Python fetch + html.parser, img src and alt only ({len(listed)} imgs): {theirs:.1f} ms",
+         f"{ours / theirs:.2f}×", ""),
+        (f"scan with generate: {submitted} images submitted as a batch (best of {batches})",
+         f"{generated:.1f} ms", "", "", ""),
+        (f"scan a page at the 5 MiB cap ({len(ScanSite.large) / 1e6:.1f} MB, {large['summary']['found']:,} images, "
+         f"{large['summary']['listed']:,} listed; best of 3)",
+         f"{large_ms:.0f} ms, peak RSS +{large_peak:.0f} MB", "", "", ""),
+    ]
+
+
 # ---------------------------------------------------------------- memory under large bulks (7)
 
 FOUR_MB_SCRIPT = r"""
@@ -583,7 +742,7 @@ def main():
     parser.add_argument("--runs", type=int, default=10, help="runs of each intake measurement")
     parser.add_argument("--markdown", action="store_true")
     parser.add_argument("--only",
-                        choices=["intake", "generate", "bulk", "memory", "history", "languages"],
+                        choices=["intake", "generate", "bulk", "memory", "history", "languages", "scan"],
                         help="run one part")
     parser.add_argument("--history-requests", type=int, default=500_000,
                         help="requests seeded for points 2, 6 and 8 (each makes 2 account events)")
@@ -598,6 +757,8 @@ def main():
         rows += bulk_latency()
     if args.only in (None, "languages"):
         rows += languages()
+    if args.only in (None, "scan"):
+        rows += scan()
     if args.only in (None, "memory"):
         rows += bulk_memory()
     if args.only in (None, "history"):

@@ -8,6 +8,7 @@ pub mod key_usage;
 pub mod logins;
 pub mod metrics;
 pub mod outbound;
+pub mod page;
 pub mod passwords;
 pub mod queue;
 pub mod rate_limits;

@@ -25,16 +25,19 @@ pub enum Endpoint {
     Usage,
     /// Our addition: `POST /api/v1/validate`.
     Validate,
+    /// Our addition: `POST /api/v1/scan`.
+    Scan,
 }
 
 impl Endpoint {
-    pub const ALL: [Endpoint; 6] = [
+    pub const ALL: [Endpoint; 7] = [
         Endpoint::Generate,
         Endpoint::Bulk,
         Endpoint::Batches,
         Endpoint::History,
         Endpoint::Usage,
         Endpoint::Validate,
+        Endpoint::Scan,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -45,14 +48,16 @@ impl Endpoint {
             Endpoint::History => "history",
             Endpoint::Usage => "usage",
             Endpoint::Validate => "validate",
+            Endpoint::Scan => "scan",
         }
     }
 
-    /// The contract's table, and our additions' rows in its style.
+    /// The contract's table, and our additions' rows in its style (a scan fetches a page and
+    /// may submit a batch: bulk's limit).
     fn default_limit(self) -> u32 {
         match self {
             Endpoint::Generate | Endpoint::Validate => 60,
-            Endpoint::Bulk => 10,
+            Endpoint::Bulk | Endpoint::Scan => 10,
             Endpoint::Batches | Endpoint::History | Endpoint::Usage => 120,
         }
     }
@@ -102,7 +107,8 @@ impl FromStr for RateLimitTable {
                 None => (None, scope.trim()),
             };
             let endpoint = Endpoint::parse(endpoint).ok_or_else(|| {
-                format!("`{entry}`: unknown endpoint (generate, bulk, batches, history, usage)")
+                let known: Vec<&str> = Endpoint::ALL.iter().map(|e| e.as_str()).collect();
+                format!("`{entry}`: unknown endpoint ({})", known.join(", "))
             })?;
             overrides.insert((plan, endpoint), count);
         }
@@ -241,6 +247,9 @@ mod tests {
         assert_eq!(table.limit(Plan::Free, Endpoint::Generate), 60);
         assert_eq!(table.limit(Plan::Pro, Endpoint::Bulk), 10);
         assert_eq!(table.limit(Plan::Business, Endpoint::Usage), 120);
+        assert_eq!(table.limit(Plan::Free, Endpoint::Scan), 10);
+        let raised: RateLimitTable = "business.scan=100".parse().unwrap();
+        assert_eq!(raised.limit(Plan::Business, Endpoint::Scan), 100);
     }
 
     #[test]

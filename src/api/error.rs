@@ -11,6 +11,7 @@ use crate::usecases::batches::BatchesError;
 use crate::usecases::bulk::BulkError;
 use crate::usecases::generate::GenerateError;
 use crate::usecases::keys::AuthError;
+use crate::usecases::scan::ScanError;
 use crate::usecases::status::NotReady;
 use crate::usecases::validate::ValidateError;
 use crate::usecases::{error_chain, Failure};
@@ -162,6 +163,17 @@ impl From<BatchesError> for ApiError {
                 "The webhook is still being delivered; see its attempts",
             ),
             BatchesError::Failure(e) => e.into(),
+        }
+    }
+}
+
+impl From<ScanError> for ApiError {
+    fn from(e: ScanError) -> Self {
+        match e {
+            // The page is the caller's: unreachable, not HTML, too large, not public.
+            ScanError::Page(e) => ApiError::bad_request(e.to_string()),
+            ScanError::Batch(e) => e.into(),
+            ScanError::Failure(e) => e.into(),
         }
     }
 }

@@ -35,7 +35,7 @@ use crate::adapters::rate_limits::{Endpoint, RateLimiter};
 use crate::usecases::App;
 
 use layers::{auth, headers, https, idempotency, observe, rate_limit};
-use routes::{assets, batches, bulk, generate, health, history, spec, usage, validate};
+use routes::{assets, batches, bulk, generate, health, history, scan, spec, usage, validate};
 
 pub use crate::usecases::history::STATUSES as JOB_STATUSES;
 pub use error::{ApiError, ErrorBody};
@@ -46,6 +46,7 @@ pub use routes::batches::{RedeliveryAccepted, WebhookDeliveries};
 pub use routes::bulk::{BulkRequest, BulkResponse};
 pub use routes::generate::{GenerateRequest, GenerateResponse};
 pub use routes::history::HistoryResponse;
+pub use routes::scan::{ScanRequest, ScanResponse};
 pub use routes::usage::UsageResponse;
 pub use routes::validate::{ValidateRequest, ValidateResponse};
 
@@ -80,7 +81,7 @@ pub const DEFAULT_GENERATE_BODY_BYTES: usize = 30 * 1024 * 1024;
 pub const DEFAULT_BULK_BODY_BYTES: usize = 100 * 1024 * 1024;
 /// A request's deadline unless `ALTFRAME_REQUEST_TIMEOUT_SECS` says otherwise.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
-/// Largest body of every other request (none of them needs one).
+/// Largest body of every other request (a scan's is a URL and a few options).
 const SMALL_BODY_BYTES: usize = 64 * 1024;
 
 impl HttpConfig {
@@ -90,7 +91,9 @@ impl HttpConfig {
         match endpoint {
             Endpoint::Generate | Endpoint::Validate => self.max_generate_body,
             Endpoint::Bulk => self.max_bulk_body,
-            Endpoint::Batches | Endpoint::History | Endpoint::Usage => SMALL_BODY_BYTES,
+            Endpoint::Batches | Endpoint::History | Endpoint::Usage | Endpoint::Scan => {
+                SMALL_BODY_BYTES
+            }
         }
     }
 }
@@ -192,6 +195,15 @@ pub fn router(state: ApiState, config: &HttpConfig) -> Router {
         .route(
             "/api/v1/usage",
             limited(get(usage::get_usage), Endpoint::Usage),
+        )
+        // A scan with `generate` submits a batch: a retry with its Idempotency-Key must not
+        // submit a second one.
+        .route(
+            "/api/v1/scan",
+            limited(
+                idempotent(post(scan::post_scan), SMALL_BODY_BYTES),
+                Endpoint::Scan,
+            ),
         )
         // The MCP server: each tool call counts against the rate limit of the endpoint it
         // mirrors, and its arguments are held to that endpoint's body limit.

@@ -12,7 +12,8 @@ use clap::{Args, ValueEnum};
 use secrecy::SecretString;
 
 use crate::adapters::image::{IntakeConfig, DEFAULT_DECODE_BUDGET_BYTES};
-use crate::adapters::outbound::OutboundConfig;
+use crate::adapters::outbound::{AllowedHosts, OutboundConfig};
+use crate::adapters::page::PageConfig;
 use crate::adapters::rate_limits::RateLimitTable;
 use crate::adapters::store::{DatabaseUrl, StoreConfig, StoreError};
 use crate::adapters::vision::{BadPrice, ImageDetail, OpenAiConfig, PriceTable};
@@ -40,6 +41,8 @@ pub struct Settings {
     pub vision: VisionSettings,
     pub outbound: OutboundConfig,
     pub intake: IntakeConfig,
+    /// Pages fetched by `POST /api/v1/scan`.
+    pub pages: PageConfig,
     pub rate_limits: RateLimitTable,
     pub tasks: TaskSettings,
     /// Plan of the account opened on the first start of an empty store.
@@ -141,10 +144,12 @@ impl Settings {
             vision: VisionSettings::Builtin,
             outbound: OutboundConfig {
                 allow_private_networks: false,
+                allowed_hosts: AllowedHosts::default(),
                 timeout: secs(defaults::FETCH_TIMEOUT_SECS),
                 max_redirects: defaults::MAX_REDIRECTS,
             },
             intake: IntakeConfig::default(),
+            pages: PageConfig::default(),
             rate_limits: RateLimitTable::default(),
             tasks: TaskSettings {
                 projection_poll: millis(defaults::PROJECTION_POLL_MS),
@@ -171,6 +176,9 @@ impl Settings {
     /// spin), a bulk lease too short to be renewed in time, no bulk worker slot.
     pub fn validate(&self) -> Result<(), SettingsError> {
         let tasks = &self.tasks;
+        if self.pages.max_bytes == 0 {
+            return Err(SettingsError::Zero("ALTFRAME_SCAN_MAX_PAGE_BYTES"));
+        }
         for (name, value) in [
             ("ALTFRAME_PROJECTION_POLL_MS", tasks.projection_poll),
             ("ALTFRAME_BULK_POLL_MS", tasks.bulk.poll),
@@ -309,9 +317,19 @@ pub struct ServiceArgs {
     #[arg(long, env = "ALTFRAME_ALLOW_PRIVATE_NETWORKS", default_value_t = false, action = clap::ArgAction::Set)]
     pub allow_private_networks: bool,
 
-    /// Seconds before fetching an image URL times out.
+    /// Hosts fetched although they are not public (an intranet CMS, an image server on the
+    /// private network): host names or IP addresses, comma separated. Everything else
+    /// non-public stays refused.
+    #[arg(long, env = "ALTFRAME_OUTBOUND_ALLOWED_HOSTS", default_value = "")]
+    pub outbound_allowed_hosts: AllowedHosts,
+
+    /// Seconds before fetching an image URL (or a page to scan) times out.
     #[arg(long, env = "ALTFRAME_FETCH_TIMEOUT_SECS", default_value_t = defaults::FETCH_TIMEOUT_SECS)]
     pub fetch_timeout_secs: u64,
+
+    /// Largest page `POST /api/v1/scan` reads, in bytes.
+    #[arg(long, env = "ALTFRAME_SCAN_MAX_PAGE_BYTES", default_value_t = PageConfig::default().max_bytes)]
+    pub scan_max_page_bytes: usize,
 
     /// Largest image accepted, in bytes.
     #[arg(long, env = "ALTFRAME_MAX_IMAGE_BYTES", default_value_t = IntakeConfig::default().max_bytes)]
@@ -380,7 +398,7 @@ pub struct ServiceArgs {
 
     /// Requests per minute per API key, overriding the contract's table:
     /// `endpoint=N` or `plan.endpoint=N`, comma separated (endpoints: generate, bulk, batches,
-    /// history, usage).
+    /// history, usage, scan).
     #[arg(long, env = "ALTFRAME_RATE_LIMITS", default_value = "")]
     pub rate_limits: RateLimitTable,
 
@@ -431,6 +449,7 @@ impl ServiceArgs {
         settings.http.max_bulk_body = self.max_bulk_body_bytes;
         settings.outbound = OutboundConfig {
             allow_private_networks: self.allow_private_networks,
+            allowed_hosts: self.outbound_allowed_hosts,
             timeout: secs(self.fetch_timeout_secs),
             max_redirects: defaults::MAX_REDIRECTS,
         };
@@ -439,6 +458,9 @@ impl ServiceArgs {
             max_pixels: self.max_image_pixels,
             model_max_side: self.model_image_side,
             decode_budget_bytes: self.decode_budget_bytes,
+        };
+        settings.pages = PageConfig {
+            max_bytes: self.scan_max_page_bytes,
         };
         settings.rate_limits = self.rate_limits;
         settings.tasks = TaskSettings {
@@ -538,6 +560,13 @@ mod tests {
         );
         let plan = parse(&["--default-plan", "platinum"]).unwrap_err();
         assert!(plan.to_string().contains("platinum"), "{plan}");
+        let pages = parse(&["--scan-max-page-bytes", "0"]).unwrap_err();
+        assert!(
+            pages
+                .to_string()
+                .starts_with("ALTFRAME_SCAN_MAX_PAGE_BYTES"),
+            "{pages}"
+        );
         let poll = parse(&["--bulk-poll-ms", "0"]).unwrap_err();
         assert!(
             poll.to_string().starts_with("ALTFRAME_BULK_POLL_MS"),

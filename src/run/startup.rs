@@ -26,6 +26,7 @@ use crate::adapters::idempotency::IdempotencyStore;
 use crate::adapters::image::Intake;
 use crate::adapters::metrics::Metrics;
 use crate::adapters::outbound::Outbound;
+use crate::adapters::page::Pages;
 use crate::adapters::queue::Queue;
 use crate::adapters::rate_limits::RateLimiter;
 use crate::adapters::read_models::Projector;
@@ -113,6 +114,7 @@ impl Services {
             store: Arc::clone(&store),
             read_models: Arc::clone(&projector),
             queue: queue.clone(),
+            pages: Arc::new(Pages::new(settings.pages.clone(), outbound.clone())),
             intake: Arc::new(Intake::new(settings.intake.clone(), outbound)),
             vision: MeteredVision::wrap(vision, Arc::clone(&metrics)),
             clock: Arc::clone(&clock),

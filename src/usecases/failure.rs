@@ -31,6 +31,14 @@ pub enum Failure {
     /// Image work that failed on our side (a decoding task that died, say), not the image's.
     #[error("image intake failed")]
     Intake(#[source] IntakeError),
+    /// Work handed to a blocking thread that ended without an answer (the process is
+    /// stopping).
+    #[error("{what} stopped before it answered")]
+    Stopped {
+        what: &'static str,
+        #[source]
+        source: tokio::task::JoinError,
+    },
     #[error("password hashing failed")]
     Password(#[source] crate::adapters::passwords::PasswordError),
     /// What the store holds contradicts what the use case knows (a read model row missing

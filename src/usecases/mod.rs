@@ -25,6 +25,7 @@ pub mod keys;
 pub mod logins;
 pub mod read_models;
 pub mod reservations;
+pub mod scan;
 mod settled_here;
 pub mod settlement;
 pub mod status;
@@ -42,6 +43,7 @@ use tokio::sync::Notify;
 use crate::adapters::clock::Clock;
 use crate::adapters::image::Intake;
 use crate::adapters::key_usage::KeyUsage;
+use crate::adapters::page::Pages;
 use crate::adapters::queue::Queue;
 use crate::adapters::read_models::Projector;
 use crate::adapters::store::Store;
@@ -61,6 +63,8 @@ pub struct App {
     read_models: Arc<Projector>,
     queue: Queue,
     intake: Arc<Intake>,
+    /// Pages to scan for images, fetched with intake's checked client.
+    pages: Arc<Pages>,
     vision: Arc<dyn VisionProvider>,
     clock: Arc<dyn Clock>,
     settled_here: Arc<SettledHere>,
@@ -77,6 +81,7 @@ pub struct AppParts {
     pub read_models: Arc<Projector>,
     pub queue: Queue,
     pub intake: Arc<Intake>,
+    pub pages: Arc<Pages>,
     pub vision: Arc<dyn VisionProvider>,
     pub clock: Arc<dyn Clock>,
     pub wake_process_manager: Arc<Notify>,
@@ -91,6 +96,7 @@ impl App {
             read_models: parts.read_models,
             queue: parts.queue,
             intake: parts.intake,
+            pages: parts.pages,
             vision: parts.vision,
             clock: parts.clock,
             settled_here: Arc::new(SettledHere::default()),

@@ -1,4 +1,4 @@
-//! Property tests of the two POST bodies: whatever JSON (or not-JSON) arrives, the answer is a
+//! Property tests of the POST bodies: whatever JSON (or not-JSON) arrives, the answer is a
 //! success or a 4xx with exactly `{"error": "..."}`; never a 5xx, a hang or a dropped
 //! connection. Cases are generated afresh each run (no corpus); `PROPTEST_CASES` sets how many.
 use proptest::prelude::*;
@@ -9,11 +9,13 @@ use altframe::adapters::rate_limits::RateLimitTable;
 use altframe_domain::plan::Plan;
 
 use crate::on_both_backends;
+use crate::support::site::serve_site;
 use crate::support::{base64_of, spawn_with, Backend, Options, TestApp};
 
 on_both_backends!(
     generate_bodies_never_break_the_server,
-    bulk_bodies_never_break_the_server
+    bulk_bodies_never_break_the_server,
+    scan_bodies_never_break_the_server
 );
 
 /// Strings that are never URLs a test could reach: no scheme separator, so nothing is fetched
@@ -92,6 +94,7 @@ fn value_for(field: &'static str, image: Value) -> BoxedStrategy<Value> {
         ]
         .boxed(),
         "max_length" => (-10i64..2_000).prop_map(Value::from).boxed(),
+        "generate" => any::<bool>().prop_map(Value::from).boxed(),
         "fields" => prop::collection::vec(
             prop_oneof![
                 Just("alt_text"),
@@ -205,6 +208,26 @@ fn bulk_body(image: Value) -> impl Strategy<Value = Value> {
     ]
 }
 
+const SCAN_FIELDS: [&str; 7] = [
+    "page_url",
+    "generate",
+    "mode",
+    "language",
+    "keywords",
+    "fields",
+    "webhook_url",
+];
+
+/// Bodies around a scan of `page` (a page that can be fetched), which may submit a batch.
+fn scan_body(page: String) -> impl Strategy<Value = Value> {
+    let valid = json!({ "page_url": page, "generate": false });
+    prop_oneof![
+        4 => object_of(&SCAN_FIELDS, Value::Null),
+        4 => nearly_valid(valid, &SCAN_FIELDS, Value::Null),
+        1 => any_json(),
+    ]
+}
+
 /// Sends `body` and checks the answer's shape. Returns whether the request succeeded.
 async fn check(app: &TestApp, path: &str, body: Vec<u8>) -> Result<bool, TestCaseError> {
     let response = app
@@ -231,21 +254,25 @@ async fn check(app: &TestApp, path: &str, body: Vec<u8>) -> Result<bool, TestCas
         return Ok(false);
     }
     prop_assert!(
-        value["id"].is_string() || value["batch_id"].is_string(),
+        value["id"].is_string() || value["batch_id"].is_string() || value["page_url"].is_string(),
         "{text}"
     );
     Ok(true)
 }
 
-async fn fuzz_app(backend: Backend) -> TestApp {
+/// A service that refuses every private address, but for `allowed_hosts`.
+async fn fuzz_app(backend: Backend, allowed_hosts: &'static str) -> TestApp {
     spawn_with(
         backend,
         Options {
             plan: Plan::Business,
             allow_private_networks: false,
-            rate_limits: "generate=1000000,bulk=1000000"
+            rate_limits: "generate=1000000,bulk=1000000,scan=1000000"
                 .parse::<RateLimitTable>()
                 .unwrap(),
+            settings: std::sync::Arc::new(move |settings| {
+                settings.outbound.allowed_hosts = allowed_hosts.parse().expect("allowed hosts");
+            }),
             ..Options::default()
         },
     )
@@ -298,13 +325,21 @@ fn as_bytes(json: impl Strategy<Value = Value>) -> impl Strategy<Value = Vec<u8>
 }
 
 async fn generate_bodies_never_break_the_server(backend: Backend) {
-    let app = fuzz_app(backend).await;
+    let app = fuzz_app(backend, "").await;
     let image = Value::from(base64_of("tiny-1x1.png"));
     run(&app, "/api/v1/generate", as_bytes(generate_body(image))).await;
 }
 
 async fn bulk_bodies_never_break_the_server(backend: Backend) {
-    let app = fuzz_app(backend).await;
+    let app = fuzz_app(backend, "").await;
     let image = Value::from(base64_of("tiny-1x1.png"));
     run(&app, "/api/v1/generate/bulk", as_bytes(bulk_body(image))).await;
+}
+
+async fn scan_bodies_never_break_the_server(backend: Backend) {
+    // The scanned page is on the test's own site: 127.0.0.1 is the one private address allowed.
+    let app = fuzz_app(backend, "127.0.0.1").await;
+    let site = serve_site().await;
+    let page = site.url("/shop/boots/index.html");
+    run(&app, "/api/v1/scan", as_bytes(scan_body(page))).await;
 }

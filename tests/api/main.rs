@@ -34,6 +34,8 @@ mod queue;
 mod rate_limits;
 mod reaper;
 mod rebuild;
+mod scan;
+mod scan_batch;
 mod settlement;
 mod store;
 mod upcast;

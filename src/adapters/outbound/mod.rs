@@ -1,7 +1,9 @@
 //! Outbound HTTP for image URLs (and later webhooks) that cannot be turned against the
 //! network it runs in: non-public addresses are refused after DNS resolution, the checked
-//! address is the one connected to, and every redirect hop is checked again.
+//! address is the one connected to, and every redirect hop is checked again. The operator may
+//! name hosts that are fetched although they are not public ([`AllowedHosts`]).
 mod address;
+mod allowed;
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -12,10 +14,14 @@ use reqwest::redirect::Policy;
 use url::Url;
 
 pub use address::is_public;
+pub use allowed::{AllowedHosts, BadHost};
 
 #[derive(Debug, Clone)]
 pub struct OutboundConfig {
+    /// Every non-public address is allowed (development and tests).
     pub allow_private_networks: bool,
+    /// These hosts are allowed although they are not public; the rest stays refused.
+    pub allowed_hosts: AllowedHosts,
     pub timeout: Duration,
     pub max_redirects: usize,
 }
@@ -38,6 +44,16 @@ pub enum FetchError {
     TooLarge { url: String, max_bytes: usize },
 }
 
+/// A body fetched with [`Outbound::get`], and where it came from in the end.
+#[derive(Debug, Clone)]
+pub struct Fetched {
+    /// The URL that answered, after any redirects.
+    pub url: Url,
+    /// The answer's `Content-Type`, as sent.
+    pub content_type: Option<String>,
+    pub body: Vec<u8>,
+}
+
 #[derive(Clone)]
 pub struct Outbound {
     client: reqwest::Client,
@@ -54,6 +70,7 @@ impl Outbound {
             .user_agent(concat!("AltFrame/", env!("CARGO_PKG_VERSION")))
             .dns_resolver(Arc::new(CheckedResolver {
                 allow_private: config.allow_private_networks,
+                allowed_hosts: config.allowed_hosts.clone(),
             }))
             .build()?;
         Ok(Outbound { client, config })
@@ -61,6 +78,11 @@ impl Outbound {
 
     /// GETs `url`, following redirects by hand, and returns at most `max_bytes` of body.
     pub async fn get_bytes(&self, url: &str, max_bytes: usize) -> Result<Vec<u8>, FetchError> {
+        self.get(url, max_bytes).await.map(|fetched| fetched.body)
+    }
+
+    /// [`Outbound::get_bytes`], with the URL that answered and its `Content-Type`.
+    pub async fn get(&self, url: &str, max_bytes: usize) -> Result<Fetched, FetchError> {
         let mut current = self.checked_url(url)?;
         for _ in 0..=self.config.max_redirects {
             let response = self
@@ -91,7 +113,17 @@ impl Outbound {
                     status: status.as_u16(),
                 });
             }
-            return read_capped(current.as_str(), response, max_bytes).await;
+            let content_type = response
+                .headers()
+                .get(reqwest::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string);
+            let body = read_capped(current.as_str(), response, max_bytes).await?;
+            return Ok(Fetched {
+                url: current,
+                content_type,
+                body,
+            });
         }
         Err(FetchError::TooManyRedirects {
             url: url.to_string(),
@@ -138,14 +170,17 @@ impl Outbound {
     /// Parses the URL and checks a literal IP host, which never reaches the resolver.
     fn checked_url(&self, raw: &str) -> Result<Url, FetchError> {
         let url = Url::parse(raw).map_err(|_| FetchError::BadUrl(raw.to_string()))?;
-        if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        let Some(host) = url.host() else {
+            return Err(FetchError::BadUrl(raw.to_string()));
+        };
+        if !matches!(url.scheme(), "http" | "https") {
             return Err(FetchError::BadUrl(raw.to_string()));
         }
-        if !self.config.allow_private_networks {
-            let literal = match url.host() {
-                Some(url::Host::Ipv4(ip)) => Some(IpAddr::V4(ip)),
-                Some(url::Host::Ipv6(ip)) => Some(IpAddr::V6(ip)),
-                _ => None,
+        if !self.config.allow_private_networks && !self.config.allowed_hosts.allows(&host) {
+            let literal = match host {
+                url::Host::Ipv4(ip) => Some(IpAddr::V4(ip)),
+                url::Host::Ipv6(ip) => Some(IpAddr::V6(ip)),
+                url::Host::Domain(_) => None,
             };
             if literal.is_some_and(|ip| !is_public(ip)) {
                 return Err(FetchError::Refused(raw.to_string()));
@@ -199,15 +234,17 @@ fn classify(url: &str, e: reqwest::Error) -> FetchError {
     }
 }
 
-/// Resolves host names and keeps only public addresses, so the connection goes to an
-/// address that was checked, whatever a second DNS answer would say.
+/// Resolves host names and keeps only public addresses (every address of a host the operator
+/// allowed), so the connection goes to an address that was checked, whatever a second DNS
+/// answer would say.
 struct CheckedResolver {
     allow_private: bool,
+    allowed_hosts: AllowedHosts,
 }
 
 impl Resolve for CheckedResolver {
     fn resolve(&self, name: Name) -> Resolving {
-        let allow_private = self.allow_private;
+        let allow_private = self.allow_private || self.allowed_hosts.allows_name(name.as_str());
         Box::pin(async move {
             let host = name.as_str().to_string();
             let found: Vec<SocketAddr> =
@@ -222,5 +259,63 @@ impl Resolve for CheckedResolver {
             let addrs: Addrs = Box::new(allowed.into_iter());
             Ok(addrs)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::str::FromStr;
+
+    use super::*;
+
+    fn outbound(allowed: &str) -> Outbound {
+        Outbound::new(OutboundConfig {
+            allow_private_networks: false,
+            allowed_hosts: allowed.parse().unwrap(),
+            timeout: Duration::from_secs(5),
+            max_redirects: 5,
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn an_allowed_address_passes_and_every_other_private_one_is_refused() {
+        let allowing = outbound("127.0.0.1, cms.intranet");
+        assert!(allowing.check_url("http://127.0.0.1:8080/page").is_ok());
+        assert!(allowing.check_url("http://cms.intranet/page").is_ok());
+        for refused in [
+            "http://127.0.0.2/",
+            "http://10.0.0.1/",
+            "http://169.254.169.254/latest/meta-data",
+            "http://[::1]/",
+        ] {
+            assert!(
+                matches!(allowing.check_url(refused), Err(FetchError::Refused(_))),
+                "{refused}"
+            );
+        }
+        assert!(matches!(
+            outbound("").check_url("http://127.0.0.1/"),
+            Err(FetchError::Refused(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn the_resolver_gives_private_addresses_only_for_an_allowed_name() {
+        let resolver = |allowed: &str| CheckedResolver {
+            allow_private: false,
+            allowed_hosts: allowed.parse().unwrap(),
+        };
+        let localhost = || Name::from_str("localhost").unwrap();
+        let found: Vec<SocketAddr> = resolver("localhost")
+            .resolve(localhost())
+            .await
+            .unwrap()
+            .collect();
+        assert!(found.iter().all(|a| a.ip().is_loopback()) && !found.is_empty());
+        // The address it resolves to being allowed does not allow the name.
+        let refused = resolver("127.0.0.1").resolve(localhost()).await;
+        let error = refused.err().expect("refused").to_string();
+        assert!(error.contains(address::REFUSED_MARKER), "{error}");
     }
 }

@@ -292,3 +292,112 @@ pub fn metrics() -> Value {
         "altframe_http_requests_total{method=\"POST\",route=\"/api/v1/generate\",status=\"429\"} 2\n",
     ))
 }
+
+pub fn scan_request() -> Value {
+    json!({
+        "page_url": "https://example.com/shop/boots.html",
+        "generate": true,
+        "fields": [
+            "alt_text",
+            "title"
+        ],
+        "webhook_url": "https://yourapp.com/webhooks/altframe"
+    })
+}
+
+/// From a run of 2026-12-03 (the builtin model): a page of five images, two of which need
+/// alt text and went into the batch.
+pub fn scan_response() -> Value {
+    json!({
+        "page_url": "https://example.com/shop/boots.html",
+        "summary": {
+            "found": 5,
+            "listed": 5,
+            "missing_alt": 1,
+            "decorative": 2,
+            "with_findings": 2,
+            "need_alt_text": 2
+        },
+        "images": [
+            {
+                "element": "img",
+                "url": "https://example.com/images/logo.png",
+                "alt": "Trailhead Outfitters",
+                "role": "link",
+                "link_url": "https://example.com/",
+                "findings": [],
+                "score": 100,
+                "needs_alt_text": false
+            },
+            {
+                "element": "picture",
+                "url": "https://example.com/images/alpine.jpg",
+                "srcset": [
+                    "https://example.com/images/alpine-800.webp",
+                    "https://example.com/images/alpine-1600.webp"
+                ],
+                "alt": null,
+                "role": "link",
+                "link_url": "https://example.com/shop/alpine.html",
+                "link_text": "Alpine boot",
+                "caption": "Our warmest boot, lined with wool",
+                "heading": "Winter boots",
+                "findings": [
+                    {
+                        "code": "missing",
+                        "message": "The image has no alt text: a screen reader says nothing, or reads its file name."
+                    }
+                ],
+                "score": 0,
+                "needs_alt_text": true,
+                "generation": "submitted"
+            },
+            {
+                "element": "img",
+                "url": "https://example.com/images/IMG_2043.jpg",
+                "alt": "IMG_2043.jpg",
+                "role": "content",
+                "heading": "Winter boots",
+                "findings": [
+                    {
+                        "code": "file_name",
+                        "message": "\"IMG_2043.jpg\" is a file name, not a description of the image."
+                    }
+                ],
+                "score": 30,
+                "needs_alt_text": true,
+                "generation": "submitted"
+            },
+            {
+                "element": "img",
+                "url": "https://example.com/images/cart.png",
+                "alt": "",
+                "role": "button",
+                "link_text": "Add to cart",
+                "heading": "Winter boots",
+                "decorative": "empty_alt",
+                "findings": [],
+                "score": 100,
+                "needs_alt_text": false
+            },
+            {
+                "element": "background",
+                "url": "https://example.com/images/hero.jpg",
+                "alt": null,
+                "role": "background",
+                "heading": "Winter boots",
+                "decorative": "background",
+                "findings": [],
+                "score": 100,
+                "needs_alt_text": false
+            }
+        ],
+        "batch": {
+            "batch_id": "36f9fca7-5d42-43cc-8a4e-e000dbff4588",
+            "total_images": 2,
+            "credits_reserved": 2,
+            "estimated_seconds": 2,
+            "status_url": "/api/v1/batches/36f9fca7-5d42-43cc-8a4e-e000dbff4588"
+        }
+    })
+}

@@ -86,6 +86,18 @@ pub struct BulkResponse {
     pub status_url: String,
 }
 
+impl From<BulkAccepted> for BulkResponse {
+    fn from(accepted: BulkAccepted) -> Self {
+        BulkResponse {
+            status_url: format!("/api/v1/batches/{}", accepted.batch_id),
+            batch_id: accepted.batch_id.into_string(),
+            total_images: accepted.total_images,
+            credits_reserved: accepted.credits_reserved,
+            estimated_seconds: accepted.estimated_seconds,
+        }
+    }
+}
+
 impl<'a> BulkImage<'a> {
     fn parse(self, index: usize) -> Result<BulkItemInput<'a>, Invalid> {
         let named = |e: Invalid| Invalid(format!("images[{index}]: {}", e.0));
@@ -167,16 +179,4 @@ pub async fn submit_body(
     // decoding its items.
     drop(body);
     Ok(submit(app, staged).await?.into())
-}
-
-impl From<BulkAccepted> for BulkResponse {
-    fn from(accepted: BulkAccepted) -> Self {
-        BulkResponse {
-            status_url: format!("/api/v1/batches/{}", accepted.batch_id),
-            batch_id: accepted.batch_id.into_string(),
-            total_images: accepted.total_images,
-            credits_reserved: accepted.credits_reserved,
-            estimated_seconds: accepted.estimated_seconds,
-        }
-    }
 }

@@ -5,6 +5,7 @@ pub mod bulk;
 pub mod generate;
 pub mod health;
 pub mod history;
+pub mod scan;
 pub mod spec;
 pub mod usage;
 pub mod validate;

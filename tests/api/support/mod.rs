@@ -4,6 +4,7 @@ pub mod fake_openai;
 pub mod files;
 pub mod process;
 pub mod receiver;
+pub mod site;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -173,6 +174,16 @@ impl TestApp {
     pub async fn post(&self, path: &str, body: &Value) -> reqwest::Response {
         self.http
             .post(format!("{}{path}", self.base))
+            .header("x-api-key", &self.key)
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn post_scan(&self, body: &Value) -> reqwest::Response {
+        self.http
+            .post(format!("{}/api/v1/scan", self.base))
             .header("x-api-key", &self.key)
             .json(body)
             .send()

@@ -1,18 +1,20 @@
 """A short run of the Python client generated from openapi.yaml, against a live server:
 one image, one with our additions (languages, a role, auto mode), a small batch polled to its
-end, history and usage.
+end, a scan of a page served here (the server must allow 127.0.0.1), history and usage.
 
     python smoke.py BASE_URL API_KEY
 """
 import base64
+import http.server
 import pathlib
 import sys
+import threading
 import time
 
 from alt_frame_api_client import AuthenticatedClient
 from alt_frame_api_client.api.account import get_usage, list_history
 from alt_frame_api_client.api.batches import get_batch
-from alt_frame_api_client.api.generation import generate, generate_bulk
+from alt_frame_api_client.api.generation import generate, generate_bulk, scan_page
 from alt_frame_api_client.models import (
     BatchStatusResponse,
     BulkImage,
@@ -24,10 +26,33 @@ from alt_frame_api_client.models import (
     GenerateRequestRole,
     GenerateResponse,
     HistoryResponse,
+    ScanRequest,
+    ScanResponse,
     UsageResponse,
 )
 
 FIXTURE = pathlib.Path(__file__).resolve().parents[2] / "fixtures" / "tiny-1x1.png"
+# A link whose image has no alt text, and a decorative one.
+PAGE = b'<html><body><a href="/p"><img src="tiny.png"></a><img src="tiny.png" alt=""></body></html>'
+
+
+class Site(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body, kind = (PAGE, "text/html") if self.path == "/page.html" else (FIXTURE.read_bytes(), "image/png")
+        self.send_response(200)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def serve_page() -> str:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Site)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_address[1]}"
 
 
 def main(base_url: str, key: str) -> None:
@@ -76,6 +101,16 @@ def main(base_url: str, key: str) -> None:
         time.sleep(0.1)
     assert batch.status == "completed" and batch.completed == 2, batch
     print(f"bulk: {batch.batch_id} {batch.status}, {batch.completed} of {batch.total}")
+
+    site = serve_page()
+    report = scan_page.sync(client=header, body=ScanRequest(page_url=f"{site}/page.html"))
+    assert isinstance(report, ScanResponse), report
+    assert report.summary.found == 2 and report.summary.need_alt_text == 1, report
+    linked, decorative = report.images
+    assert linked.alt is None and linked.role == "link" and linked.needs_alt_text, linked
+    assert linked.link_url == f"{site}/p" and linked.findings[0].code == "missing", linked
+    assert decorative.alt == "" and decorative.decorative == "empty_alt", decorative
+    print(f"scan: {report.summary.found} images, {report.summary.need_alt_text} need alt text")
 
     history = list_history.sync(client=header, limit=10)
     assert isinstance(history, HistoryResponse), history

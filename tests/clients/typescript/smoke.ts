@@ -1,8 +1,11 @@
 // A short run of a client typed from openapi.yaml (openapi-typescript + openapi-fetch) against
-// a live server: one image, a small batch polled to its end, history and usage.
+// a live server: one image, a small batch polled to its end, a scan of a page served here (the
+// server must allow 127.0.0.1), history and usage.
 //
 //     node dist/smoke.js BASE_URL API_KEY
 import { readFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import createClient from "openapi-fetch";
 import type { paths } from "./generated/schema.js";
 
@@ -52,6 +55,24 @@ for (;;) {
 }
 check(batch.status === "completed" && batch.completed === 2, `batch completed: ${JSON.stringify(batch)}`);
 console.log(`bulk: ${batch.batch_id} ${batch.status}, ${batch.completed} of ${batch.total}`);
+
+// A page with a link whose image has no alt text, and a decorative image.
+const page = '<html><body><a href="/p"><img src="tiny.png"></a><img src="tiny.png" alt=""></body></html>';
+const site = createServer((request, response) => {
+  const isPage = request.url === "/page.html";
+  response.writeHead(200, { "Content-Type": isPage ? "text/html" : "image/png" });
+  response.end(isPage ? page : Buffer.from(image, "base64"));
+});
+await new Promise<void>((resolve) => site.listen(0, "127.0.0.1", resolve));
+const siteUrl = `http://127.0.0.1:${(site.address() as AddressInfo).port}`;
+const scanned = await client.POST("/api/v1/scan", { body: { page_url: `${siteUrl}/page.html` } });
+check(scanned.data, `scan answered ${scanned.response.status}: ${JSON.stringify(scanned.error)}`);
+const [linked, decorative] = scanned.data.images;
+check(scanned.data.summary.found === 2 && scanned.data.summary.need_alt_text === 1, "two images, one needing text");
+check(linked?.alt === null && linked.role === "link" && linked.findings[0]?.code === "missing", "the link's image has no alt");
+check(decorative?.alt === "" && decorative.decorative === "empty_alt", "the decorative image");
+console.log(`scan: ${scanned.data.summary.found} images, ${scanned.data.summary.need_alt_text} need alt text`);
+site.close();
 
 const history = await client.GET("/api/v1/history", { params: { query: { limit: 10, status: "completed" } } });
 check(history.data && history.data.pagination.total >= 3, "history lists the jobs");
