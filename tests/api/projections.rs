@@ -195,6 +195,8 @@ fn job_row(i: i64) -> JobRow {
         error: odd.then(|| "a model error, with 'quotes' and ✓".to_string()),
         created_at: format!("2026-12-02T10:{:02}:00.000Z", i % 60),
         completed_at: None,
+        cache_key: (!odd).then(|| format!("{i:064x}")),
+        cached_from: odd.then(|| format!("job_{:04}", i - 1)),
     }
 }
 
