@@ -44,6 +44,9 @@ pub struct Settings {
     pub tasks: TaskSettings,
     /// Plan of the account opened on the first start of an empty store.
     pub default_plan: Plan,
+    /// Days a generation's result answers the same image and options again, free; 0 turns
+    /// the generation cache off.
+    pub cache_days: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -123,6 +126,7 @@ pub mod defaults {
     pub const WEBHOOK_LEASE_SECS: u64 = 60;
     pub const RESERVATION_TIMEOUT_SECS: u64 = 900;
     pub const MAINTENANCE_SECS: u64 = 60;
+    pub const CACHE_DAYS: u32 = 30;
 }
 
 impl Settings {
@@ -164,6 +168,7 @@ impl Settings {
                 maintenance_every: secs(defaults::MAINTENANCE_SECS),
             },
             default_plan: Plan::Free,
+            cache_days: defaults::CACHE_DAYS,
         }
     }
 
@@ -393,6 +398,11 @@ pub struct ServiceArgs {
     /// `bulk`), in bytes.
     #[arg(long, env = "ALTFRAME_MAX_BULK_BODY_BYTES", default_value_t = DEFAULT_BULK_BODY_BYTES)]
     pub max_bulk_body_bytes: usize,
+
+    /// Days a generation's result answers the same image with the same options and context
+    /// again, at no charge (the generation cache); 0 turns the cache off.
+    #[arg(long, env = "ALTFRAME_CACHE_DAYS", default_value_t = defaults::CACHE_DAYS)]
+    pub cache_days: u32,
 }
 
 impl ServiceArgs {
@@ -441,6 +451,7 @@ impl ServiceArgs {
             decode_budget_bytes: self.decode_budget_bytes,
         };
         settings.rate_limits = self.rate_limits;
+        settings.cache_days = self.cache_days;
         settings.tasks = TaskSettings {
             projection_poll: millis(self.projection_poll_ms),
             bulk: BulkSettings {
