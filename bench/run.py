@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """AltFrame's benchmarks, each measured beside its reference in the same run.
 
-    scripts/bench [--seconds N] [--runs N] [--only intake|generate|bulk|memory|history|languages|scan] [--history-requests N] [--markdown]
+    scripts/bench [--seconds N] [--runs N] [--only intake|generate|bulk|memory|history|languages|scan|cache] [--history-requests N] [--markdown]
 
 Prints one table (Markdown with --markdown, for BENCHMARKS.md). Needs the release build, wrk
 and pgbench (Debian), and Pillow (PyPI, in target/bench/venv); `scripts/bench` installs what is
@@ -219,10 +219,12 @@ def best(a, b):
 
 
 def wrk(base, keys, connections, seconds):
-    """POST /generate under wrk. With several keys, each request picks one at random."""
+    """POST /generate under wrk. With several keys, each request picks one at random. Every
+    request is the same image: `regenerate`, so that each is generated and charged, not
+    answered from the generation cache (see `cache`)."""
     keys = [keys] if isinstance(keys, str) else keys
     body = json.dumps({"image_base64": base64.b64encode((FIXTURES / "tiny-1x1.png").read_bytes()).decode(),
-                       "fields": ["alt_text"]})
+                       "fields": ["alt_text"], "regenerate": True})
     lua_keys = ", ".join(json.dumps(k) for k in keys)
     with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
         script.write(f'wrk.method = "POST"\nwrk.body = {json.dumps(body)}\n'
@@ -448,7 +450,7 @@ def languages(requests=15):
                     started = time.perf_counter()
                     answer = api(s["base"], s["key"], "POST", "/api/v1/generate",
                                  {"image_base64": image, "languages": codes,
-                                  "fields": ["alt_text", "title"]})
+                                  "fields": ["alt_text", "title"], "regenerate": True})
                     times[n].append(time.perf_counter() - started)
                     calls[n] += FakeModel.calls - before
                     credits[n] = answer["meta"]["credits_used"]
@@ -611,6 +613,49 @@ def scan(images=200, requests=15, batches=3):
          f"{large['summary']['listed']:,} listed; best of 3)",
          f"{large_ms:.0f} ms, peak RSS +{large_peak:.0f} MB", "", "", ""),
     ]
+# ---------------------------------------------------------------- the generation cache (issue 21.3)
+
+def cache(requests=15):
+    """Issue 21, point 3: a generate the cache answers against one it does not, requests one
+    after another, taken in turns, on Postgres: with a model that takes 0.5 s, and with the
+    builtin one. The uncached requests carry a context seen once (`page_context`), so each
+    goes through the lookup, misses, and is generated and charged; the cached one is the same
+    request every time, generated once before the runs."""
+    image = base64.b64encode((FIXTURES / "sample.jpg").read_bytes()).decode()
+    rows = []
+    fake = {"ALTFRAME_VISION": "openai", "OPENAI_API_KEY": "sk-bench",
+            "ALTFRAME_ALLOW_PRIVATE_NETWORKS": "true"}
+    with http_server(FakeModel) as model:
+        fake["ALTFRAME_OPENAI_BASE_URL"] = f"{model}/v1"
+        for label, env in (("model 0.5 s", fake), ("builtin model", {})):
+            with database("postgres", "cache") as url, serve(url, env) as s:
+                def generate(context):
+                    before = FakeModel.calls
+                    started = time.perf_counter()
+                    answer = api(s["base"], s["key"], "POST", "/api/v1/generate",
+                                 {"image_base64": image, "fields": ["alt_text", "title"],
+                                  "page_context": context})
+                    return (time.perf_counter() - started, answer, FakeModel.calls - before)
+                generate("the cached one")
+                times = {"cached": [], "uncached": []}
+                calls = {"cached": 0, "uncached": 0}
+                credits = {}
+                for i in range(requests):
+                    for kind, context in (("uncached", f"request {i}"), ("cached", "the cached one")):
+                        took, answer, made = generate(context)
+                        if (kind == "cached") != (answer["meta"].get("cached") is True):
+                            raise SystemExit(f"cache: a {kind} answer expected: {answer}")
+                        times[kind].append(took)
+                        calls[kind] += made
+                        credits[kind] = answer["meta"]["credits_used"]
+            cached, uncached = (statistics.median(times[k]) * 1000 for k in ("cached", "uncached"))
+            per_call = lambda k: f"{calls[k] / requests:.0f} model call" if env else "builtin"
+            rows.append((f"generate answered from the cache against generated, {label} "
+                         f"(median of {requests}, one after another, postgres)",
+                         f"{cached:.1f} ms, {per_call('cached')}, {credits['cached']} credits",
+                         f"generated: {uncached:.1f} ms, {per_call('uncached')}, {credits['uncached']} credit",
+                         f"{cached / uncached:.2f}×", "0 model calls, 0 credits"))
+    return rows
 
 
 # ---------------------------------------------------------------- memory under large bulks (7)
@@ -742,7 +787,7 @@ def main():
     parser.add_argument("--runs", type=int, default=10, help="runs of each intake measurement")
     parser.add_argument("--markdown", action="store_true")
     parser.add_argument("--only",
-                        choices=["intake", "generate", "bulk", "memory", "history", "languages", "scan"],
+                        choices=["intake", "generate", "bulk", "memory", "history", "languages", "scan", "cache"],
                         help="run one part")
     parser.add_argument("--history-requests", type=int, default=500_000,
                         help="requests seeded for points 2, 6 and 8 (each makes 2 account events)")
@@ -759,6 +804,8 @@ def main():
         rows += languages()
     if args.only in (None, "scan"):
         rows += scan()
+    if args.only in (None, "cache"):
+        rows += cache()
     if args.only in (None, "memory"):
         rows += bulk_memory()
     if args.only in (None, "history"):

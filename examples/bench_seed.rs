@@ -259,6 +259,7 @@ impl History {
                 options: Box::new(template.options.clone()),
                 reservation_id: reservation_id.clone(),
                 credits,
+                cache_key: None,
                 at,
             },
             JobCommand::CompleteJob {

@@ -35,6 +35,10 @@ pub struct JobRow {
     pub error: Option<String>,
     pub created_at: String,
     pub completed_at: Option<String>,
+    /// The generation cache's key of a job whose result may be reused.
+    pub cache_key: Option<String>,
+    /// For a job answered from the generation cache: the job whose result it is.
+    pub cached_from: Option<String>,
 }
 
 impl StagedRow for JobRow {
@@ -62,11 +66,13 @@ impl StagedRow for JobRow {
         "error",
         "created_at",
         "completed_at",
+        "cache_key",
+        "cached_from",
     ];
     const TYPES: &'static [&'static str] = &[
         "text", "text", "text", "text", "text", "text", "text", "text", "bigint", "bigint",
         "bigint", "bigint", "bigint", "bigint", "text", "text", "text", "text", "bigint", "text",
-        "text", "text",
+        "text", "text", "text", "text",
     ];
 
     fn key(&self) -> &str {
@@ -97,14 +103,20 @@ impl StagedRow for JobRow {
             self.error.clone().into(),
             self.created_at.clone().into(),
             self.completed_at.clone().into(),
+            self.cache_key.clone().into(),
+            self.cached_from.clone().into(),
         ]
     }
 }
 
-/// Whether the event makes the job's row: a synchronous job's request, its aggregate's first
-/// event. (A bulk item's row is made by its batch's submission, before its request.)
+/// Whether the event makes the job's row: a synchronous job's request or answer from the
+/// cache, its aggregate's first event. (A bulk item's row is made by its batch's submission,
+/// before its request.)
 pub(crate) fn creates_row(event: &JobEvent) -> bool {
-    matches!(event, JobEvent::JobRequested { batch_id: None, .. })
+    matches!(
+        event,
+        JobEvent::JobRequested { batch_id: None, .. } | JobEvent::JobAnsweredFromCache { .. }
+    )
 }
 
 pub(crate) async fn apply_job(
@@ -121,6 +133,7 @@ pub(crate) async fn apply_job(
             image,
             options,
             credits,
+            cache_key,
             at,
             ..
         } => {
@@ -133,6 +146,7 @@ pub(crate) async fn apply_job(
                         row.status = "processing".into();
                         row.credits = i64::from(*credits);
                         row.language = language.clone();
+                        row.cache_key = cache_key.clone();
                     })
                     .await?;
             if !started {
@@ -159,8 +173,47 @@ pub(crate) async fn apply_job(
                     error: None,
                     created_at: timestamp(*at),
                     completed_at: None,
+                    cache_key: cache_key.clone(),
+                    cached_from: None,
                 });
             }
+        }
+        JobEvent::JobAnsweredFromCache {
+            account_id,
+            source,
+            image,
+            options,
+            cached_from,
+            generation,
+            at,
+        } => {
+            round.jobs.create(JobRow {
+                id: id.to_string(),
+                account_id: account_id.to_string(),
+                status: "completed".into(),
+                image_url: image.url.clone(),
+                results: Some(serde_json::to_string(&generation.results).unwrap_or_default()),
+                mode: options.mode.as_str().to_string(),
+                language: options.language.as_str().to_string(),
+                model: Some(generation.model.clone()),
+                tokens_input: Some(i64::from(generation.tokens.input)),
+                tokens_output: Some(i64::from(generation.tokens.output)),
+                processing_ms: Some(i64::try_from(generation.processing_ms).unwrap_or(i64::MAX)),
+                cost_micros: Some(generation.cost.0),
+                credits: 0,
+                language_credits: 0,
+                translations: (!generation.translations.is_empty())
+                    .then(|| serde_json::to_string(&generation.translations).unwrap_or_default()),
+                failed_languages: None,
+                source: source.as_str().to_string(),
+                batch_id: None,
+                batch_index: None,
+                error: None,
+                created_at: timestamp(*at),
+                completed_at: Some(timestamp(*at)),
+                cache_key: None,
+                cached_from: Some(cached_from.to_string()),
+            });
         }
         JobEvent::JobCompleted {
             generation,
@@ -240,6 +293,8 @@ pub(crate) fn apply_batch(round: &mut Round, event: &BatchEvent) {
                 error: None,
                 created_at: timestamp(*at),
                 completed_at: None,
+                cache_key: None,
+                cached_from: None,
             });
         }
     }
@@ -248,7 +303,8 @@ pub(crate) fn apply_batch(round: &mut Round, event: &BatchEvent) {
 const COLUMNS: &str =
     "id, account_id, status, image_url, results, mode, language, model, tokens_input, \
     tokens_output, processing_ms, cost_micros, credits, language_credits, translations, \
-    failed_languages, source, batch_id, batch_index, error, created_at, completed_at";
+    failed_languages, source, batch_id, batch_index, error, created_at, completed_at, cache_key, \
+    cached_from";
 
 /// A batch's items in submission order.
 pub async fn for_batch(db: &Db, batch_id: &str) -> Result<Vec<JobRow>, sqlx::Error> {
@@ -259,6 +315,29 @@ pub async fn for_batch(db: &Db, batch_id: &str) -> Result<Vec<JobRow>, sqlx::Err
 pub async fn find(db: &Db, id: &str) -> Result<Option<JobRow>, sqlx::Error> {
     let sql = format!("SELECT {COLUMNS} FROM jobs WHERE id = $1");
     on_db!(db, pool => sqlx::query_as::<_, JobRow>(&sql).bind(id).fetch_optional(pool).await)
+}
+
+/// The generation cache's entry: the account's newest job completed under `cache_key` since
+/// `since`, with every requested language delivered. A job answered from the cache is never
+/// an entry itself (it has no key); the job it reused is.
+pub async fn cached(
+    db: &Db,
+    account_id: &str,
+    cache_key: &str,
+    since: &str,
+) -> Result<Option<JobRow>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM jobs
+          WHERE account_id = $1 AND cache_key = $2 AND completed_at >= $3
+            AND status = 'completed' AND failed_languages IS NULL
+          ORDER BY completed_at DESC, id DESC LIMIT 1"
+    );
+    on_db!(db, pool => sqlx::query_as::<_, JobRow>(&sql)
+        .bind(account_id)
+        .bind(cache_key)
+        .bind(since)
+        .fetch_optional(pool)
+        .await)
 }
 
 /// Mean processing time of the most recent completed jobs, for batch estimates.

@@ -47,6 +47,9 @@ pub struct Settings {
     pub tasks: TaskSettings,
     /// Plan of the account opened on the first start of an empty store.
     pub default_plan: Plan,
+    /// Days a generation's result answers the same image and options again, free; 0 turns
+    /// the generation cache off.
+    pub cache_days: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -126,6 +129,7 @@ pub mod defaults {
     pub const WEBHOOK_LEASE_SECS: u64 = 60;
     pub const RESERVATION_TIMEOUT_SECS: u64 = 900;
     pub const MAINTENANCE_SECS: u64 = 60;
+    pub const CACHE_DAYS: u32 = 30;
 }
 
 impl Settings {
@@ -169,6 +173,7 @@ impl Settings {
                 maintenance_every: secs(defaults::MAINTENANCE_SECS),
             },
             default_plan: Plan::Free,
+            cache_days: defaults::CACHE_DAYS,
         }
     }
 
@@ -411,6 +416,11 @@ pub struct ServiceArgs {
     /// `bulk`), in bytes.
     #[arg(long, env = "ALTFRAME_MAX_BULK_BODY_BYTES", default_value_t = DEFAULT_BULK_BODY_BYTES)]
     pub max_bulk_body_bytes: usize,
+
+    /// Days a generation's result answers the same image with the same options and context
+    /// again, at no charge (the generation cache); 0 turns the cache off.
+    #[arg(long, env = "ALTFRAME_CACHE_DAYS", default_value_t = defaults::CACHE_DAYS)]
+    pub cache_days: u32,
 }
 
 impl ServiceArgs {
@@ -463,6 +473,7 @@ impl ServiceArgs {
             max_bytes: self.scan_max_page_bytes,
         };
         settings.rate_limits = self.rate_limits;
+        settings.cache_days = self.cache_days;
         settings.tasks = TaskSettings {
             projection_poll: millis(self.projection_poll_ms),
             bulk: BulkSettings {

@@ -120,6 +120,7 @@ impl Services {
             clock: Arc::clone(&clock),
             wake_process_manager: Arc::clone(&outcomes),
             bulk_concurrency: settings.tasks.bulk.concurrency,
+            cache_days: settings.cache_days,
         });
         let process_manager = Arc::new(ProcessManager::new(
             app.clone(),

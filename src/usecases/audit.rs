@@ -162,6 +162,13 @@ pub async fn audit(
     }
     let (completed_jobs, completed_credits, completed_language_credits) =
         history_totals(app, account_id).await?;
+    // A job answered from the generation cache reserved and captured nothing: it is left out
+    // of the totals above, and must show no credits of its own.
+    checks.push(check(
+        "history: credits of jobs answered from the cache",
+        0,
+        cached_credits(app, account_id).await?,
+    ));
     checks.push(check(
         "history: completed jobs = captures for jobs",
         replay.job_captures,
@@ -226,8 +233,16 @@ fn decode(
 async fn history_totals(app: &App, account_id: &AccountId) -> Result<(i64, i64, i64), sqlx::Error> {
     let sql = "SELECT COUNT(*), CAST(COALESCE(SUM(credits), 0) AS BIGINT),
                       CAST(COALESCE(SUM(language_credits), 0) AS BIGINT) FROM jobs
-                WHERE account_id = $1 AND status = 'completed'";
+                WHERE account_id = $1 AND status = 'completed' AND cached_from IS NULL";
     on_db!(&app.store.db, pool => sqlx::query_as::<_, (i64, i64, i64)>(sql).bind(account_id.as_str()).fetch_one(pool).await)
+}
+
+/// The credits history shows for the account's jobs answered from the cache (all and
+/// language credits).
+async fn cached_credits(app: &App, account_id: &AccountId) -> Result<i64, sqlx::Error> {
+    let sql = "SELECT CAST(COALESCE(SUM(credits + language_credits), 0) AS BIGINT)
+                 FROM jobs WHERE account_id = $1 AND cached_from IS NOT NULL";
+    on_db!(&app.store.db, pool => sqlx::query_scalar::<_, i64>(sql).bind(account_id.as_str()).fetch_one(pool).await)
 }
 
 /// The ledger arithmetic, done again from the events' own facts.

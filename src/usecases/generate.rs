@@ -17,6 +17,7 @@ use altframe_domain::validation::Judgement;
 use altframe_domain::{AccountId, Credits, JobId, ReservationId};
 
 use super::accounts::Requester;
+use super::cache;
 use super::job::{self, Job, OnTransientFailure, Outcome, Requested, RunError};
 use super::{App, Failure};
 use crate::adapters::ids;
@@ -33,6 +34,8 @@ pub struct GenerateInput {
     /// Everything else, `extra_languages` included; its `language` is replaced by the one
     /// resolved here.
     pub options: GenerationOptions,
+    /// Generate anew even when the cache holds a result (`regenerate: true`).
+    pub regenerate: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -49,6 +52,8 @@ pub struct GenerateOutcome {
     pub credits_remaining: Credits,
     /// The model's verdict on the page's alt text, when the options asked for one.
     pub judgement: Option<Judgement>,
+    /// For an answer from the generation cache: the job whose result it is.
+    pub cached_from: Option<JobId>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -91,6 +96,9 @@ pub async fn generate(
     let started = Instant::now();
     let options = checked_options(app, requester, input.language, input.options)?;
     let image = app.intake.prepare(&input.source).await?;
+    if input.regenerate {
+        return generate_uncached(app, requester, source, &image, options, started).await;
+    }
     generate_prepared(app, requester, source, &image, options, started).await
 }
 
@@ -113,9 +121,25 @@ pub(super) fn checked_options(
     Ok(options)
 }
 
-/// Reserves, runs and settles one generation of an image already taken in, with options
-/// already checked ([`checked_options`]); timed from `started`.
+/// One generation of an image already taken in, with options already checked
+/// ([`checked_options`]); timed from `started`. Answered from the generation cache when it
+/// holds the result, else generated.
 pub(super) async fn generate_prepared(
+    app: &App,
+    requester: &Requester,
+    source: Source,
+    image: &PreparedImage,
+    options: GenerationOptions,
+    started: Instant,
+) -> Result<GenerateOutcome, GenerateError> {
+    if let Some(answer) = cache::answer(app, requester, source, image, &options, started).await? {
+        return Ok(answer);
+    }
+    generate_uncached(app, requester, source, image, options, started).await
+}
+
+/// Reserves, runs and settles one generation, without looking in the cache.
+async fn generate_uncached(
     app: &App,
     requester: &Requester,
     source: Source,
@@ -187,6 +211,7 @@ pub(super) async fn generate_prepared(
         credits_used: cost.total() - charge.unused,
         credits_remaining,
         judgement: generation.judgement,
+        cached_from: None,
     })
 }
 

@@ -143,7 +143,8 @@ pub(super) async fn run(
     })
 }
 
-/// Records `GenerateImage`: the job exists from here on, with its image and options.
+/// Records `GenerateImage`: the job exists from here on, with its image and options, and the
+/// key under which the generation cache may find its result.
 async fn request(app: &App, job: &Job, image: &PreparedImage) -> Result<(), Failure> {
     let command = JobCommand::GenerateImage {
         account_id: job.account_id.clone(),
@@ -153,6 +154,7 @@ async fn request(app: &App, job: &Job, image: &PreparedImage) -> Result<(), Fail
         options: Box::new(job.options.clone()),
         reservation_id: job.reservation_id.clone(),
         credits: job.credits,
+        cache_key: super::cache::key(app, &job.account_id, &image.reference, &job.options),
         at: app.clock.now(),
     };
     match job.state {

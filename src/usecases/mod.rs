@@ -17,6 +17,7 @@ pub mod batches;
 pub mod billing;
 pub mod bulk;
 pub mod bulk_item;
+mod cache;
 mod failure;
 pub mod generate;
 pub mod history;
@@ -73,6 +74,8 @@ pub struct App {
     /// Bulk items one process runs at once, for a batch's time estimate.
     bulk_concurrency: usize,
     key_usage: Arc<KeyUsage>,
+    /// Days a generation's result answers the same request again; 0: never.
+    cache_days: u32,
 }
 
 /// The adapters an [`App`] is made of, assembled at start-up (`run::startup`).
@@ -86,6 +89,8 @@ pub struct AppParts {
     pub clock: Arc<dyn Clock>,
     pub wake_process_manager: Arc<Notify>,
     pub bulk_concurrency: usize,
+    /// `ALTFRAME_CACHE_DAYS`.
+    pub cache_days: u32,
 }
 
 impl App {
@@ -103,6 +108,7 @@ impl App {
             wake_process_manager: parts.wake_process_manager,
             bulk_concurrency: parts.bulk_concurrency,
             key_usage,
+            cache_days: parts.cache_days,
         }
     }
 

@@ -55,7 +55,8 @@ pub async fn on_job_event(app: &App, job_id: &JobId, event: JobEvent) -> Result<
             },
             false,
         ),
-        JobEvent::JobRequested { .. } => return Ok(()),
+        // A job answered from the cache reserved nothing and belongs to no batch.
+        JobEvent::JobRequested { .. } | JobEvent::JobAnsweredFromCache { .. } => return Ok(()),
     };
     if !app.settled_here.take(&reservation_id) {
         match app.store.accounts.execute(&account_id, settle).await {

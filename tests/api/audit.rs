@@ -71,8 +71,9 @@ async fn the_ledger_reconciles_and_tampering_is_named(backend: Backend) {
         .unwrap();
     finished_batch(&app, batch["batch_id"].as_str().unwrap()).await;
     app.spend_down_to(0).await;
+    // The same image again: `regenerate`, or the cache would answer it free.
     assert_eq!(
-        app.post_generate(&json!({ "image_base64": tiny }))
+        app.post_generate(&json!({ "image_base64": tiny, "regenerate": true }))
             .await
             .status(),
         200,

@@ -195,7 +195,10 @@ async fn a_key_is_kept_for_a_day(backend: Backend) {
         0,
         "the sweep deletes expired records"
     );
-    let after: Value = post(&app, "/api/v1/generate", "daily", &tiny_image())
+    // `regenerate`: the generation cache would answer the same image without a new request.
+    let mut again = tiny_image();
+    again["regenerate"] = json!(true);
+    let after: Value = post(&app, "/api/v1/generate", "daily", &again)
         .await
         .json()
         .await

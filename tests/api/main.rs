@@ -7,6 +7,7 @@ mod auth;
 mod bounds;
 mod browser;
 mod bulk;
+mod cache;
 mod cli;
 mod crash;
 mod credits;

@@ -221,8 +221,9 @@ async fn one_language_costs_nothing_extra_and_the_default_language_applies(backe
         fake.last_request().to_string().contains("\\\"de\\\""),
         "the prompt asks for German"
     );
+    // The same request as the first, to the cache: `regenerate` to have it charged again.
     let body: Value = app
-        .post_generate(&json!({ "image_base64": tiny, "language": "de" }))
+        .post_generate(&json!({ "image_base64": tiny, "language": "de", "regenerate": true }))
         .await
         .json()
         .await

@@ -42,9 +42,12 @@ async fn two_projectors_under_load_apply_each_event_once() {
             rounds
         }
     });
+    // Each one generated and charged: `regenerate`, or the cache would answer the repeats.
+    let mut body = tiny_image();
+    body["regenerate"] = serde_json::json!(true);
     let requests = (0..16).map(|_| async {
         for _ in 0..15 {
-            assert_eq!(app.post_generate(&tiny_image()).await.status(), 200);
+            assert_eq!(app.post_generate(&body).await.status(), 200);
         }
     });
     futures::future::join_all(requests).await;
@@ -195,6 +198,8 @@ fn job_row(i: i64) -> JobRow {
         error: odd.then(|| "a model error, with 'quotes' and ✓".to_string()),
         created_at: format!("2026-12-02T10:{:02}:00.000Z", i % 60),
         completed_at: None,
+        cache_key: (!odd).then(|| format!("{i:064x}")),
+        cached_from: odd.then(|| format!("job_{:04}", i - 1)),
     }
 }
 

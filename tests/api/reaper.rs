@@ -82,6 +82,7 @@ async fn forgotten_reservations_are_released_after_the_timeout(backend: Backend)
         options: Box::new(GenerationOptions::defaults(Language::english())),
         reservation_id: altframe_domain::ReservationId::new("res_stuck"),
         credits: 1,
+        cache_key: None,
         at: now,
     };
     store
@@ -162,6 +163,7 @@ async fn a_completed_job_left_unsettled_is_charged_only_the_languages_it_deliver
         options: Box::new(options),
         reservation_id,
         credits: 3,
+        cache_key: None,
         at: now,
     };
     store.jobs.execute(&job_id, request).await.unwrap();

@@ -50,6 +50,7 @@ async fn job_left_unsettled(app: &TestApp, job_id: &str, reservation_id: &str, c
         }),
         reservation_id: altframe_domain::ReservationId::new(reservation_id),
         credits: 1,
+        cache_key: None,
         at: now,
     };
     store.jobs.execute(job_id, request).await.unwrap();

@@ -173,7 +173,8 @@ async fn a_suggestion_is_a_charged_job_in_history(backend: Backend) {
     let refused = app
         .post(
             "/api/v1/validate",
-            &json!({ "image_base64": base64_of("sample.png"), "alt_text": "image", "suggest": true }),
+            // Another image: the same one again would be answered from the cache, free.
+            &json!({ "image_base64": base64_of("sample.gif"), "alt_text": "image", "suggest": true }),
         )
         .await;
     let message = error_of(refused, 402).await;

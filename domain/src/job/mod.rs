@@ -1,5 +1,6 @@
 //! One image's generation: requested with its credits already reserved, then completed or
-//! failed exactly once. The model call happens outside, between the two commands.
+//! failed exactly once. The model call happens outside, between the two commands. A job may
+//! instead be answered at once, free, from an earlier job's result (the generation cache).
 use chrono::{DateTime, Utc};
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::{Aggregate, DomainEvent};
@@ -9,7 +10,7 @@ use std::collections::BTreeMap;
 
 use crate::credits::{Charge, CreditCost};
 use crate::generation::{GeneratedText, GenerationOptions, Language};
-use crate::ids::{AccountId, BatchId, ReservationId};
+use crate::ids::{AccountId, BatchId, JobId, ReservationId};
 use crate::image::ImageRef;
 use crate::validation::Judgement;
 use crate::{Credits, Micros};
@@ -84,6 +85,20 @@ pub enum JobCommand {
         options: Box<GenerationOptions>,
         reservation_id: ReservationId,
         credits: Credits,
+        /// What the generation cache finds this job's result under, when it may be reused.
+        cache_key: Option<String>,
+        at: DateTime<Utc>,
+    },
+    /// Answers a new job with an earlier job's result: no reservation, no model call, no
+    /// charge.
+    AnswerFromCache {
+        account_id: AccountId,
+        source: Source,
+        image: ImageRef,
+        options: Box<GenerationOptions>,
+        /// The completed job whose result this is.
+        cached_from: JobId,
+        generation: Generation,
         at: DateTime<Utc>,
     },
     CompleteJob {
@@ -115,6 +130,23 @@ pub enum JobEvent {
         options: Box<GenerationOptions>,
         reservation_id: ReservationId,
         credits: Credits,
+        /// The generation cache's key of this job's image, options, model and account (see
+        /// the use case that computes it); absent when the result may not be reused, and
+        /// from jobs requested before the cache existed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cache_key: Option<String>,
+        at: DateTime<Utc>,
+    },
+    /// A job answered, complete, with the result of `cached_from`: charged nothing, never
+    /// reserved anything. Its generation has the earlier job's text and model, no tokens, no
+    /// cost, and this request's own processing time.
+    JobAnsweredFromCache {
+        account_id: AccountId,
+        source: Source,
+        image: ImageRef,
+        options: Box<GenerationOptions>,
+        cached_from: JobId,
+        generation: Box<Generation>,
         at: DateTime<Utc>,
     },
     JobCompleted {
@@ -141,6 +173,7 @@ impl DomainEvent for JobEvent {
     fn event_type(&self) -> String {
         match self {
             JobEvent::JobRequested { .. } => "JobRequested",
+            JobEvent::JobAnsweredFromCache { .. } => "JobAnsweredFromCache",
             JobEvent::JobCompleted { .. } => "JobCompleted",
             JobEvent::JobFailed { .. } => "JobFailed",
         }
@@ -150,7 +183,7 @@ impl DomainEvent for JobEvent {
     /// 1.1: outcomes name their batch (`batch_id`); see the upcasters in `src/store`.
     fn event_version(&self) -> String {
         match self {
-            JobEvent::JobRequested { .. } => "1.0",
+            JobEvent::JobRequested { .. } | JobEvent::JobAnsweredFromCache { .. } => "1.0",
             JobEvent::JobCompleted { .. } | JobEvent::JobFailed { .. } => "1.1",
         }
         .to_string()
@@ -229,6 +262,7 @@ impl Aggregate for Job {
                 options,
                 reservation_id,
                 credits,
+                cache_key,
                 at,
             } => {
                 if self.state != JobState::New {
@@ -242,6 +276,29 @@ impl Aggregate for Job {
                     options,
                     reservation_id,
                     credits,
+                    cache_key,
+                    at,
+                }
+            }
+            JobCommand::AnswerFromCache {
+                account_id,
+                source,
+                image,
+                options,
+                cached_from,
+                generation,
+                at,
+            } => {
+                if self.state != JobState::New {
+                    return Err(JobError::AlreadyRequested);
+                }
+                JobEvent::JobAnsweredFromCache {
+                    account_id,
+                    source,
+                    image,
+                    options,
+                    cached_from,
+                    generation: Box::new(generation),
                     at,
                 }
             }
@@ -305,6 +362,10 @@ impl Aggregate for Job {
                 self.batch_id = batch_id;
                 self.reservation_id = reservation_id;
                 self.language_credits = CreditCost::languages(options.extra_languages.len());
+            }
+            JobEvent::JobAnsweredFromCache { account_id, .. } => {
+                self.state = JobState::Completed;
+                self.account_id = account_id;
             }
             JobEvent::JobCompleted { charge, .. } => {
                 self.state = JobState::Completed;

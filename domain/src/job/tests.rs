@@ -35,6 +35,7 @@ fn requested() -> JobEvent {
         options: options(),
         reservation_id: crate::ReservationId::new("res_1"),
         credits: 1,
+        cache_key: None,
         at: at(),
     }
 }
@@ -67,6 +68,7 @@ fn generate_image_requests_a_job() {
             options: options(),
             reservation_id: crate::ReservationId::new("res_1"),
             credits: 1,
+            cache_key: None,
             at: at(),
         })
         .then_expect_events(vec![requested()]);
@@ -103,6 +105,7 @@ fn languages_not_delivered_are_left_out_of_the_charge() {
         options: with_languages,
         reservation_id: crate::ReservationId::new("res_1"),
         credits: 4,
+        cache_key: None,
         at: at(),
     };
     let mut partial = generation();
@@ -174,6 +177,7 @@ fn a_job_is_requested_once() {
             options: options(),
             reservation_id: crate::ReservationId::new("res_2"),
             credits: 1,
+            cache_key: None,
             at: at(),
         })
         .then_expect_error(JobError::AlreadyRequested);
@@ -207,4 +211,67 @@ fn a_job_that_never_started_can_be_abandoned_once() {
         .given(vec![requested()])
         .when(abandon())
         .then_expect_error(JobError::AlreadyRequested);
+}
+
+fn answered() -> JobEvent {
+    JobEvent::JobAnsweredFromCache {
+        account_id: crate::AccountId::new("acct_1"),
+        source: Source::Api,
+        image: image(),
+        options: options(),
+        cached_from: crate::JobId::new("job_earlier"),
+        generation: Box::new(generation()),
+        at: at(),
+    }
+}
+
+fn answer_from_cache() -> JobCommand {
+    JobCommand::AnswerFromCache {
+        account_id: crate::AccountId::new("acct_1"),
+        source: Source::Api,
+        image: image(),
+        options: options(),
+        cached_from: crate::JobId::new("job_earlier"),
+        generation: generation(),
+        at: at(),
+    }
+}
+
+#[test]
+fn a_new_job_is_answered_from_the_cache_complete_and_uncharged() {
+    TestFramework::<Job>::with(())
+        .given_no_previous_events()
+        .when(answer_from_cache())
+        .then_expect_events(vec![answered()]);
+    let mut job = Job::default();
+    job.apply(answered());
+    assert_eq!(job.state(), JobState::Completed);
+    assert_eq!(job.charge(), Charge::default());
+}
+
+#[test]
+fn a_job_answered_from_the_cache_is_finished() {
+    TestFramework::<Job>::with(())
+        .given(vec![answered()])
+        .when(JobCommand::CompleteJob {
+            generation: generation(),
+            at: at(),
+        })
+        .then_expect_error(JobError::AlreadyFinished);
+    TestFramework::<Job>::with(())
+        .given(vec![requested()])
+        .when(answer_from_cache())
+        .then_expect_error(JobError::AlreadyRequested);
+}
+
+#[test]
+fn a_request_recorded_before_the_cache_reads_without_a_key() {
+    let mut stored = serde_json::to_value(requested()).unwrap();
+    assert!(stored["JobRequested"].get("cache_key").is_none());
+    stored["JobRequested"]
+        .as_object_mut()
+        .unwrap()
+        .remove("cache_key");
+    let read: JobEvent = serde_json::from_value(stored).unwrap();
+    assert_eq!(read, requested());
 }

@@ -137,6 +137,7 @@ impl TryForm {
             }),
             role: present(&self.role),
             link_url: present(&self.link_url),
+            regenerate: None,
         })
     }
 

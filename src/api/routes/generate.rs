@@ -69,6 +69,9 @@ pub struct GenerateRequest {
     /// Our addition: where a link or button image leads.
     #[schemars(schema_with = "schemas::link_url")]
     pub link_url: Option<String>,
+    /// Our addition: generate anew, charged, even when the same image with the same options
+    /// was answered within the cache's window. The new result is the one later requests get.
+    pub regenerate: Option<bool>,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -97,6 +100,10 @@ pub struct GenerateMeta {
     pub processing_ms: u64,
     pub credits_used: u32,
     pub credits_remaining: u32,
+    /// Our addition: `true` when the result is one generated earlier for the same image,
+    /// options and context, answered again at no charge. Absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cached: Option<bool>,
 }
 
 impl From<GenerateOutcome> for GenerateResponse {
@@ -124,6 +131,7 @@ impl From<GenerateOutcome> for GenerateResponse {
                 processing_ms: o.processing_ms,
                 credits_used: o.credits_used,
                 credits_remaining: o.credits_remaining,
+                cached: o.cached_from.is_some().then_some(true),
             },
         }
     }
@@ -174,6 +182,7 @@ impl GenerateRequest {
                 link_url,
                 ..common.options()
             },
+            regenerate: self.regenerate.unwrap_or(false),
         })
     }
 }

@@ -62,6 +62,13 @@ pub struct HistoryMeta {
     /// Absent when none.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub language_credits: Option<i64>,
+    /// Our addition: `true` for a job answered from the generation cache, charged nothing.
+    /// Absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cached: Option<bool>,
+    /// Our addition, with `cached`: the job whose result it is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cached_from: Option<String>,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -89,6 +96,8 @@ impl From<JobRow> for HistoryJob {
                 processing_ms: j.processing_ms,
                 cost_usd: altframe_domain::Micros(j.cost_micros.unwrap_or(0)).as_dollars(),
                 language_credits: (j.language_credits > 0).then_some(j.language_credits),
+                cached: j.cached_from.is_some().then_some(true),
+                cached_from: j.cached_from,
             },
             id: j.id,
             status: j.status,

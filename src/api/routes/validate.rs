@@ -152,6 +152,7 @@ impl ValidateRequest {
             custom_prompt: self.custom_prompt,
             role: self.role,
             link_url: self.link_url,
+            regenerate: None,
         }
         .parse()?;
         let mut options = context.options;

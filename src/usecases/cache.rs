@@ -1,0 +1,154 @@
+//! The generation cache: the same image bytes with the same options, for the same account and
+//! model, within the cache's window (`ALTFRAME_CACHE_DAYS`), are answered with the stored
+//! result, as a new job charged nothing. See docs/decisions/0015-generation-cache.md.
+//!
+//! The cache is the jobs read model: a job that may be reused records its key in its
+//! `JobRequested`, and the projector copies it into its row; the lookup finds the account's
+//! newest completed job under the key. Being a read model, it is shared by every process on
+//! one database, and rebuilt from the events like the rest.
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use altframe_domain::generation::{GeneratedText, GenerationOptions, Language};
+use altframe_domain::image::ImageRef;
+use altframe_domain::job::{Generation, JobCommand, Source, Tokens};
+use altframe_domain::{AccountId, JobId, Micros};
+use altframe_projections::jobs::{self, JobRow};
+use altframe_projections::timestamp;
+use sha2::{Digest, Sha256};
+
+use super::accounts::Requester;
+use super::generate::GenerateOutcome;
+use super::{App, Failure};
+use crate::adapters::ids;
+use crate::adapters::image::PreparedImage;
+
+/// Bumped when what goes into a key changes, so that no old key matches a new request.
+const KEY_VERSION: &str = "altframe-cache-1";
+
+/// The key a generation's result is kept under: the account, the image's SHA-256, the model
+/// and every option (the context included), hashed. `None` when the result may not be reused:
+/// a judgement of the page's alt text (`validate`'s `check_match`) is not kept in history, so
+/// it could not be answered again.
+pub(super) fn key(
+    app: &App,
+    account_id: &AccountId,
+    image: &ImageRef,
+    options: &GenerationOptions,
+) -> Option<String> {
+    if options.judge_alt_text.is_some() {
+        return None;
+    }
+    // The options' JSON is their canonical form: fields in declaration order, maps sorted,
+    // additions left out while unused (so a new option does not change the keys of requests
+    // that do not use it).
+    let options = serde_json::to_string(options).ok()?;
+    let mut hash = Sha256::new();
+    for part in [
+        KEY_VERSION,
+        account_id.as_str(),
+        &image.sha256,
+        app.model(),
+        &options,
+    ] {
+        hash.update(part.len().to_be_bytes());
+        hash.update(part.as_bytes());
+    }
+    Some(hex::encode(hash.finalize()))
+}
+
+/// Answers the generation from the cache when an earlier job of the account's completed it
+/// within the window: records a new job with that job's result, charged nothing, and returns
+/// it. `None` when the cache is off or has no entry; the caller then generates.
+pub(super) async fn answer(
+    app: &App,
+    requester: &Requester,
+    source: Source,
+    image: &PreparedImage,
+    options: &GenerationOptions,
+    started: Instant,
+) -> Result<Option<GenerateOutcome>, Failure> {
+    if app.cache_days == 0 {
+        return Ok(None);
+    }
+    let account_id = &requester.account_id;
+    let Some(key) = key(app, account_id, &image.reference, options) else {
+        return Ok(None);
+    };
+    // The entry may have been completed a moment ago, by this process or another, and not
+    // be projected yet: the read models catch up first, as a read of history does.
+    app.read_your_writes().await;
+    let since = app.clock.now() - chrono::Duration::days(i64::from(app.cache_days));
+    let found = jobs::cached(&app.store.db, account_id.as_str(), &key, &timestamp(since)).await?;
+    let Some(entry) = found.and_then(|row| Entry::read(row, options)) else {
+        return Ok(None);
+    };
+    let job_id = ids::job_id();
+    let generation = Generation {
+        results: entry.results,
+        translations: entry.translations,
+        failed_languages: Vec::new(),
+        model: entry.model,
+        tokens: Tokens::default(),
+        processing_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        cost: Micros::ZERO,
+        judgement: None,
+    };
+    let command = JobCommand::AnswerFromCache {
+        account_id: account_id.clone(),
+        source,
+        image: image.reference.clone(),
+        options: Box::new(options.clone()),
+        cached_from: entry.job_id.clone(),
+        generation: generation.clone(),
+        at: app.clock.now(),
+    };
+    app.store.jobs.execute_new(&job_id, command).await?;
+    let credits_remaining = app.store.accounts.load(account_id).await?.remaining();
+    tracing::debug!(%job_id, cached_from = %entry.job_id, "answered from the cache");
+    Ok(Some(GenerateOutcome {
+        job_id,
+        results: generation.results,
+        translations: generation.translations,
+        failed_languages: Vec::new(),
+        language: options.language.clone(),
+        model: generation.model,
+        tokens: generation.tokens,
+        processing_ms: generation.processing_ms,
+        credits_used: 0,
+        credits_remaining,
+        judgement: None,
+        cached_from: Some(entry.job_id),
+    }))
+}
+
+/// A cached result, as read back from its job's row.
+struct Entry {
+    job_id: JobId,
+    results: GeneratedText,
+    translations: BTreeMap<Language, GeneratedText>,
+    model: String,
+}
+
+impl Entry {
+    /// `None` (a miss) when the row cannot be read back whole; the request then generates.
+    fn read(row: JobRow, options: &GenerationOptions) -> Option<Entry> {
+        let results = serde_json::from_str(row.results.as_deref()?).ok()?;
+        let translations: BTreeMap<Language, GeneratedText> = match row.translations.as_deref() {
+            Some(json) => serde_json::from_str(json).ok()?,
+            None => BTreeMap::new(),
+        };
+        // Every requested language was delivered (the lookup asks for it); a row that says
+        // otherwise is not used.
+        if translations.len() != options.extra_languages.len() {
+            tracing::warn!(job_id = %row.id, "a cached result lacks translations; not used");
+            return None;
+        }
+        Some(Entry {
+            job_id: JobId::new(row.id),
+            results,
+            translations,
+            model: row.model?,
+        })
+    }
+}
