@@ -21,8 +21,8 @@ use crate::api::json::JsonBody;
 use crate::api::layers::auth::Caller;
 use crate::api::routes::bulk::submit_body;
 use crate::api::{
-    ApiError, BulkRequest, BulkResponse, GenerateRequest, GenerateResponse, UsageResponse,
-    ValidateRequest, ValidateResponse,
+    ApiError, BulkRequest, BulkResponse, GenerateRequest, GenerateResponse, ScanRequest,
+    ScanResponse, UsageResponse, ValidateRequest, ValidateResponse,
 };
 use crate::usecases::batch_report::BatchReport;
 use crate::usecases::{self, App};
@@ -112,6 +112,20 @@ pub(super) const TOOLS: &[ToolSpec] = &[
         run: |call| Box::pin(validate(call)),
     },
     ToolSpec {
+        name: "scan",
+        title: "Check every image of a web page",
+        description: "Fetches a page and lists every image it shows with its address, its alt \
+            text, the role its markup gives it and the findings, free. Takes the body of POST \
+            /api/v1/scan and answers its response. With generate: true, the images that need \
+            alt text are submitted as one batch under bulk's rules (credits reserved at once); \
+            follow it with batch_status.",
+        endpoint: Endpoint::Scan,
+        read_only: false,
+        input: schema_for_input::<ScanRequest>,
+        output: schema_for_output::<ScanResponse>,
+        run: |call| Box::pin(scan(call)),
+    },
+    ToolSpec {
         name: "usage",
         title: "Credits and plan",
         description: "The account's plan, the credits remaining and used this billing period, \
@@ -198,6 +212,13 @@ async fn validate(call: Call) -> Answer {
     let input = request.parse()?;
     let outcome = usecases::validate::validate(&call.app, &call.caller.requester, input).await?;
     answer(ValidateResponse::from(outcome))
+}
+
+async fn scan(call: Call) -> Answer {
+    let request: ScanRequest = call.arguments.parse()?;
+    let input = request.parse()?;
+    let report = usecases::scan::scan(&call.app, &call.caller.account_id, input).await?;
+    answer(ScanResponse::from(report))
 }
 
 /// Usage takes nothing; arguments sent anyway are ignored, as unknown fields are.

@@ -17,7 +17,14 @@ use serde_json::Value;
 pub type Client = RunningService<RoleClient, ()>;
 
 /// The tools every transport lists.
-pub const TOOLS: [&str; 5] = ["batch_status", "bulk", "generate", "usage", "validate"];
+pub const TOOLS: [&str; 6] = [
+    "batch_status",
+    "bulk",
+    "generate",
+    "scan",
+    "usage",
+    "validate",
+];
 
 /// Calls `tool` with `arguments` (a JSON object); the call itself must go through.
 pub async fn call(client: &Client, tool: &str, arguments: Value) -> CallToolResult {
