@@ -15,6 +15,8 @@ use serde_json::{json, Value};
 
 use super::{answer, call, finished_batch, refusal, tool_names, Client, TOOLS};
 use crate::on_both_backends;
+use crate::scan::scanning_app;
+use crate::support::site::serve_site;
 use crate::support::{base64_of, error_of, spawn, spawn_with, Backend, Options, TestApp};
 
 /// How the client presents its key.
@@ -43,6 +45,7 @@ on_both_backends!(
     refusals_are_tool_errors_in_the_apis_words,
     mcp_needs_a_key_before_anything_else,
     each_tool_counts_against_its_endpoints_rate_limit,
+    the_scan_tool_reports_a_page_and_submits_its_batch,
 );
 
 async fn the_tools_answer_what_their_endpoints_answer(backend: Backend) {
@@ -344,5 +347,62 @@ async fn each_tool_counts_against_its_endpoints_rate_limit(backend: Backend) {
     // The next window starts afresh.
     clock.set(ten_seconds_into_a_window() + chrono::Duration::seconds(50));
     answer(call(&client, "generate", image).await);
+    client.cancel().await.unwrap();
+}
+
+async fn the_scan_tool_reports_a_page_and_submits_its_batch(backend: Backend) {
+    let site = serve_site().await;
+    let app = scanning_app(
+        backend,
+        altframe_domain::plan::Plan::Free,
+        Options::default(),
+    )
+    .await;
+    let client = connect(&app, Key::Bearer(&app.key)).await;
+    let page = site.url("/shop/boots/index.html");
+
+    // The report is the endpoint's, field for field, and free.
+    let report = answer(call(&client, "scan", json!({ "page_url": page })).await);
+    let over_http: Value = app
+        .post_scan(&json!({ "page_url": page }))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(report, over_http);
+    assert_eq!(report["summary"]["need_alt_text"], 4);
+    assert_eq!(app.remaining().await, 50);
+
+    // With generate, the images that need alt text go as one batch, reserved up front.
+    let submitted = answer(
+        call(
+            &client,
+            "scan",
+            json!({ "page_url": page, "generate": true }),
+        )
+        .await,
+    );
+    let batch_id = submitted["batch"]["batch_id"].as_str().unwrap().to_string();
+    assert_eq!(submitted["batch"]["credits_reserved"], 4);
+    assert_eq!(app.remaining().await, 46);
+    let status = finished_batch(&client, &batch_id).await;
+    assert_eq!(status["completed"], 4, "{status}");
+
+    // A page it may not fetch is refused in the endpoint's words.
+    let refused = refusal(
+        call(
+            &client,
+            "scan",
+            json!({ "page_url": site.url("/go/localhost") }),
+        )
+        .await,
+    );
+    let over_http = error_of(
+        app.post_scan(&json!({ "page_url": site.url("/go/localhost") }))
+            .await,
+        400,
+    )
+    .await;
+    assert_eq!(refused, over_http);
     client.cancel().await.unwrap();
 }
