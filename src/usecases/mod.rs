@@ -121,6 +121,11 @@ impl App {
         self.vision.model()
     }
 
+    /// Days a generation's result answers the same request again; 0 when the cache is off.
+    pub fn cache_days(&self) -> u32 {
+        self.cache_days
+    }
+
     /// Tells the background subscribers that new events were committed, so they apply them
     /// now rather than at their next poll.
     fn events_committed(&self) {

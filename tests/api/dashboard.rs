@@ -390,6 +390,7 @@ on_both_backends!(
     model_output_is_shown_as_text_never_as_markup,
     try_it_counts_against_the_plans_generate_limit,
     try_it_lists_the_languages_the_builtin_cannot_write,
+    try_it_says_when_the_cache_answered_and_can_generate_anew,
 );
 
 async fn signing_in_sets_a_fresh_http_only_session_cookie(backend: Backend) {
@@ -1495,4 +1496,42 @@ async fn try_it_lists_the_languages_the_builtin_cannot_write(backend: Backend) {
         html.contains("Other languages, code 2 must be"),
         "named in the form's words: {html}"
     );
+}
+
+async fn try_it_says_when_the_cache_answered_and_can_generate_anew(backend: Backend) {
+    let app = spawn(backend).await;
+    create_login(&app, &app.account_id, EMAIL, PASSWORD).await;
+    let session = sign_in(&app.base, EMAIL, PASSWORD).await;
+    let form = get_page(&app.base, Some(&session.secret), "/dashboard/try").await;
+    let html = form.text().await.unwrap();
+    assert!(html.contains(r#"id="regenerate""#), "{html}");
+    assert!(html.contains("in the last 30 days"), "{html}");
+
+    let post = |fields: &'static [(&'static str, &'static str)]| {
+        let (base, secret, csrf) = (
+            app.base.clone(),
+            session.secret.clone(),
+            session.csrf.clone(),
+        );
+        async move {
+            let answer = post_try_with(&base, &secret, Some(&csrf), fields).await;
+            assert_eq!(answer.status(), 200);
+            answer.text().await.unwrap()
+        }
+    };
+    let first = post(&[("mode", "standard")]).await;
+    assert!(first.contains("1 credit used"), "{first}");
+    assert!(!first.contains(r#"id="result-cached""#), "{first}");
+
+    // The same image and options again: the cached text, free, saying so.
+    let again = post(&[("mode", "standard")]).await;
+    assert!(again.contains(r#"id="result-cached""#), "{again}");
+    assert!(again.contains("0 credits used"), "{again}");
+
+    // Ticked: a new text, charged, and the box stays ticked on the page shown again.
+    let anew = post(&[("mode", "standard"), ("regenerate", "true")]).await;
+    assert!(anew.contains("1 credit used"), "{anew}");
+    assert!(!anew.contains(r#"id="result-cached""#), "{anew}");
+    assert!(anew.contains(r#"value="true" aria-describedby="regenerate-hint" checked"#));
+    assert_eq!(usage(&app).await["credits"]["used_this_period"], 2);
 }

@@ -45,6 +45,8 @@ pub struct TryForm {
     pub more_languages: String,
     pub role: String,
     pub link_url: String,
+    /// "Generate anew" was ticked: skip the generation cache.
+    pub regenerate: bool,
 }
 
 fn present(s: &str) -> Option<String> {
@@ -85,6 +87,7 @@ impl TryForm {
                 "more_languages" => form.more_languages = value,
                 "role" => form.role = value,
                 "link_url" => form.link_url = value,
+                "regenerate" => form.regenerate = value == "true",
                 _ => {}
             }
         }
@@ -137,7 +140,7 @@ impl TryForm {
             }),
             role: present(&self.role),
             link_url: present(&self.link_url),
-            regenerate: None,
+            regenerate: self.regenerate.then_some(true),
         })
     }
 
@@ -163,6 +166,8 @@ pub struct ResultView {
     pub credits_used: String,
     pub credits_remaining: String,
     pub processing_ms: String,
+    /// The job whose text this is, when the generation cache answered.
+    pub cached_from: Option<String>,
 }
 
 /// The requested fields of `text`, in the contract's order, then a chart's long description.
@@ -210,6 +215,7 @@ impl From<GenerateOutcome> for ResultView {
             credits_used: format::credits(i64::from(o.credits_used)),
             credits_remaining: format::credits(i64::from(o.credits_remaining)),
             processing_ms: format::thousands(o.processing_ms as i64),
+            cached_from: o.cached_from.map(|id| id.into_string()),
         }
     }
 }
@@ -224,14 +230,17 @@ struct TryPage {
     all_fields: Vec<&'static str>,
     default_language: String,
     custom_prompt_allowed: bool,
+    /// The generation cache's window; 0 when it is off (no "Generate anew" box then).
+    cache_days: u32,
     error: Option<String>,
     result: Option<ResultView>,
 }
 
-fn try_page(owner: &Owner, form: TryForm) -> TryPage {
+fn try_page(state: &ApiState, owner: &Owner, form: TryForm) -> TryPage {
     TryPage {
         chrome: Chrome::new(owner, "try"),
         form,
+        cache_days: state.app.cache_days(),
         modes: Mode::ALL.iter().map(|m| m.as_str()).collect(),
         roles: Role::ALL.iter().map(|r| r.as_str()).collect(),
         all_fields: Field::ALL.iter().map(|f| f.as_str()).collect(),
@@ -259,8 +268,8 @@ fn in_the_forms_words(message: String) -> String {
     }
 }
 
-pub async fn get_try(owner: Owner) -> Response {
-    page::ok(&try_page(&owner, TryForm::default()))
+pub async fn get_try(State(state): State<ApiState>, owner: Owner) -> Response {
+    page::ok(&try_page(&state, &owner, TryForm::default()))
 }
 
 /// Generations from the dashboard count against the plan's generate limit, like a key's, in
@@ -285,14 +294,14 @@ pub async fn post_try(
     let form = match TryForm::read(multipart).await {
         Ok(form) => form,
         Err(message) => {
-            let mut page = try_page(&owner, TryForm::default());
+            let mut page = try_page(&state, &owner, TryForm::default());
             page.error = Some(message);
             return Ok(page::render(StatusCode::BAD_REQUEST, &page));
         }
     };
     owner.check_csrf(&form.csrf)?;
     if let Some(wait) = over_the_limit(&state, &owner).await? {
-        let mut page = try_page(&owner, TryForm::default());
+        let mut page = try_page(&state, &owner, TryForm::default());
         page.error = Some(format!(
             "Rate limit exceeded: this plan allows {} generations a minute. Try again in {wait} seconds.",
             state.rate_limiter.table().limit(owner.session.requester.plan, Endpoint::Generate)
@@ -303,7 +312,7 @@ pub async fn post_try(
     let request = form.request(owner.session.requester.default_language.as_str());
     // The page shows the form again, without the image's bytes.
     form.file = None;
-    let mut page = try_page(&owner, form);
+    let mut page = try_page(&state, &owner, form);
     let input = match request.and_then(|r| r.parse().map_err(|e| e.0)) {
         Ok(input) => input,
         Err(message) => {
