@@ -80,7 +80,8 @@ def write_body(image_path, items, out):
         if i:
             out.write(b",")
         out.write(item)
-    out.write(b"]}")
+    # regenerate: every item is the same image, and each must reach the model.
+    out.write(b'],"regenerate":true}')
     out.flush()
     return out.tell()
 

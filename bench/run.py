@@ -414,8 +414,9 @@ def bulk_latency(images=100):
             # The first start opens acct_default and prints its key, which `serve` returned.
             WebhookReceiver.secret = altframe_cli(url, "webhooks", "secret", "--account", "acct_default")["secret"]
             WebhookReceiver.arrivals = []
+            # regenerate: every item is the same image, and each must reach the model.
             body = {"images": [{"image_base64": image} for _ in range(images)],
-                    "webhook_url": f"{hook}/altframe"}
+                    "webhook_url": f"{hook}/altframe", "regenerate": True}
             started = time.perf_counter()
             batch = api(s["base"], s["key"], "POST", "/api/v1/generate/bulk", body)
             while not WebhookReceiver.arrivals and time.perf_counter() - started < 120:

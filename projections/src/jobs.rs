@@ -1,6 +1,7 @@
 //! Job history: every job of an account, bulk items from their submission on.
 use altframe_domain::batch::BatchEvent;
-use altframe_domain::job::JobEvent;
+use altframe_domain::job::{Generation, JobEvent};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::staged::StagedRow;
@@ -115,7 +116,8 @@ impl StagedRow for JobRow {
 pub(crate) fn creates_row(event: &JobEvent) -> bool {
     matches!(
         event,
-        JobEvent::JobRequested { batch_id: None, .. } | JobEvent::JobAnsweredFromCache { .. }
+        JobEvent::JobRequested { batch_id: None, .. }
+            | JobEvent::JobAnsweredFromCache { batch_id: None, .. }
     )
 }
 
@@ -181,39 +183,52 @@ pub(crate) async fn apply_job(
         JobEvent::JobAnsweredFromCache {
             account_id,
             source,
+            batch_id,
             image,
             options,
             cached_from,
             generation,
             at,
+            ..
         } => {
-            round.jobs.create(JobRow {
+            let answered = |row: &mut JobRow| {
+                complete(row, generation, *at);
+                row.credits = 0;
+                row.cached_from = Some(cached_from.to_string());
+            };
+            // A bulk item already has its row (pending since submission): it is answered.
+            if batch_id.is_some() {
+                round.jobs.update(tx, id, answered).await?;
+                return Ok(());
+            }
+            let mut row = JobRow {
                 id: id.to_string(),
                 account_id: account_id.to_string(),
-                status: "completed".into(),
+                status: "processing".into(),
                 image_url: image.url.clone(),
-                results: Some(serde_json::to_string(&generation.results).unwrap_or_default()),
+                results: None,
                 mode: options.mode.as_str().to_string(),
                 language: options.language.as_str().to_string(),
-                model: Some(generation.model.clone()),
-                tokens_input: Some(i64::from(generation.tokens.input)),
-                tokens_output: Some(i64::from(generation.tokens.output)),
-                processing_ms: Some(i64::try_from(generation.processing_ms).unwrap_or(i64::MAX)),
-                cost_micros: Some(generation.cost.0),
+                model: None,
+                tokens_input: None,
+                tokens_output: None,
+                processing_ms: None,
+                cost_micros: None,
                 credits: 0,
                 language_credits: 0,
-                translations: (!generation.translations.is_empty())
-                    .then(|| serde_json::to_string(&generation.translations).unwrap_or_default()),
+                translations: None,
                 failed_languages: None,
                 source: source.as_str().to_string(),
                 batch_id: None,
                 batch_index: None,
                 error: None,
                 created_at: timestamp(*at),
-                completed_at: Some(timestamp(*at)),
+                completed_at: None,
                 cache_key: None,
-                cached_from: Some(cached_from.to_string()),
-            });
+                cached_from: None,
+            };
+            answered(&mut row);
+            round.jobs.create(row);
         }
         JobEvent::JobCompleted {
             generation,
@@ -221,27 +236,12 @@ pub(crate) async fn apply_job(
             at,
             ..
         } => {
-            let results = serde_json::to_string(&generation.results).unwrap_or_default();
-            let translations = (!generation.translations.is_empty())
-                .then(|| serde_json::to_string(&generation.translations).unwrap_or_default());
-            let failed_languages = (!generation.failed_languages.is_empty())
-                .then(|| serde_json::to_string(&generation.failed_languages).unwrap_or_default());
             round
                 .jobs
                 .update(tx, id, |row| {
-                    row.status = "completed".into();
-                    row.results = Some(results);
-                    row.translations = translations;
-                    row.failed_languages = failed_languages;
+                    complete(row, generation, *at);
                     row.credits -= i64::from(charge.unused);
                     row.language_credits = i64::from(charge.language_credits);
-                    row.model = Some(generation.model.clone());
-                    row.tokens_input = Some(i64::from(generation.tokens.input));
-                    row.tokens_output = Some(i64::from(generation.tokens.output));
-                    row.processing_ms =
-                        Some(i64::try_from(generation.processing_ms).unwrap_or(i64::MAX));
-                    row.cost_micros = Some(generation.cost.0);
-                    row.completed_at = Some(timestamp(*at));
                 })
                 .await?;
         }
@@ -257,6 +257,25 @@ pub(crate) async fn apply_job(
         }
     }
     Ok(())
+}
+
+/// Marks the row completed with `generation`'s text and figures; its credits are the caller's.
+fn complete(row: &mut JobRow, generation: &Generation, at: DateTime<Utc>) {
+    fn json(value: &impl Serialize) -> String {
+        serde_json::to_string(value).unwrap_or_default()
+    }
+    row.status = "completed".into();
+    row.results = Some(json(&generation.results));
+    row.translations =
+        (!generation.translations.is_empty()).then(|| json(&generation.translations));
+    row.failed_languages =
+        (!generation.failed_languages.is_empty()).then(|| json(&generation.failed_languages));
+    row.model = Some(generation.model.clone());
+    row.tokens_input = Some(i64::from(generation.tokens.input));
+    row.tokens_output = Some(i64::from(generation.tokens.output));
+    row.processing_ms = Some(i64::try_from(generation.processing_ms).unwrap_or(i64::MAX));
+    row.cost_micros = Some(generation.cost.0);
+    row.completed_at = Some(timestamp(at));
 }
 
 pub(crate) fn apply_batch(round: &mut Round, event: &BatchEvent) {
@@ -397,5 +416,32 @@ pub async fn credits_per_day(
         .bind(account_id)
         .bind(since)
         .fetch_all(pool)
+        .await)
+}
+
+/// What the account's completed jobs since `since` hold beyond their total: the credits
+/// validation's judgements and suggestions used, and how many answers the generation cache
+/// gave at no charge.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, sqlx::FromRow)]
+pub struct PeriodCounts {
+    pub validate_credits: i64,
+    pub cached_answers: i64,
+}
+
+pub async fn period_counts(
+    db: &Db,
+    account_id: &str,
+    since: &str,
+) -> Result<PeriodCounts, sqlx::Error> {
+    let sql = "SELECT CAST(COALESCE(SUM(CASE WHEN source = 'validate' THEN credits ELSE 0 END), 0)
+                          AS BIGINT) AS validate_credits,
+                      CAST(COALESCE(SUM(CASE WHEN cached_from IS NOT NULL THEN 1 ELSE 0 END), 0)
+                          AS BIGINT) AS cached_answers
+                 FROM jobs
+                WHERE account_id = $1 AND status = 'completed' AND completed_at >= $2";
+    on_db!(db, pool => sqlx::query_as::<_, PeriodCounts>(sql)
+        .bind(account_id)
+        .bind(since)
+        .fetch_one(pool)
         .await)
 }

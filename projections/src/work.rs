@@ -20,6 +20,9 @@ pub struct QueuedItem {
     pub account_id: AccountId,
     pub item: BatchItem,
     pub options: GenerationOptions,
+    /// The batch asked for new text: the item is not answered from the generation cache.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub regenerate: bool,
 }
 
 fn millis(at: DateTime<Utc>) -> i64 {
@@ -37,6 +40,7 @@ pub(crate) async fn apply_batch(
             items,
             options,
             webhook_url,
+            regenerate,
             at,
             ..
         } => {
@@ -46,6 +50,7 @@ pub(crate) async fn apply_batch(
                     account_id: account_id.clone(),
                     item: item.clone(),
                     options: (**options).clone(),
+                    regenerate: *regenerate,
                 };
                 tx.execute(
                     "INSERT INTO bulk_queue (job_id, batch_id, account_id, batch_index, spec, enqueued_at)
@@ -112,6 +117,9 @@ pub(crate) async fn apply_job(tx: &mut Tx, id: &str, event: &JobEvent) -> Result
             batch_id: Some(_),
             ..
         } | JobEvent::JobFailed {
+            batch_id: Some(_),
+            ..
+        } | JobEvent::JobAnsweredFromCache {
             batch_id: Some(_),
             ..
         }

@@ -47,6 +47,10 @@ pub struct ItemResult {
     pub results: Value,
     #[serde(flatten)]
     pub languages: LanguageParts,
+    /// Our addition: `true` when the item was answered from the generation cache, at no
+    /// charge (its credits were released). Absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cached: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub meta: Option<ItemMeta>,
 }
@@ -87,6 +91,7 @@ pub fn outcomes(items: &[JobRow], with_meta: bool) -> (Vec<ItemResult>, Vec<Item
                     .and_then(|r| serde_json::from_str(r).ok())
                     .unwrap_or(Value::Object(Default::default())),
                 languages: LanguageParts::of(job),
+                cached: job.cached_from.is_some().then_some(true),
                 meta: with_meta.then(|| ItemMeta {
                     model: job.model.clone(),
                     tokens: Tokens {

@@ -37,6 +37,8 @@ pub struct BulkInput<'a> {
     /// Batch-wide options; per-item context lives in the items.
     pub options: GenerationOptions,
     pub webhook_url: Option<String>,
+    /// Generate every item anew, none answered from the generation cache.
+    pub regenerate: bool,
 }
 
 /// A batch whose items are valid and whose inline images are held; nothing is charged yet.
@@ -46,6 +48,7 @@ pub struct StagedBatch {
     items: Vec<BatchItem>,
     options: GenerationOptions,
     webhook_url: Option<String>,
+    regenerate: bool,
     /// The account has no webhook secret yet and the batch has a webhook.
     needs_webhook_secret: bool,
     held: HeldImages,
@@ -147,6 +150,7 @@ pub async fn stage(
         options,
         needs_webhook_secret: input.webhook_url.is_some() && account.webhook_secret().is_none(),
         webhook_url: input.webhook_url,
+        regenerate: input.regenerate,
         held: HeldImages {
             queue: app.queue.clone(),
             job_ids: Vec::new(),
@@ -262,6 +266,7 @@ pub async fn submit(app: &App, staged: StagedBatch) -> Result<BulkAccepted, Bulk
         items,
         options,
         webhook_url,
+        regenerate,
         needs_webhook_secret,
         held,
         at: now,
@@ -310,6 +315,7 @@ pub async fn submit(app: &App, staged: StagedBatch) -> Result<BulkAccepted, Bulk
         items,
         options: Box::new(options),
         webhook_url,
+        regenerate,
         at: now,
     };
     // Recording the batch hands its images over: were this request abandoned while the batch

@@ -1,5 +1,6 @@
-//! One bulk item, taken from the queue by a worker: its image fetched or read back, its
-//! reservation topped up for an advanced format, then run as a job like a sync generation.
+//! One bulk item, taken from the queue by a worker: its image fetched or read back, answered
+//! from the generation cache when it can be, else its reservation topped up for an advanced
+//! format and run as a job like a sync generation.
 //! The process manager settles its credits and records its outcome on the batch.
 //!
 //! Safe to run again after a crash: the job's state says how far the last try got, and a job
@@ -11,6 +12,7 @@ use altframe_domain::job::{JobCommand, JobState, Source};
 use altframe_domain::{Credits, JobId};
 use altframe_projections::work::QueuedItem;
 
+use super::cache::{self, ItemAnswer};
 use super::job::{self, Job, OnTransientFailure, Outcome, Requested, RunError};
 use super::{App, Failure};
 use crate::adapters::image::{ImageSource, IntakeError, PreparedImage};
@@ -47,6 +49,24 @@ pub async fn run_item(
         Ok(image) => image,
         Err(unusable) => return fail(app, job_id, item, state, unusable.to_string()).await,
     };
+    // Batch-wide options with this item's own context.
+    let mut options = item.options.clone();
+    options.page_url = item.item.page_url.clone();
+    options.page_context = item.item.page_context.clone();
+    options.product = item.item.product.clone();
+    options.role = item.item.role;
+    options.link_url = item.item.link_url.clone();
+    // Not started yet: the same image with the same options may have been answered before.
+    if state == Requested::NotYet {
+        match cache::answer_item(app, job_id, item, &image, &options, started).await? {
+            ItemAnswer::Answered => {
+                app.events_committed();
+                return Ok(ItemOutcome::Finished);
+            }
+            ItemAnswer::TakenOver => return Ok(ItemOutcome::TakenOver),
+            ItemAnswer::Miss => {}
+        }
+    }
     let mut credits = item.item.credits;
     let format_cost = image.reference.format.credit_cost();
     if state == Requested::NotYet && item.item.image_url.is_some() && format_cost > 1 {
@@ -66,13 +86,6 @@ pub async fn run_item(
             }
         }
     }
-    // Batch-wide options with this item's own context.
-    let mut options = item.options.clone();
-    options.page_url = item.item.page_url.clone();
-    options.page_context = item.item.page_context.clone();
-    options.product = item.item.product.clone();
-    options.role = item.item.role;
-    options.link_url = item.item.link_url.clone();
     let job = Job {
         id: job_id.clone(),
         account_id: item.account_id.clone(),

@@ -15,6 +15,7 @@ use altframe_domain::job::{Generation, JobCommand, Source, Tokens};
 use altframe_domain::{AccountId, JobId, Micros};
 use altframe_projections::jobs::{self, JobRow};
 use altframe_projections::timestamp;
+use altframe_projections::work::QueuedItem;
 use sha2::{Digest, Sha256};
 
 use super::accounts::Requester;
@@ -22,6 +23,7 @@ use super::generate::GenerateOutcome;
 use super::{App, Failure};
 use crate::adapters::ids;
 use crate::adapters::image::PreparedImage;
+use crate::adapters::store::CommandError;
 
 /// Bumped when what goes into a key changes, so that no old key matches a new request.
 const KEY_VERSION: &str = "altframe-cache-1";
@@ -57,6 +59,29 @@ pub(super) fn key(
     Some(hex::encode(hash.finalize()))
 }
 
+/// The stored result for this image and these options: the account's newest completed job
+/// under their key within the window. `None` when the cache is off, the result may not be
+/// reused, or there is none.
+async fn lookup(
+    app: &App,
+    account_id: &AccountId,
+    image: &ImageRef,
+    options: &GenerationOptions,
+) -> Result<Option<Entry>, Failure> {
+    if app.cache_days == 0 {
+        return Ok(None);
+    }
+    let Some(key) = key(app, account_id, image, options) else {
+        return Ok(None);
+    };
+    // The entry may have been completed a moment ago, by this process or another, and not
+    // be projected yet: the read models catch up first, as a read of history does.
+    app.read_your_writes().await;
+    let since = app.clock.now() - chrono::Duration::days(i64::from(app.cache_days));
+    let found = jobs::cached(&app.store.db, account_id.as_str(), &key, &timestamp(since)).await?;
+    Ok(found.and_then(|row| Entry::read(row, options)))
+}
+
 /// Answers the generation from the cache when an earlier job of the account's completed it
 /// within the window: records a new job with that job's result, charged nothing, and returns
 /// it. `None` when the cache is off or has no entry; the caller then generates.
@@ -68,35 +93,17 @@ pub(super) async fn answer(
     options: &GenerationOptions,
     started: Instant,
 ) -> Result<Option<GenerateOutcome>, Failure> {
-    if app.cache_days == 0 {
-        return Ok(None);
-    }
     let account_id = &requester.account_id;
-    let Some(key) = key(app, account_id, &image.reference, options) else {
-        return Ok(None);
-    };
-    // The entry may have been completed a moment ago, by this process or another, and not
-    // be projected yet: the read models catch up first, as a read of history does.
-    app.read_your_writes().await;
-    let since = app.clock.now() - chrono::Duration::days(i64::from(app.cache_days));
-    let found = jobs::cached(&app.store.db, account_id.as_str(), &key, &timestamp(since)).await?;
-    let Some(entry) = found.and_then(|row| Entry::read(row, options)) else {
+    let Some(entry) = lookup(app, account_id, &image.reference, options).await? else {
         return Ok(None);
     };
     let job_id = ids::job_id();
-    let generation = Generation {
-        results: entry.results,
-        translations: entry.translations,
-        failed_languages: Vec::new(),
-        model: entry.model,
-        tokens: Tokens::default(),
-        processing_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-        cost: Micros::ZERO,
-        judgement: None,
-    };
+    let generation = entry.generation(started);
     let command = JobCommand::AnswerFromCache {
         account_id: account_id.clone(),
         source,
+        batch_id: None,
+        reservation_id: None,
         image: image.reference.clone(),
         options: Box::new(options.clone()),
         cached_from: entry.job_id.clone(),
@@ -120,6 +127,55 @@ pub(super) async fn answer(
         judgement: None,
         cached_from: Some(entry.job_id),
     }))
+}
+
+/// What became of a bulk item offered to the cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum ItemAnswer {
+    /// Answered: its job is complete, and its reservation is released by the process manager.
+    Answered,
+    /// No entry: the item is generated.
+    Miss,
+    /// Another worker requested or finished the job first.
+    TakenOver,
+}
+
+/// Answers a bulk item that has not started from the cache, when an entry exists: its job
+/// (the id its batch gave it) completes with the entry's result, naming its batch and its
+/// reservation so that the item is recorded on the batch and its credits released.
+pub(super) async fn answer_item(
+    app: &App,
+    job_id: &JobId,
+    item: &QueuedItem,
+    image: &PreparedImage,
+    options: &GenerationOptions,
+    started: Instant,
+) -> Result<ItemAnswer, Failure> {
+    if item.regenerate {
+        return Ok(ItemAnswer::Miss);
+    }
+    let Some(entry) = lookup(app, &item.account_id, &image.reference, options).await? else {
+        return Ok(ItemAnswer::Miss);
+    };
+    let command = JobCommand::AnswerFromCache {
+        account_id: item.account_id.clone(),
+        source: Source::Bulk,
+        batch_id: Some(item.batch_id.clone()),
+        reservation_id: Some(item.item.reservation_id.clone()),
+        image: image.reference.clone(),
+        options: Box::new(options.clone()),
+        cached_from: entry.job_id.clone(),
+        generation: entry.generation(started),
+        at: app.clock.now(),
+    };
+    match app.store.jobs.execute(job_id, command).await {
+        Ok(_) => {
+            tracing::debug!(%job_id, cached_from = %entry.job_id, "bulk item answered from the cache");
+            Ok(ItemAnswer::Answered)
+        }
+        Err(CommandError::Rejected(_)) => Ok(ItemAnswer::TakenOver),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// A cached result, as read back from its job's row.
@@ -150,5 +206,20 @@ impl Entry {
             translations,
             model: row.model?,
         })
+    }
+
+    /// The entry as a new job's generation: its text and model; no tokens, no cost, and the
+    /// new request's own processing time.
+    fn generation(&self, started: Instant) -> Generation {
+        Generation {
+            results: self.results.clone(),
+            translations: self.translations.clone(),
+            failed_languages: Vec::new(),
+            model: self.model.clone(),
+            tokens: Tokens::default(),
+            processing_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            cost: Micros::ZERO,
+            judgement: None,
+        }
     }
 }

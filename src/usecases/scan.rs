@@ -40,12 +40,16 @@ pub struct BatchRequest {
     pub language: Option<Language>,
     pub options: GenerationOptions,
     pub webhook_url: Option<String>,
+    /// Every image generated anew, none answered from the generation cache.
+    pub regenerate: bool,
 }
 
 #[derive(Debug, Clone)]
 pub struct ScanReport {
     /// The URL the page was served from, after redirects.
     pub page_url: String,
+    /// The language its `<html lang>` declares, when that names an ISO 639-1 language.
+    pub language: Option<Language>,
     pub images: Vec<ScannedImage>,
     /// Images the page has, listed or not (at most [`markup::MAX_IMAGES`] are listed).
     pub found: usize,
@@ -142,31 +146,50 @@ pub async fn scan(
             }
         })?;
 
+    let language = markup.lang.as_deref().and_then(page_language);
     let mut images: Vec<ScannedImage> = markup
         .images
         .into_iter()
-        .map(|image| assess(app, image, &input.keywords))
+        .map(|image| assess(app, image, &input.keywords, language.as_ref()))
         .collect();
     let batch = match input.batch {
-        Some(request) => submit(app, account_id, &page_url, &mut images, request).await?,
+        Some(mut request) => {
+            // Text for a page is written in the page's language unless the request said.
+            request.language = request.language.or_else(|| language.clone());
+            submit(app, account_id, &page_url, &mut images, request).await?
+        }
         None => None,
     };
     Ok(ScanReport {
         page_url: page_url.to_string(),
+        language,
         images,
         found: markup.found,
         batch,
     })
 }
 
+/// The language a BCP 47 tag such as `pt-BR` names, by its primary subtag; `None` when that
+/// is not an ISO 639-1 code (`x-klingon`, `fil`).
+fn page_language(lang: &str) -> Option<Language> {
+    let primary = lang.split(['-', '_']).next().unwrap_or(lang);
+    Language::parse(primary).ok()
+}
+
 /// The rules' findings and score, and whether the image needs new alt text.
-fn assess(app: &App, image: FoundImage, keywords: &[String]) -> ScannedImage {
+fn assess(
+    app: &App,
+    image: FoundImage,
+    keywords: &[String],
+    language: Option<&Language>,
+) -> ScannedImage {
     let decorative = image.decorative.is_some();
     let findings = check(&AltTextInput {
         alt_text: image.alt.as_deref(),
         keywords,
         max_length: usize::from(MaxLength::DEFAULT.get()),
         decorative: Some(decorative),
+        language,
         ..AltTextInput::default()
     });
     let score = score(&findings);
@@ -243,6 +266,7 @@ async fn submit(
         language: request.language,
         options: request.options,
         webhook_url: request.webhook_url,
+        regenerate: request.regenerate,
     };
     let staged = bulk::stage(app, account_id, input)
         .await
@@ -293,6 +317,16 @@ fn is_followable(link: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_pages_language_is_its_tags_primary_subtag() {
+        let code = |tag: &str| page_language(tag).map(|l| l.as_str().to_string());
+        assert_eq!(code("pt-BR").as_deref(), Some("pt"));
+        assert_eq!(code("DE").as_deref(), Some("de"));
+        assert_eq!(code("en_GB").as_deref(), Some("en"));
+        assert_eq!(code("x-klingon"), None);
+        assert_eq!(code("fil"), None);
+    }
 
     #[test]
     fn a_long_address_is_quoted_cut() {

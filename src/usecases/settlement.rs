@@ -1,5 +1,5 @@
 //! What follows a job's outcome: a completed job's reservation is captured, a failed job's
-//! released, and a bulk item's outcome is recorded on its batch (the last one finishes it).
+//! (or a bulk item's answered from the cache) released, and a bulk item's outcome is recorded on its batch (the last one finishes it).
 //!
 //! The process manager calls this for every job outcome in the event feed, at least once. A
 //! reaction that was already made is refused (`ReservationNotOpen`, `OutcomeKnown`), which
@@ -15,6 +15,9 @@ use crate::adapters::store::CommandError;
 
 /// The name under which the process manager keeps its place in the event feed.
 pub const CHECKPOINT: &str = "process_manager";
+
+/// Why a bulk item's reservation was released when the cache answered it.
+const ANSWERED_FROM_CACHE: &str = "answered from the generation cache, at no charge";
 
 /// Reacts to one of `job_id`'s events; only outcomes call for anything.
 #[tracing::instrument(skip(app, event), fields(%job_id))]
@@ -55,7 +58,24 @@ pub async fn on_job_event(app: &App, job_id: &JobId, event: JobEvent) -> Result<
             },
             false,
         ),
-        // A job answered from the cache reserved nothing and belongs to no batch.
+        // A bulk item answered from the cache: free, so what its batch reserved is released.
+        JobEvent::JobAnsweredFromCache {
+            account_id,
+            batch_id,
+            reservation_id: Some(reservation_id),
+            ..
+        } => (
+            account_id,
+            batch_id,
+            reservation_id.clone(),
+            AccountCommand::ReleaseCredits {
+                reservation_id,
+                reason: ANSWERED_FROM_CACHE.into(),
+                at,
+            },
+            true,
+        ),
+        // A synchronous request answered from the cache reserved nothing.
         JobEvent::JobRequested { .. } | JobEvent::JobAnsweredFromCache { .. } => return Ok(()),
     };
     if !app.settled_here.take(&reservation_id) {

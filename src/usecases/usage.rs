@@ -3,15 +3,26 @@
 use altframe_domain::AccountId;
 use altframe_projections::{jobs, usage};
 
+pub use altframe_projections::jobs::PeriodCounts;
 pub use altframe_projections::usage::UsageRow;
 
 use super::{App, Failure};
 
-pub async fn usage(app: &App, account_id: &AccountId) -> Result<UsageRow, Failure> {
+/// The account's usage row, and what this period's jobs hold beyond its totals.
+#[derive(Debug, Clone)]
+pub struct Usage {
+    pub row: UsageRow,
+    pub this_period: PeriodCounts,
+}
+
+pub async fn usage(app: &App, account_id: &AccountId) -> Result<Usage, Failure> {
     app.read_your_writes().await;
-    usage::find(&app.store.db, account_id.as_str())
+    let row = usage::find(&app.store.db, account_id.as_str())
         .await?
-        .ok_or_else(|| Failure::Inconsistent(format!("account {account_id} has no usage row")))
+        .ok_or_else(|| Failure::Inconsistent(format!("account {account_id} has no usage row")))?;
+    let this_period =
+        jobs::period_counts(&app.store.db, account_id.as_str(), &row.period_start).await?;
+    Ok(Usage { row, this_period })
 }
 
 /// Credits used on one day of the current period.

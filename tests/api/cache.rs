@@ -4,16 +4,19 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use altframe::adapters::clock::ManualClock;
+use altframe::adapters::subscriber::Subscriber;
 use altframe::run::startup::{Application, Overrides};
 use altframe::usecases::{accounts, audit, keys};
 use altframe_domain::generation::Language;
 use altframe_domain::plan::Plan;
 use serde_json::{json, Value};
 
+use crate::bulk::{assert_reservations_balance, finished_batch};
 use crate::on_both_backends;
 use crate::support::fake_openai::{Behaviour, FakeOpenAi};
 use crate::support::{
-    settings_for, spawn_with, spawn_with_model, tiny_image, Backend, Options, TestApp,
+    base64_of, settings_for, spawn, spawn_with, spawn_with_model, tiny_image, Backend, Options,
+    TestApp,
 };
 
 on_both_backends!(
@@ -23,6 +26,7 @@ on_both_backends!(
     entries_last_the_window_and_the_cache_can_be_off,
     another_account_never_gets_this_ones_result,
     a_failed_job_is_never_reused,
+    a_batch_answers_the_images_it_has_seen_free_unless_asked_to_regenerate,
 );
 
 fn request(extra: Value) -> Value {
@@ -112,6 +116,7 @@ async fn the_same_request_is_answered_again_free_as_a_job_of_its_own(backend: Ba
 
     let usage: Value = app.get("/api/v1/usage").await.json().await.unwrap();
     assert_eq!(usage["credits"]["used_this_period"], 1, "{usage}");
+    assert_eq!(usage["credits"]["cached_answers_this_period"], 1, "{usage}");
     assert!(app
         .event_types()
         .await
@@ -279,5 +284,97 @@ async fn a_second_process_answers_from_the_firsts_result() {
     let answer: Value = response.json().await.unwrap();
     assert_cached(&answer);
     assert_eq!(answer["results"], first["results"]);
+    assert_audit_reconciles(&app).await;
+}
+
+/// Submits a batch of the tiny image and the sample PNG, each with its own context, and waits
+/// for it to finish; answers its status and the balance once its credits are settled.
+async fn run_batch(app: &TestApp, extra: Value) -> (Value, u32) {
+    let mut body = json!({
+        "images": [
+            { "image_base64": base64_of("tiny-1x1.png"),
+              "page_context": "A shop's page of red bicycles" },
+            { "image_base64": base64_of("sample.png"), "page_context": "Our team at work" },
+        ],
+        "fields": ["alt_text"],
+    });
+    for (k, v) in extra.as_object().expect("an object") {
+        body[k] = v.clone();
+    }
+    let response = app.post_bulk(&body).await;
+    let accepted: Value = response.json().await.expect("JSON");
+    let batch_id = accepted["batch_id"]
+        .as_str()
+        .expect("a batch id")
+        .to_string();
+    assert_eq!(accepted["credits_reserved"], 2, "{accepted}");
+    let status = finished_batch(app, &batch_id).await;
+    assert_eq!(status["completed"], 2, "{status}");
+    app.services
+        .process_manager
+        .catch_up_fully(std::time::Duration::from_secs(10))
+        .await
+        .expect("settled");
+    (status, app.remaining().await)
+}
+
+/// Which of a batch's results say `cached`, in submission order.
+fn cached_items(status: &Value) -> Vec<bool> {
+    status["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|r| match r.get("cached") {
+            None => false,
+            Some(cached) => {
+                assert_eq!(cached, true, "{r}");
+                true
+            }
+        })
+        .collect()
+}
+
+async fn a_batch_answers_the_images_it_has_seen_free_unless_asked_to_regenerate(backend: Backend) {
+    let app = spawn(backend).await;
+    // A synchronous request's result answers the batch item with the same image and context.
+    let first = generated(&app, &request(json!({}))).await;
+    assert_charged(&first);
+    assert_eq!(app.remaining().await, 49);
+
+    let (status, balance) = run_batch(&app, json!({})).await;
+    assert_eq!(cached_items(&status), [true, false]);
+    assert_eq!(
+        status["results"][0]["results"], first["results"],
+        "the first request's text"
+    );
+    assert_eq!(balance, 48, "only the new image is charged");
+
+    // Again: both are known now, and nothing is charged.
+    let (status, balance) = run_batch(&app, json!({})).await;
+    assert_eq!(cached_items(&status), [true, true]);
+    assert_eq!(balance, 48);
+
+    // regenerate: both generated and charged.
+    let (status, balance) = run_batch(&app, json!({ "regenerate": true })).await;
+    assert_eq!(cached_items(&status), [false, false]);
+    assert_eq!(balance, 46);
+
+    // History shows each answered item as a bulk job of 0 credits, with the job it reused.
+    let jobs = history(&app).await;
+    let cached: Vec<&Value> = jobs
+        .iter()
+        .filter(|j| j["meta"].get("cached").is_some())
+        .collect();
+    assert_eq!(cached.len(), 3, "{jobs:?}");
+    assert!(cached.iter().all(|j| j["source"] == "bulk"
+        && j["meta"]["cost_usd"] == 0.0
+        && j["batch_id"].is_string()));
+    let usage: Value = app.get("/api/v1/usage").await.json().await.unwrap();
+    assert_eq!(usage["credits"]["cached_answers_this_period"], 3, "{usage}");
+    assert_eq!(usage["credits"]["used_this_period"], 1 + 1 + 2, "{usage}");
+
+    // Every reservation was settled once: the cached items' released whole.
+    let (captured, given_back) = assert_reservations_balance(&app.events().await);
+    assert_eq!((captured, given_back), (4, 3));
     assert_audit_reconciles(&app).await;
 }

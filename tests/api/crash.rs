@@ -28,7 +28,8 @@ async fn submit(http: &reqwest::Client, server: &Served, key: &str, images: usiz
     let response = http
         .post(format!("{}/api/v1/generate/bulk", server.base))
         .header("x-api-key", key)
-        .json(&json!({ "images": vec![tiny; images], "fields": ["alt_text"] }))
+        // `regenerate`: every item is the same image, and each must reach the model.
+        .json(&json!({ "images": vec![tiny; images], "fields": ["alt_text"], "regenerate": true }))
         .send()
         .await
         .unwrap();

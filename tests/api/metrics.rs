@@ -84,7 +84,10 @@ async fn metrics_count_what_happened(backend: Backend) {
         .unwrap();
     assert_eq!(anonymous.status(), 401);
     let batch = app
-        .post_bulk(&json!({ "images": [tiny, tiny], "webhook_url": receiver.url }))
+        // `regenerate`: the second item must not be answered from the first's result.
+        .post_bulk(
+            &json!({ "images": [tiny, tiny], "webhook_url": receiver.url, "regenerate": true }),
+        )
         .await;
     assert_eq!(batch.status(), 202);
     let batch_id = batch.json::<serde_json::Value>().await.unwrap()["batch_id"]

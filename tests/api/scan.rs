@@ -221,6 +221,18 @@ async fn base_href_redirects_and_charsets_are_followed(backend: Backend) {
 
     let latin1 = scan_ok(&app, json!({ "page_url": site.url("/shop/latin1.html") })).await;
     assert_eq!(latin1["images"][0]["alt"], "Café terrace");
+    assert!(latin1.get("language").is_none(), "no <html lang>");
+
+    // The page's <html lang> is the language its alt text should be in.
+    let french = scan_ok(&app, json!({ "page_url": site.url("/shop/fr.html") })).await;
+    assert_eq!(french["language"], "fr");
+    let french_codes: Vec<Vec<&str>> = french["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(codes)
+        .collect();
+    assert_eq!(french_codes, [vec!["language"], vec![], vec!["missing"]]);
 
     // More images than are listed: the first thousand, counted whole.
     let many = scan_ok(&app, json!({ "page_url": site.url("/many.html?n=1003") })).await;

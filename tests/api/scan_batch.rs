@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 use crate::bulk::finished_batch;
 use crate::on_both_backends;
 use crate::scan::{scan_ok, scanning_app};
+use crate::support::fake_openai::{Behaviour, FakeOpenAi};
 use crate::support::receiver::Receiver;
 use crate::support::site::serve_site;
 use crate::support::{error_of, Backend, Options, TestApp};
@@ -18,6 +19,7 @@ on_both_backends!(
     the_images_that_need_alt_text_are_submitted_with_their_hints,
     a_batch_beyond_the_balance_is_refused_and_nothing_is_reserved,
     each_address_goes_once_and_at_most_a_hundred,
+    a_pages_batch_is_written_in_its_language_unless_the_request_names_one,
     a_retry_with_its_idempotency_key_submits_one_batch,
 );
 
@@ -173,13 +175,54 @@ async fn a_batch_beyond_the_balance_is_refused_and_nothing_is_reserved(backend: 
     assert_eq!(app.remaining().await, 3);
 }
 
+/// The language of each submitted batch's text, sorted.
+async fn batch_languages(app: &TestApp) -> Vec<String> {
+    let mut languages: Vec<String> = app
+        .events()
+        .await
+        .into_iter()
+        .filter(|(_, kind, _)| kind == "BatchSubmitted")
+        .map(|(_, _, payload)| payload["BatchSubmitted"]["options"]["language"].to_string())
+        .collect();
+    languages.sort();
+    languages
+}
+
+async fn a_pages_batch_is_written_in_its_language_unless_the_request_names_one(backend: Backend) {
+    let site = serve_site().await;
+    // The builtin model writes English only: a model that writes any language is needed.
+    let fake = FakeOpenAi::start(Behaviour::Answer {
+        alt_text: "Un vélo rouge".into(),
+    })
+    .await;
+    let options = Options {
+        vision: fake.provider(0),
+        ..Options::default()
+    };
+    let app = scanning_app(backend, Plan::Free, options).await;
+    let page = site.url("/shop/fr.html");
+    let report = scan_ok(&app, json!({ "page_url": page, "generate": true })).await;
+    // Only the image with no alt text needs it; the English text is a finding, not a miss.
+    assert_eq!(report["batch"]["total_images"], 1, "{report}");
+    let asked = scan_ok(
+        &app,
+        json!({ "page_url": page, "generate": true, "language": "de" }),
+    )
+    .await;
+    assert_eq!(asked["batch"]["total_images"], 1);
+    assert_eq!(batch_languages(&app).await, [r#""de""#, r#""fr""#]);
+}
+
 async fn each_address_goes_once_and_at_most_a_hundred(backend: Backend) {
     let site = serve_site().await;
     let app = scanning_app(backend, Plan::Pro, Options::default()).await;
 
     let over = scan_ok(
         &app,
-        json!({ "page_url": site.url("/many.html?n=103"), "generate": true, "fields": ["alt_text"] }),
+        // `regenerate`: the page's images share their bytes; answered from the cache, their
+        // credits would come back while the balance is being compared below.
+        json!({ "page_url": site.url("/many.html?n=103"), "generate": true, "fields": ["alt_text"],
+                "regenerate": true }),
     )
     .await;
     assert_eq!(over["batch"]["total_images"], 100);
@@ -191,7 +234,8 @@ async fn each_address_goes_once_and_at_most_a_hundred(backend: Backend) {
     // Three images at one address are one item, and all three are in the batch.
     let same = scan_ok(
         &app,
-        json!({ "page_url": site.url("/many.html?n=3&same=true"), "generate": true }),
+        json!({ "page_url": site.url("/many.html?n=3&same=true"), "generate": true,
+                "regenerate": true }),
     )
     .await;
     assert_eq!(same["batch"]["total_images"], 1);

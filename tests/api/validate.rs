@@ -167,6 +167,11 @@ async fn a_suggestion_is_a_charged_job_in_history(backend: Backend) {
     assert_eq!(jobs[0]["status"], "completed");
     let usage: Value = app.get("/api/v1/usage").await.json().await.unwrap();
     assert_eq!(usage["credits"]["used_this_period"], 1, "{usage}");
+    assert_eq!(
+        usage["credits"]["validate_credits_this_period"], 1,
+        "{usage}"
+    );
+    assert!(usage["credits"].get("cached_answers_this_period").is_none());
 
     // Out of credits: the suggestion is refused whole, the rules alone still answer.
     app.spend_down_to(0).await;

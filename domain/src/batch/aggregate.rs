@@ -74,6 +74,7 @@ impl Aggregate for Batch {
                 items,
                 options,
                 webhook_url,
+                regenerate,
                 at,
             } => {
                 if self.account_id.is_some() {
@@ -90,6 +91,7 @@ impl Aggregate for Batch {
                     options,
                     webhook_url,
                     credits_reserved,
+                    regenerate,
                     at,
                 };
                 sink.write(event, self).await;

@@ -105,6 +105,8 @@ pub enum BatchCommand {
         items: Vec<BatchItem>,
         options: Box<GenerationOptions>,
         webhook_url: Option<String>,
+        /// Every item is generated anew, none answered from the generation cache.
+        regenerate: bool,
         at: DateTime<Utc>,
     },
     RecordItemOutcome {
@@ -130,6 +132,10 @@ pub enum BatchEvent {
         options: Box<GenerationOptions>,
         webhook_url: Option<String>,
         credits_reserved: Credits,
+        /// Every item is generated anew, none answered from the generation cache. Absent
+        /// (false) from batches submitted before the cache existed, and when not asked for.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        regenerate: bool,
         at: DateTime<Utc>,
     },
     BatchItemCompleted {

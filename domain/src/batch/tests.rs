@@ -40,6 +40,7 @@ fn submitted(items: u32, webhook: bool) -> BatchEvent {
         options: options(),
         webhook_url: webhook.then(|| "https://hooks.example/altframe".to_string()),
         credits_reserved: items,
+        regenerate: false,
         at: at(),
     }
 }
@@ -70,6 +71,7 @@ fn submitting_records_the_items_and_their_reserved_credits() {
             items: (0..3).map(item).collect(),
             options: options(),
             webhook_url: Some("https://hooks.example/altframe".into()),
+            regenerate: false,
             at: at(),
         })
         .then_expect_events(vec![submitted(3, true)]);
@@ -83,6 +85,7 @@ fn a_batch_holds_one_to_a_hundred_items() {
         items: (0..n).map(item).collect(),
         options: options(),
         webhook_url: None,
+        regenerate: false,
         at: at(),
     };
     TestFramework::<Batch>::with(())

@@ -89,11 +89,13 @@ pub enum JobCommand {
         cache_key: Option<String>,
         at: DateTime<Utc>,
     },
-    /// Answers a new job with an earlier job's result: no reservation, no model call, no
-    /// charge.
+    /// Answers a new job with an earlier job's result: no model call, no charge. A bulk
+    /// item names its batch and the reservation its batch made for it, which is released.
     AnswerFromCache {
         account_id: AccountId,
         source: Source,
+        batch_id: Option<BatchId>,
+        reservation_id: Option<ReservationId>,
         image: ImageRef,
         options: Box<GenerationOptions>,
         /// The completed job whose result this is.
@@ -137,12 +139,17 @@ pub enum JobEvent {
         cache_key: Option<String>,
         at: DateTime<Utc>,
     },
-    /// A job answered, complete, with the result of `cached_from`: charged nothing, never
-    /// reserved anything. Its generation has the earlier job's text and model, no tokens, no
-    /// cost, and this request's own processing time.
+    /// A job answered, complete, with the result of `cached_from`: charged nothing. Its
+    /// generation has the earlier job's text and model, no tokens, no cost, and this
+    /// request's own processing time. A synchronous request reserved nothing; a bulk item
+    /// names its batch, and the reservation made for it at submission, to be released.
     JobAnsweredFromCache {
         account_id: AccountId,
         source: Source,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        batch_id: Option<BatchId>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reservation_id: Option<ReservationId>,
         image: ImageRef,
         options: Box<GenerationOptions>,
         cached_from: JobId,
@@ -283,6 +290,8 @@ impl Aggregate for Job {
             JobCommand::AnswerFromCache {
                 account_id,
                 source,
+                batch_id,
+                reservation_id,
                 image,
                 options,
                 cached_from,
@@ -295,6 +304,8 @@ impl Aggregate for Job {
                 JobEvent::JobAnsweredFromCache {
                     account_id,
                     source,
+                    batch_id,
+                    reservation_id,
                     image,
                     options,
                     cached_from,
@@ -363,9 +374,16 @@ impl Aggregate for Job {
                 self.reservation_id = reservation_id;
                 self.language_credits = CreditCost::languages(options.extra_languages.len());
             }
-            JobEvent::JobAnsweredFromCache { account_id, .. } => {
+            JobEvent::JobAnsweredFromCache {
+                account_id,
+                batch_id,
+                reservation_id,
+                ..
+            } => {
                 self.state = JobState::Completed;
                 self.account_id = account_id;
+                self.batch_id = batch_id;
+                self.reservation_id = reservation_id.unwrap_or_default();
             }
             JobEvent::JobCompleted { charge, .. } => {
                 self.state = JobState::Completed;

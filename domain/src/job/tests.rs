@@ -213,10 +213,15 @@ fn a_job_that_never_started_can_be_abandoned_once() {
         .then_expect_error(JobError::AlreadyRequested);
 }
 
-fn answered() -> JobEvent {
+/// The item of a batch a cached answer may stand for: its batch and reservation.
+const ITEM: Option<(&str, &str)> = Some(("batch_1", "res_1"));
+
+fn answered_for(item: Option<(&str, &str)>) -> JobEvent {
     JobEvent::JobAnsweredFromCache {
         account_id: crate::AccountId::new("acct_1"),
         source: Source::Api,
+        batch_id: item.map(|(batch, _)| crate::BatchId::new(batch)),
+        reservation_id: item.map(|(_, reservation)| crate::ReservationId::new(reservation)),
         image: image(),
         options: options(),
         cached_from: crate::JobId::new("job_earlier"),
@@ -225,16 +230,26 @@ fn answered() -> JobEvent {
     }
 }
 
-fn answer_from_cache() -> JobCommand {
+fn answered() -> JobEvent {
+    answered_for(None)
+}
+
+fn answer_from_cache_for(item: Option<(&str, &str)>) -> JobCommand {
     JobCommand::AnswerFromCache {
         account_id: crate::AccountId::new("acct_1"),
         source: Source::Api,
+        batch_id: item.map(|(batch, _)| crate::BatchId::new(batch)),
+        reservation_id: item.map(|(_, reservation)| crate::ReservationId::new(reservation)),
         image: image(),
         options: options(),
         cached_from: crate::JobId::new("job_earlier"),
         generation: generation(),
         at: at(),
     }
+}
+
+fn answer_from_cache() -> JobCommand {
+    answer_from_cache_for(None)
 }
 
 #[test]
@@ -247,6 +262,23 @@ fn a_new_job_is_answered_from_the_cache_complete_and_uncharged() {
     job.apply(answered());
     assert_eq!(job.state(), JobState::Completed);
     assert_eq!(job.charge(), Charge::default());
+}
+
+#[test]
+fn a_bulk_item_answered_from_the_cache_names_its_batch_and_reservation() {
+    TestFramework::<Job>::with(())
+        .given_no_previous_events()
+        .when(answer_from_cache_for(ITEM))
+        .then_expect_events(vec![answered_for(ITEM)]);
+    let mut job = Job::default();
+    job.apply(answered_for(ITEM));
+    assert_eq!(job.state(), JobState::Completed);
+    assert_eq!(job.charge(), Charge::default(), "nothing captured");
+    // An item whose model call was already requested is past the cache.
+    TestFramework::<Job>::with(())
+        .given(vec![requested()])
+        .when(answer_from_cache_for(ITEM))
+        .then_expect_error(JobError::AlreadyRequested);
 }
 
 #[test]

@@ -24,6 +24,8 @@ pub struct Markup {
     pub images: Vec<FoundImage>,
     /// Every image the page has, listed or not.
     pub found: usize,
+    /// The `lang` of its `<html>` element as written, trimmed; `None` when absent or blank.
+    pub lang: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -146,10 +148,17 @@ pub struct Hints {
 pub fn read(html: &str, page_url: &Url) -> Markup {
     let document = Html::parse_document(html);
     let base = base_url(&document, page_url);
+    let lang = document
+        .root_element()
+        .attr("lang")
+        .map(str::trim)
+        .filter(|lang| !lang.is_empty())
+        .map(str::to_string);
     let mut markup = Markup {
         base,
         images: Vec::new(),
         found: 0,
+        lang,
     };
     let mut heading: Option<String> = None;
     for element in document.root_element().descendent_elements() {

@@ -48,6 +48,9 @@ pub struct BulkRequest<'a> {
     /// Where to POST the signed `batch.completed` event when the batch finishes.
     #[schemars(schema_with = "schemas::url")]
     pub webhook_url: Option<String>,
+    /// Our addition: generate every image anew, charged, even those answered within the
+    /// cache's window. Without it an image answered before is free (`cached` in its result).
+    pub regenerate: Option<bool>,
 }
 
 /// One image of a batch (`image_url` or `image_base64`) and its context.
@@ -150,6 +153,7 @@ impl<'a> BulkRequest<'a> {
             language: common.language.clone(),
             options: common.options(),
             webhook_url,
+            regenerate: self.regenerate.unwrap_or(false),
         })
     }
 }

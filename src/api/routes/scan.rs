@@ -47,6 +47,8 @@ pub struct ScanRequest {
     /// With `generate` only: where to POST the batch's signed `batch.completed` event.
     #[schemars(schema_with = "schemas::url")]
     pub webhook_url: Option<String>,
+    /// With `generate` only: as for a bulk request, every image generated anew, charged.
+    pub regenerate: Option<bool>,
 }
 
 /// The page's images, with what the rules found in their alt text.
@@ -54,6 +56,11 @@ pub struct ScanRequest {
 pub struct ScanResponse {
     /// The URL the page was served from, after redirects.
     pub page_url: String,
+    /// The ISO 639-1 language its `<html lang>` declares (`pt` for `pt-BR`). Alt text in
+    /// another language is a `language` finding, and with `generate` and no `language` the
+    /// batch is written in it. Absent when the page declares none this API knows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
     pub summary: ScanSummary,
     /// The images in page order, at most 1,000.
     pub images: Vec<ScanImage>,
@@ -171,11 +178,18 @@ impl ScanRequest {
                     .into(),
             ));
         }
+        if self.regenerate == Some(true) && !generate {
+            return Err(Invalid(
+                "regenerate is used only with generate: true; a scan alone generates nothing"
+                    .into(),
+            ));
+        }
         let keywords = common.keywords.clone();
         let batch = generate.then(|| BatchRequest {
             language: common.language.clone(),
             options: common.options(),
             webhook_url,
+            regenerate: self.regenerate.unwrap_or(false),
         });
         Ok(ScanInput {
             page_url,
@@ -199,6 +213,7 @@ impl From<ScanReport> for ScanResponse {
         };
         ScanResponse {
             page_url: report.page_url,
+            language: report.language.map(|l| l.as_str().to_string()),
             truncated: (report.found > images.len()).then_some(true),
             summary,
             images,

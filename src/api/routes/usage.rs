@@ -7,7 +7,7 @@ use serde::Serialize;
 use crate::api::error::ApiError;
 use crate::api::layers::auth::Caller;
 use crate::api::ApiState;
-use crate::usecases::usage::{self, UsageRow};
+use crate::usecases::usage::{self, Usage};
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct UsageResponse {
@@ -38,6 +38,14 @@ pub struct UsageCredits {
     /// in one call. Absent when none.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub language_credits_this_period: Option<i64>,
+    /// Our addition: the part of `used_this_period` that paid for `POST /api/v1/validate`'s
+    /// suggestions and model judgements. Absent when none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub validate_credits_this_period: Option<i64>,
+    /// Our addition: generations this period answered from the cache, at no charge (the
+    /// same image, options and context within `ALTFRAME_CACHE_DAYS`). Absent when none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cached_answers_this_period: Option<i64>,
     pub period_resets_at: String,
 }
 
@@ -56,8 +64,9 @@ pub async fn get_usage(
     ))
 }
 
-impl From<UsageRow> for UsageResponse {
-    fn from(row: UsageRow) -> Self {
+impl From<Usage> for UsageResponse {
+    fn from(Usage { row, this_period }: Usage) -> Self {
+        let when_any = |n: i64| (n > 0).then_some(n);
         UsageResponse {
             plan: row.plan,
             credits: UsageCredits {
@@ -65,8 +74,9 @@ impl From<UsageRow> for UsageResponse {
                 remaining: row.remaining,
                 rollover: row.rollover,
                 used_this_period: row.used_this_period,
-                language_credits_this_period: (row.language_credits > 0)
-                    .then_some(row.language_credits),
+                language_credits_this_period: when_any(row.language_credits),
+                validate_credits_this_period: when_any(this_period.validate_credits),
+                cached_answers_this_period: when_any(this_period.cached_answers),
                 period_resets_at: row.period_end,
             },
             overage: UsageOverage {

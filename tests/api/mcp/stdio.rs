@@ -144,7 +144,9 @@ async fn altframe_mcp_serves_the_tools_and_runs_the_background_tasks(backend: Ba
         call(
             client,
             "bulk",
-            json!({ "images": [{ "image_base64": image }, { "image_base64": image }] }),
+            // `regenerate`: charged, so that the process manager's captures show in usage.
+            json!({ "images": [{ "image_base64": image }, { "image_base64": image }],
+                    "regenerate": true }),
         )
         .await,
     );

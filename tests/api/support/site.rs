@@ -42,6 +42,7 @@ pub async fn serve_site() -> Site {
         .route("/shop/boots/index.html", get(boots))
         .route("/shop/based.html", get(|| async { html(BASED) }))
         .route("/shop/latin1.html", get(latin1))
+        .route("/shop/fr.html", get(|| async { html(FRENCH) }))
         .route("/many.html", get(many))
         .route("/img/{name}", get(image))
         .route(
@@ -128,6 +129,13 @@ async fn boots(State(site): State<Site>) -> Response {
 </body></html>"#
     ))
 }
+
+/// A French page (by its `<html lang>`) with alt text in English, in French and none.
+const FRENCH: &str = r#"<!doctype html><html lang="fr-FR"><body>
+<img src="/img/sample.jpg?fr-en" alt="A red bicycle leaning against an old brick wall in the sun">
+<img src="/img/sample.jpg?fr-fr" alt="Un vélo rouge appuyé contre un vieux mur de briques au soleil">
+<img src="/img/sample.png?fr-missing">
+</body></html>"#;
 
 /// A page whose `<base href>` moves every relative address, links included.
 const BASED: &str = r#"<html><head><base href="/img/"></head><body>

@@ -240,3 +240,18 @@ fn long_text_around_an_image_is_bounded() {
     assert!(text.chars().count() <= TEXT_CHARS, "{}", text.len());
     assert!(text.starts_with("word word"));
 }
+
+#[test]
+fn the_pages_language_is_its_html_lang() {
+    let lang = |html: &str| read(html, &page()).lang;
+    assert_eq!(
+        lang(r#"<html lang=" fr-CA "><body><img src="a.jpg"></body></html>"#).as_deref(),
+        Some("fr-CA")
+    );
+    assert_eq!(lang(r#"<html lang=""><img src="a.jpg">"#), None);
+    assert_eq!(
+        lang(r#"<img src="a.jpg" lang="de">"#),
+        None,
+        "only <html>'s"
+    );
+}
