@@ -1534,4 +1534,10 @@ async fn try_it_says_when_the_cache_answered_and_can_generate_anew(backend: Back
     assert!(!anew.contains(r#"id="result-cached""#), "{anew}");
     assert!(anew.contains(r#"value="true" aria-describedby="regenerate-hint" checked"#));
     assert_eq!(usage(&app).await["credits"]["used_this_period"], 2);
+
+    // History shows the free one at 0 credits, with the job whose text it is.
+    let page = get_page(&app.base, Some(&session.secret), "/dashboard/history").await;
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Credits: 0 · "), "{html}");
+    assert!(html.contains("From the cache of: job_"), "{html}");
 }

@@ -74,6 +74,9 @@ impl From<JobRow> for JobView {
         if job.language_credits > 0 {
             meta.push(("For languages", format::thousands(job.language_credits)));
         }
+        if let Some(earlier) = &job.cached_from {
+            meta.push(("From the cache of", earlier.clone()));
+        }
         let failed: Option<Vec<String>> = job
             .failed_languages
             .as_deref()
