@@ -117,7 +117,10 @@ pub(crate) fn creates_row(event: &JobEvent) -> bool {
     matches!(
         event,
         JobEvent::JobRequested { batch_id: None, .. }
-            | JobEvent::JobAnsweredFromCache { batch_id: None, .. }
+            | JobEvent::JobAnsweredFromCache {
+                bulk_item: None,
+                ..
+            }
     )
 }
 
@@ -183,7 +186,7 @@ pub(crate) async fn apply_job(
         JobEvent::JobAnsweredFromCache {
             account_id,
             source,
-            batch_id,
+            bulk_item,
             image,
             options,
             cached_from,
@@ -196,8 +199,9 @@ pub(crate) async fn apply_job(
                 row.credits = 0;
                 row.cached_from = Some(cached_from.to_string());
             };
-            // A bulk item already has its row (pending since submission): it is answered.
-            if batch_id.is_some() {
+            // A bulk item already has its row, pending since its batch's submission (earlier
+            // in the same feed, as for `JobCompleted`): it is answered.
+            if bulk_item.is_some() {
                 round.jobs.update(tx, id, answered).await?;
                 return Ok(());
             }

@@ -120,7 +120,7 @@ pub(crate) async fn apply_job(tx: &mut Tx, id: &str, event: &JobEvent) -> Result
             batch_id: Some(_),
             ..
         } | JobEvent::JobAnsweredFromCache {
-            batch_id: Some(_),
+            bulk_item: Some(_),
             ..
         }
     );

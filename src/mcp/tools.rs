@@ -66,7 +66,7 @@ pub(super) const TOOLS: &[ToolSpec] = &[
         description: "Writes alt text, a title, a caption and an Open Graph description for one \
             image, given as image_url or image_base64. Takes the body of POST /api/v1/generate \
             and answers its response. Costs 1 credit (2 for AVIF, HEIC and TIFF, and 1 more for \
-            each language beyond the first), charged only when the text is written.",
+            each language beyond the first), charged only when the text is written. The same             image with the same options within the cache's window is answered with the text             written before, free (meta.cached: true); send regenerate: true for a new text.",
         endpoint: Endpoint::Generate,
         read_only: false,
         input: schema_for_input::<GenerateRequest>,
@@ -78,7 +78,7 @@ pub(super) const TOOLS: &[ToolSpec] = &[
         title: "Describe up to 100 images in the background",
         description: "Submits a batch of 1 to 100 images to be described in the background. \
             Takes the body of POST /api/v1/generate/bulk and answers its response. The credits \
-            of every image are reserved at once; follow the batch with batch_status.",
+            of every image are reserved at once, and given back for an image answered from             the cache (its result says cached: true; regenerate: true writes every text anew);             follow the batch with batch_status.",
         endpoint: Endpoint::Bulk,
         read_only: false,
         input: schema_for_input::<BulkRequest<'static>>,

@@ -56,8 +56,9 @@ pub async fn run_item(
     options.product = item.item.product.clone();
     options.role = item.item.role;
     options.link_url = item.item.link_url.clone();
-    // Not started yet: the same image with the same options may have been answered before.
-    if state == Requested::NotYet {
+    // Not started yet: the same image with the same options may have been answered before
+    // (unless the batch asked for new text).
+    if state == Requested::NotYet && !item.regenerate {
         match cache::answer_item(app, job_id, item, &image, &options, started).await? {
             ItemAnswer::Answered => {
                 app.events_committed();

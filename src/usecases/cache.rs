@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use altframe_domain::generation::{GeneratedText, GenerationOptions, Language};
 use altframe_domain::image::ImageRef;
-use altframe_domain::job::{Generation, JobCommand, Source, Tokens};
+use altframe_domain::job::{BulkItemRef, Generation, JobCommand, Source, Tokens};
 use altframe_domain::{AccountId, JobId, Micros};
 use altframe_projections::jobs::{self, JobRow};
 use altframe_projections::timestamp;
@@ -59,27 +59,64 @@ pub(super) fn key(
     Some(hex::encode(hash.finalize()))
 }
 
-/// The stored result for this image and these options: the account's newest completed job
-/// under their key within the window. `None` when the cache is off, the result may not be
-/// reused, or there is none.
-async fn lookup(
-    app: &App,
-    account_id: &AccountId,
-    image: &ImageRef,
-    options: &GenerationOptions,
-) -> Result<Option<Entry>, Failure> {
-    if app.cache_days == 0 {
-        return Ok(None);
+/// How fresh the read model must be for a lookup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Freshness {
+    /// Catch the read models up first, so that a result completed a moment ago (by this
+    /// process or another) is found: a client that repeats a request expects its answer.
+    ReadYourWrites,
+    /// As projected now. A bulk worker's catch-up would wait on every other worker's writes;
+    /// an entry seconds old that it misses costs one generation.
+    AsProjected,
+}
+
+/// One generation offered to the cache: the account's, of this image, with these options.
+struct Offer<'a> {
+    account_id: &'a AccountId,
+    image: &'a PreparedImage,
+    options: &'a GenerationOptions,
+}
+
+impl Offer<'_> {
+    /// The stored result: the account's newest completed job under the offer's key within
+    /// the window. `None` when the cache is off, the result may not be reused, or there is
+    /// none.
+    async fn lookup(&self, app: &App, freshness: Freshness) -> Result<Option<Entry>, Failure> {
+        if app.cache_days == 0 {
+            return Ok(None);
+        }
+        let Some(key) = key(app, self.account_id, &self.image.reference, self.options) else {
+            return Ok(None);
+        };
+        if freshness == Freshness::ReadYourWrites {
+            app.read_your_writes().await;
+        }
+        let since = app.clock.now() - chrono::Duration::days(i64::from(app.cache_days));
+        let account = self.account_id.as_str();
+        let found = jobs::cached(&app.store.db, account, &key, &timestamp(since)).await?;
+        Ok(found.and_then(|row| Entry::read(row, self.options)))
     }
-    let Some(key) = key(app, account_id, image, options) else {
-        return Ok(None);
-    };
-    // The entry may have been completed a moment ago, by this process or another, and not
-    // be projected yet: the read models catch up first, as a read of history does.
-    app.read_your_writes().await;
-    let since = app.clock.now() - chrono::Duration::days(i64::from(app.cache_days));
-    let found = jobs::cached(&app.store.db, account_id.as_str(), &key, &timestamp(since)).await?;
-    Ok(found.and_then(|row| Entry::read(row, options)))
+
+    /// The command that answers a job with `entry`'s result, as `generation`.
+    fn answer(
+        &self,
+        app: &App,
+        source: Source,
+        bulk_item: Option<BulkItemRef>,
+        entry: &Entry,
+        generation: Generation,
+    ) -> JobCommand {
+        JobCommand::AnswerFromCache {
+            account_id: self.account_id.clone(),
+            source,
+            bulk_item,
+            image: self.image.reference.clone(),
+            options: Box::new(self.options.clone()),
+            cached_from: entry.job_id.clone(),
+            generation,
+            at: app.clock.now(),
+        }
+    }
 }
 
 /// Answers the generation from the cache when an earlier job of the account's completed it
@@ -94,22 +131,17 @@ pub(super) async fn answer(
     started: Instant,
 ) -> Result<Option<GenerateOutcome>, Failure> {
     let account_id = &requester.account_id;
-    let Some(entry) = lookup(app, account_id, &image.reference, options).await? else {
+    let offer = Offer {
+        account_id,
+        image,
+        options,
+    };
+    let Some(entry) = offer.lookup(app, Freshness::ReadYourWrites).await? else {
         return Ok(None);
     };
     let job_id = ids::job_id();
     let generation = entry.generation(started);
-    let command = JobCommand::AnswerFromCache {
-        account_id: account_id.clone(),
-        source,
-        batch_id: None,
-        reservation_id: None,
-        image: image.reference.clone(),
-        options: Box::new(options.clone()),
-        cached_from: entry.job_id.clone(),
-        generation: generation.clone(),
-        at: app.clock.now(),
-    };
+    let command = offer.answer(app, source, None, &entry, generation.clone());
     app.store.jobs.execute_new(&job_id, command).await?;
     let credits_remaining = app.store.accounts.load(account_id).await?.remaining();
     tracing::debug!(%job_id, cached_from = %entry.job_id, "answered from the cache");
@@ -151,23 +183,20 @@ pub(super) async fn answer_item(
     options: &GenerationOptions,
     started: Instant,
 ) -> Result<ItemAnswer, Failure> {
-    if item.regenerate {
-        return Ok(ItemAnswer::Miss);
-    }
-    let Some(entry) = lookup(app, &item.account_id, &image.reference, options).await? else {
+    let offer = Offer {
+        account_id: &item.account_id,
+        image,
+        options,
+    };
+    let Some(entry) = offer.lookup(app, Freshness::AsProjected).await? else {
         return Ok(ItemAnswer::Miss);
     };
-    let command = JobCommand::AnswerFromCache {
-        account_id: item.account_id.clone(),
-        source: Source::Bulk,
-        batch_id: Some(item.batch_id.clone()),
-        reservation_id: Some(item.item.reservation_id.clone()),
-        image: image.reference.clone(),
-        options: Box::new(options.clone()),
-        cached_from: entry.job_id.clone(),
-        generation: entry.generation(started),
-        at: app.clock.now(),
+    let bulk_item = BulkItemRef {
+        batch_id: item.batch_id.clone(),
+        reservation_id: item.item.reservation_id.clone(),
     };
+    let generation = entry.generation(started);
+    let command = offer.answer(app, Source::Bulk, Some(bulk_item), &entry, generation);
     match app.store.jobs.execute(job_id, command).await {
         Ok(_) => {
             tracing::debug!(%job_id, cached_from = %entry.job_id, "bulk item answered from the cache");

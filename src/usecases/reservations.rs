@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use altframe_domain::account::{AccountCommand, AccountError};
-use altframe_domain::job::{JobCommand, JobState};
+use altframe_domain::job::{Job, JobCommand, JobState, ANSWERED_FROM_CACHE};
 use altframe_domain::{AccountId, JobId, ReservationId};
 use altframe_projections::work::{self, OpenReservation};
 
@@ -63,6 +63,15 @@ async fn settle(app: &App, r: &OpenReservation) -> Result<(), Failure> {
                 Ok(_) | Err(CommandError::Rejected(_)) => Ok(()),
                 Err(e) => Err(e.into()),
             };
+        }
+        // A bulk item answered from the cache owes nothing, as the process manager would
+        // have settled it.
+        (Some(JobState::Completed), _) if job.as_ref().is_some_and(Job::answered_from_cache) => {
+            AccountCommand::ReleaseCredits {
+                reservation_id,
+                reason: ANSWERED_FROM_CACHE.into(),
+                at,
+            }
         }
         (Some(JobState::Completed), _) => AccountCommand::CaptureCredits {
             reservation_id,

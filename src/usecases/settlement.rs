@@ -1,5 +1,6 @@
 //! What follows a job's outcome: a completed job's reservation is captured, a failed job's
-//! (or a bulk item's answered from the cache) released, and a bulk item's outcome is recorded on its batch (the last one finishes it).
+//! (or a bulk item's answered from the cache) released, and a bulk item's outcome is
+//! recorded on its batch (the last one finishes it).
 //!
 //! The process manager calls this for every job outcome in the event feed, at least once. A
 //! reaction that was already made is refused (`ReservationNotOpen`, `OutcomeKnown`), which
@@ -7,7 +8,7 @@
 //! asking the account (see `settled_here`).
 use altframe_domain::account::{AccountCommand, AccountError};
 use altframe_domain::batch::{BatchCommand, BatchError};
-use altframe_domain::job::JobEvent;
+use altframe_domain::job::{BulkItemRef, JobEvent, ANSWERED_FROM_CACHE};
 use altframe_domain::JobId;
 
 use super::{App, Failure};
@@ -15,9 +16,6 @@ use crate::adapters::store::CommandError;
 
 /// The name under which the process manager keeps its place in the event feed.
 pub const CHECKPOINT: &str = "process_manager";
-
-/// Why a bulk item's reservation was released when the cache answered it.
-const ANSWERED_FROM_CACHE: &str = "answered from the generation cache, at no charge";
 
 /// Reacts to one of `job_id`'s events; only outcomes call for anything.
 #[tracing::instrument(skip(app, event), fields(%job_id))]
@@ -61,12 +59,15 @@ pub async fn on_job_event(app: &App, job_id: &JobId, event: JobEvent) -> Result<
         // A bulk item answered from the cache: free, so what its batch reserved is released.
         JobEvent::JobAnsweredFromCache {
             account_id,
-            batch_id,
-            reservation_id: Some(reservation_id),
+            bulk_item:
+                Some(BulkItemRef {
+                    batch_id,
+                    reservation_id,
+                }),
             ..
         } => (
             account_id,
-            batch_id,
+            Some(batch_id),
             reservation_id.clone(),
             AccountCommand::ReleaseCredits {
                 reservation_id,

@@ -15,14 +15,20 @@ pub struct Usage {
     pub this_period: PeriodCounts,
 }
 
+/// GET /api/v1/usage's facts: the row, and this period's counts from the jobs.
 pub async fn usage(app: &App, account_id: &AccountId) -> Result<Usage, Failure> {
-    app.read_your_writes().await;
-    let row = usage::find(&app.store.db, account_id.as_str())
-        .await?
-        .ok_or_else(|| Failure::Inconsistent(format!("account {account_id} has no usage row")))?;
+    let row = usage_row(app, account_id).await?;
     let this_period =
         jobs::period_counts(&app.store.db, account_id.as_str(), &row.period_start).await?;
     Ok(Usage { row, this_period })
+}
+
+/// The account's usage row alone (plan, balance, period), as the last command left it.
+pub async fn usage_row(app: &App, account_id: &AccountId) -> Result<UsageRow, Failure> {
+    app.read_your_writes().await;
+    usage::find(&app.store.db, account_id.as_str())
+        .await?
+        .ok_or_else(|| Failure::Inconsistent(format!("account {account_id} has no usage row")))
 }
 
 /// Credits used on one day of the current period.

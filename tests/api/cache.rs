@@ -290,6 +290,13 @@ async fn a_second_process_answers_from_the_firsts_result() {
 /// Submits a batch of the tiny image and the sample PNG, each with its own context, and waits
 /// for it to finish; answers its status and the balance once its credits are settled.
 async fn run_batch(app: &TestApp, extra: Value) -> (Value, u32) {
+    // A bulk worker reads the cache as projected (it does not wait for the read models):
+    // what came before is projected first.
+    app.services
+        .projector
+        .catch_up_fully(std::time::Duration::from_secs(60))
+        .await
+        .expect("projected");
     let mut body = json!({
         "images": [
             { "image_base64": base64_of("tiny-1x1.png"),

@@ -8,7 +8,7 @@ use altframe::usecases::reservations::settle_stale;
 use altframe_domain::account::AccountCommand;
 use altframe_domain::generation::{GeneratedText, GenerationOptions, Language};
 use altframe_domain::image::{ImageFormat, ImageRef};
-use altframe_domain::job::{Generation, JobCommand, Source, Tokens};
+use altframe_domain::job::{BulkItemRef, Generation, JobCommand, Source, Tokens};
 use altframe_domain::Micros;
 use chrono::Utc;
 
@@ -30,6 +30,7 @@ fn one_pixel_png() -> ImageRef {
 on_both_backends!(
     forgotten_reservations_are_released_after_the_timeout,
     a_completed_job_left_unsettled_is_charged_only_the_languages_it_delivered,
+    a_bulk_item_answered_from_the_cache_and_left_unsettled_is_released,
 );
 
 async fn forgotten_reservations_are_released_after_the_timeout(backend: Backend) {
@@ -201,4 +202,76 @@ async fn a_completed_job_left_unsettled_is_charged_only_the_languages_it_deliver
         types.contains(&"ReservationReduced".to_string()),
         "{types:?}"
     );
+}
+
+async fn a_bulk_item_answered_from_the_cache_and_left_unsettled_is_released(backend: Backend) {
+    let clock = ManualClock::at(Utc::now());
+    let app = spawn_with(
+        backend,
+        Options {
+            clock: Arc::new(clock.clone()),
+            // Neither the reaper nor the process manager runs by itself: the reaper, run by
+            // hand, is the one that settles.
+            settings: Arc::new(|s| {
+                s.tasks.maintenance_every = Duration::from_secs(3600);
+                s.tasks.projection_poll = Duration::from_secs(3600);
+            }),
+            ..Options::default()
+        },
+    )
+    .await;
+    let store = &app.services.store;
+    let now = clock.now_utc();
+    // An item its batch reserved for, answered from the cache by its worker, before the
+    // process manager released its credits (it lagged, or its process stopped).
+    let job_id = altframe_domain::JobId::new("job_cacheditem000000000000");
+    let reservation_id = altframe_domain::ReservationId::new("res_cached_item");
+    let reserve = AccountCommand::ReserveCredits {
+        reservation_id: reservation_id.clone(),
+        purpose: job_id.to_string(),
+        credits: 1,
+        at: now,
+    };
+    store
+        .accounts
+        .execute(&app.account_id, reserve)
+        .await
+        .unwrap();
+    let answer = JobCommand::AnswerFromCache {
+        account_id: app.account_id.clone(),
+        source: Source::Bulk,
+        bulk_item: Some(BulkItemRef {
+            batch_id: altframe_domain::BatchId::new("batch_cached"),
+            reservation_id,
+        }),
+        image: one_pixel_png(),
+        options: Box::new(GenerationOptions::defaults(Language::english())),
+        cached_from: altframe_domain::JobId::new("job_earlier00000000000000"),
+        generation: Generation {
+            results: GeneratedText::default(),
+            translations: Default::default(),
+            failed_languages: Vec::new(),
+            model: "builtin".into(),
+            tokens: Tokens::default(),
+            processing_ms: 1,
+            cost: Micros::ZERO,
+            judgement: None,
+        },
+        at: now,
+    };
+    store.jobs.execute(&job_id, answer).await.unwrap();
+    app.services
+        .projector
+        .catch_up_fully(Duration::from_secs(10))
+        .await
+        .unwrap();
+    assert_eq!(app.remaining().await, 49, "reserved, not yet released");
+
+    clock.set(now + chrono::Duration::minutes(16));
+    let reaped = settle_stale(&app.services.app, Duration::from_secs(15 * 60)).await;
+    assert_eq!(reaped.unwrap(), 1);
+    assert_eq!(app.remaining().await, 50, "released whole, not captured");
+    let types = app.event_types().await;
+    assert!(types.contains(&"CreditsReleased".to_string()), "{types:?}");
+    assert!(!types.contains(&"CreditsCaptured".to_string()), "{types:?}");
 }

@@ -75,6 +75,17 @@ pub struct Generation {
     pub judgement: Option<Judgement>,
 }
 
+/// The bulk item a job answered from the cache stands for: its batch, and the reservation
+/// the batch made for it at submission (released, since the answer is free).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BulkItemRef {
+    pub batch_id: BatchId,
+    pub reservation_id: ReservationId,
+}
+
+/// Why a bulk item's reservation is released when the cache answered it.
+pub const ANSWERED_FROM_CACHE: &str = "answered from the generation cache, at no charge";
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum JobCommand {
     GenerateImage {
@@ -94,8 +105,7 @@ pub enum JobCommand {
     AnswerFromCache {
         account_id: AccountId,
         source: Source,
-        batch_id: Option<BatchId>,
-        reservation_id: Option<ReservationId>,
+        bulk_item: Option<BulkItemRef>,
         image: ImageRef,
         options: Box<GenerationOptions>,
         /// The completed job whose result this is.
@@ -147,9 +157,7 @@ pub enum JobEvent {
         account_id: AccountId,
         source: Source,
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        batch_id: Option<BatchId>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        reservation_id: Option<ReservationId>,
+        bulk_item: Option<BulkItemRef>,
         image: ImageRef,
         options: Box<GenerationOptions>,
         cached_from: JobId,
@@ -226,6 +234,9 @@ pub struct Job {
     language_credits: Credits,
     /// A completed job's charge.
     charge: Charge,
+    /// Completed with an earlier job's result, at no charge.
+    #[serde(default)]
+    answered_from_cache: bool,
 }
 
 impl Job {
@@ -233,9 +244,16 @@ impl Job {
         self.state
     }
 
-    /// What a completed job's reservation is charged.
+    /// What a completed job's reservation is charged (nothing, and the reservation is
+    /// released, when it was [answered from the cache](Self::answered_from_cache)).
     pub fn charge(&self) -> Charge {
         self.charge
+    }
+
+    /// Completed with an earlier job's result: a reservation it names (a bulk item's) is
+    /// released, never captured.
+    pub fn answered_from_cache(&self) -> bool {
+        self.answered_from_cache
     }
 
     fn ensure_running(&self) -> Result<(), JobError> {
@@ -290,8 +308,7 @@ impl Aggregate for Job {
             JobCommand::AnswerFromCache {
                 account_id,
                 source,
-                batch_id,
-                reservation_id,
+                bulk_item,
                 image,
                 options,
                 cached_from,
@@ -304,8 +321,7 @@ impl Aggregate for Job {
                 JobEvent::JobAnsweredFromCache {
                     account_id,
                     source,
-                    batch_id,
-                    reservation_id,
+                    bulk_item,
                     image,
                     options,
                     cached_from,
@@ -376,14 +392,16 @@ impl Aggregate for Job {
             }
             JobEvent::JobAnsweredFromCache {
                 account_id,
-                batch_id,
-                reservation_id,
+                bulk_item,
                 ..
             } => {
                 self.state = JobState::Completed;
                 self.account_id = account_id;
-                self.batch_id = batch_id;
-                self.reservation_id = reservation_id.unwrap_or_default();
+                self.answered_from_cache = true;
+                if let Some(item) = bulk_item {
+                    self.batch_id = Some(item.batch_id);
+                    self.reservation_id = item.reservation_id;
+                }
             }
             JobEvent::JobCompleted { charge, .. } => {
                 self.state = JobState::Completed;

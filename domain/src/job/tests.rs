@@ -220,8 +220,10 @@ fn answered_for(item: Option<(&str, &str)>) -> JobEvent {
     JobEvent::JobAnsweredFromCache {
         account_id: crate::AccountId::new("acct_1"),
         source: Source::Api,
-        batch_id: item.map(|(batch, _)| crate::BatchId::new(batch)),
-        reservation_id: item.map(|(_, reservation)| crate::ReservationId::new(reservation)),
+        bulk_item: item.map(|(batch, reservation)| BulkItemRef {
+            batch_id: crate::BatchId::new(batch),
+            reservation_id: crate::ReservationId::new(reservation),
+        }),
         image: image(),
         options: options(),
         cached_from: crate::JobId::new("job_earlier"),
@@ -238,8 +240,10 @@ fn answer_from_cache_for(item: Option<(&str, &str)>) -> JobCommand {
     JobCommand::AnswerFromCache {
         account_id: crate::AccountId::new("acct_1"),
         source: Source::Api,
-        batch_id: item.map(|(batch, _)| crate::BatchId::new(batch)),
-        reservation_id: item.map(|(_, reservation)| crate::ReservationId::new(reservation)),
+        bulk_item: item.map(|(batch, reservation)| BulkItemRef {
+            batch_id: crate::BatchId::new(batch),
+            reservation_id: crate::ReservationId::new(reservation),
+        }),
         image: image(),
         options: options(),
         cached_from: crate::JobId::new("job_earlier"),
@@ -274,6 +278,7 @@ fn a_bulk_item_answered_from_the_cache_names_its_batch_and_reservation() {
     job.apply(answered_for(ITEM));
     assert_eq!(job.state(), JobState::Completed);
     assert_eq!(job.charge(), Charge::default(), "nothing captured");
+    assert!(job.answered_from_cache(), "its reservation is released");
     // An item whose model call was already requested is past the cache.
     TestFramework::<Job>::with(())
         .given(vec![requested()])

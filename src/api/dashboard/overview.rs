@@ -106,7 +106,7 @@ async fn overview(
 ) -> Result<Response, PageError> {
     let app = &state.app;
     let account_id = &owner.session.requester.account_id;
-    let row: UsageRow = usage::usage(app, account_id).await?.row;
+    let row: UsageRow = usage::usage_row(app, account_id).await?;
     let days = usage::daily(app, &row).await?;
     let plan = owner.session.requester.plan;
     let now = app.clock().now();
