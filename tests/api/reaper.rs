@@ -9,11 +9,11 @@ use altframe_domain::account::AccountCommand;
 use altframe_domain::generation::{GeneratedText, GenerationOptions, Language};
 use altframe_domain::image::{ImageFormat, ImageRef};
 use altframe_domain::job::{BulkItemRef, Generation, JobCommand, Source, Tokens};
-use altframe_domain::Micros;
+use altframe_domain::{JobId, Micros, ReservationId};
 use chrono::Utc;
 
 use crate::on_both_backends;
-use crate::support::{spawn_with, Backend, Options};
+use crate::support::{spawn_with, Backend, Options, TestApp};
 
 /// The reference of a 1×1 PNG, for jobs recorded by hand.
 fn one_pixel_png() -> ImageRef {
@@ -24,6 +24,55 @@ fn one_pixel_png() -> ImageRef {
         format: ImageFormat::Png,
         width: 1,
         height: 1,
+    }
+}
+
+/// A service in which neither the reaper nor the process manager runs by itself: the reaper,
+/// run by hand, is the one that settles. Its clock is the test's.
+async fn settled_by_hand(backend: Backend) -> (TestApp, ManualClock) {
+    let clock = ManualClock::at(Utc::now());
+    let app = spawn_with(
+        backend,
+        Options {
+            clock: Arc::new(clock.clone()),
+            settings: Arc::new(|s| {
+                s.tasks.maintenance_every = Duration::from_secs(3600);
+                s.tasks.projection_poll = Duration::from_secs(3600);
+            }),
+            ..Options::default()
+        },
+    )
+    .await;
+    (app, clock)
+}
+
+/// Reserves `credits` for `job_id` under `reservation_id`, as its request or batch would.
+async fn reserve(app: &TestApp, job_id: &JobId, reservation_id: &ReservationId, credits: u32) {
+    let reserve = AccountCommand::ReserveCredits {
+        reservation_id: reservation_id.clone(),
+        purpose: job_id.to_string(),
+        credits,
+        at: app.services.app.clock().now(),
+    };
+    app.services
+        .store
+        .accounts
+        .execute(&app.account_id, reserve)
+        .await
+        .unwrap();
+}
+
+/// A generation by the builtin model of empty text, missing `failed_languages`.
+fn generation(failed_languages: Vec<Language>) -> Generation {
+    Generation {
+        results: GeneratedText::default(),
+        translations: Default::default(),
+        failed_languages,
+        model: "builtin".into(),
+        tokens: Tokens::default(),
+        processing_ms: 1,
+        cost: Micros::ZERO,
+        judgement: None,
     }
 }
 
@@ -123,36 +172,12 @@ async fn forgotten_reservations_are_released_after_the_timeout(backend: Backend)
 async fn a_completed_job_left_unsettled_is_charged_only_the_languages_it_delivered(
     backend: Backend,
 ) {
-    let clock = ManualClock::at(Utc::now());
-    let app = spawn_with(
-        backend,
-        Options {
-            clock: Arc::new(clock.clone()),
-            // Neither the reaper nor the process manager runs by itself: the reaper, run by
-            // hand, is the one that settles.
-            settings: Arc::new(|s| {
-                s.tasks.maintenance_every = Duration::from_secs(3600);
-                s.tasks.projection_poll = Duration::from_secs(3600);
-            }),
-            ..Options::default()
-        },
-    )
-    .await;
+    let (app, clock) = settled_by_hand(backend).await;
     let store = &app.services.store;
     let now = clock.now_utc();
-    let job_id = altframe_domain::JobId::new("job_languages000000000000");
-    let reservation_id = altframe_domain::ReservationId::new("res_languages");
-    let reserve = AccountCommand::ReserveCredits {
-        reservation_id: reservation_id.clone(),
-        purpose: job_id.to_string(),
-        credits: 3,
-        at: now,
-    };
-    store
-        .accounts
-        .execute(&app.account_id, reserve)
-        .await
-        .unwrap();
+    let job_id = JobId::new("job_languages000000000000");
+    let reservation_id = ReservationId::new("res_languages");
+    reserve(&app, &job_id, &reservation_id, 3).await;
     let language = |code: &str| Language::parse(code).unwrap();
     let mut options = GenerationOptions::defaults(Language::english());
     options.extra_languages = vec![language("fr"), language("de")];
@@ -169,16 +194,7 @@ async fn a_completed_job_left_unsettled_is_charged_only_the_languages_it_deliver
     };
     store.jobs.execute(&job_id, request).await.unwrap();
     let complete = JobCommand::CompleteJob {
-        generation: Generation {
-            results: GeneratedText::default(),
-            translations: Default::default(),
-            failed_languages: vec![language("de")],
-            model: "builtin".into(),
-            tokens: Tokens::default(),
-            processing_ms: 1,
-            cost: Micros::ZERO,
-            judgement: None,
-        },
+        generation: generation(vec![language("de")]),
         at: now,
     };
     store.jobs.execute(&job_id, complete).await.unwrap();
@@ -205,38 +221,13 @@ async fn a_completed_job_left_unsettled_is_charged_only_the_languages_it_deliver
 }
 
 async fn a_bulk_item_answered_from_the_cache_and_left_unsettled_is_released(backend: Backend) {
-    let clock = ManualClock::at(Utc::now());
-    let app = spawn_with(
-        backend,
-        Options {
-            clock: Arc::new(clock.clone()),
-            // Neither the reaper nor the process manager runs by itself: the reaper, run by
-            // hand, is the one that settles.
-            settings: Arc::new(|s| {
-                s.tasks.maintenance_every = Duration::from_secs(3600);
-                s.tasks.projection_poll = Duration::from_secs(3600);
-            }),
-            ..Options::default()
-        },
-    )
-    .await;
-    let store = &app.services.store;
+    let (app, clock) = settled_by_hand(backend).await;
     let now = clock.now_utc();
     // An item its batch reserved for, answered from the cache by its worker, before the
     // process manager released its credits (it lagged, or its process stopped).
-    let job_id = altframe_domain::JobId::new("job_cacheditem000000000000");
-    let reservation_id = altframe_domain::ReservationId::new("res_cached_item");
-    let reserve = AccountCommand::ReserveCredits {
-        reservation_id: reservation_id.clone(),
-        purpose: job_id.to_string(),
-        credits: 1,
-        at: now,
-    };
-    store
-        .accounts
-        .execute(&app.account_id, reserve)
-        .await
-        .unwrap();
+    let job_id = JobId::new("job_cacheditem000000000000");
+    let reservation_id = ReservationId::new("res_cached_item");
+    reserve(&app, &job_id, &reservation_id, 1).await;
     let answer = JobCommand::AnswerFromCache {
         account_id: app.account_id.clone(),
         source: Source::Bulk,
@@ -246,20 +237,16 @@ async fn a_bulk_item_answered_from_the_cache_and_left_unsettled_is_released(back
         }),
         image: one_pixel_png(),
         options: Box::new(GenerationOptions::defaults(Language::english())),
-        cached_from: altframe_domain::JobId::new("job_earlier00000000000000"),
-        generation: Generation {
-            results: GeneratedText::default(),
-            translations: Default::default(),
-            failed_languages: Vec::new(),
-            model: "builtin".into(),
-            tokens: Tokens::default(),
-            processing_ms: 1,
-            cost: Micros::ZERO,
-            judgement: None,
-        },
+        cached_from: JobId::new("job_earlier00000000000000"),
+        generation: generation(Vec::new()),
         at: now,
     };
-    store.jobs.execute(&job_id, answer).await.unwrap();
+    app.services
+        .store
+        .jobs
+        .execute(&job_id, answer)
+        .await
+        .unwrap();
     app.services
         .projector
         .catch_up_fully(Duration::from_secs(10))
