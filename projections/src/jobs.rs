@@ -1,6 +1,8 @@
 //! Job history: every job of an account, bulk items from their submission on.
 use altframe_domain::batch::BatchEvent;
-use altframe_domain::job::{Generation, JobEvent};
+use altframe_domain::generation::GenerationOptions;
+use altframe_domain::job::{Generation, JobEvent, Source};
+use altframe_domain::AccountId;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -156,30 +158,10 @@ pub(crate) async fn apply_job(
                     .await?;
             if !started {
                 round.jobs.create(JobRow {
-                    id: id.to_string(),
-                    account_id: account_id.to_string(),
-                    status: "processing".into(),
-                    image_url: image.url.clone(),
-                    results: None,
-                    mode: options.mode.as_str().to_string(),
-                    language,
-                    model: None,
-                    tokens_input: None,
-                    tokens_output: None,
-                    processing_ms: None,
-                    cost_micros: None,
                     credits: i64::from(*credits),
-                    language_credits: 0,
-                    translations: None,
-                    failed_languages: None,
-                    source: source.as_str().to_string(),
                     batch_id: batch_id.as_ref().map(ToString::to_string),
-                    batch_index: None,
-                    error: None,
-                    created_at: timestamp(*at),
-                    completed_at: None,
                     cache_key: cache_key.clone(),
-                    cached_from: None,
+                    ..JobRow::requested(id, account_id, *source, image.url.clone(), options, *at)
                 });
             }
         }
@@ -205,32 +187,8 @@ pub(crate) async fn apply_job(
                 round.jobs.update(tx, id, answered).await?;
                 return Ok(());
             }
-            let mut row = JobRow {
-                id: id.to_string(),
-                account_id: account_id.to_string(),
-                status: "processing".into(),
-                image_url: image.url.clone(),
-                results: None,
-                mode: options.mode.as_str().to_string(),
-                language: options.language.as_str().to_string(),
-                model: None,
-                tokens_input: None,
-                tokens_output: None,
-                processing_ms: None,
-                cost_micros: None,
-                credits: 0,
-                language_credits: 0,
-                translations: None,
-                failed_languages: None,
-                source: source.as_str().to_string(),
-                batch_id: None,
-                batch_index: None,
-                error: None,
-                created_at: timestamp(*at),
-                completed_at: None,
-                cache_key: None,
-                cached_from: None,
-            };
+            let mut row =
+                JobRow::requested(id, account_id, *source, image.url.clone(), options, *at);
             answered(&mut row);
             round.jobs.create(row);
         }
@@ -263,6 +221,45 @@ pub(crate) async fn apply_job(
     Ok(())
 }
 
+impl JobRow {
+    /// A job's row as its request makes it: processing, nothing generated or charged yet.
+    fn requested(
+        id: &str,
+        account_id: &AccountId,
+        source: Source,
+        image_url: Option<String>,
+        options: &GenerationOptions,
+        at: DateTime<Utc>,
+    ) -> JobRow {
+        JobRow {
+            id: id.to_string(),
+            account_id: account_id.to_string(),
+            status: "processing".into(),
+            image_url,
+            results: None,
+            mode: options.mode.as_str().to_string(),
+            language: options.language.as_str().to_string(),
+            model: None,
+            tokens_input: None,
+            tokens_output: None,
+            processing_ms: None,
+            cost_micros: None,
+            credits: 0,
+            language_credits: 0,
+            translations: None,
+            failed_languages: None,
+            source: source.as_str().to_string(),
+            batch_id: None,
+            batch_index: None,
+            error: None,
+            created_at: timestamp(at),
+            completed_at: None,
+            cache_key: None,
+            cached_from: None,
+        }
+    }
+}
+
 /// Marks the row completed with `generation`'s text and figures; its credits are the caller's.
 fn complete(row: &mut JobRow, generation: &Generation, at: DateTime<Utc>) {
     fn json(value: &impl Serialize) -> String {
@@ -293,31 +290,20 @@ pub(crate) fn apply_batch(round: &mut Round, event: &BatchEvent) {
     } = event
     {
         for (index, item) in items.iter().enumerate() {
+            let row = JobRow::requested(
+                item.job_id.as_str(),
+                account_id,
+                Source::Bulk,
+                item.image_url.clone(),
+                options,
+                *at,
+            );
             round.jobs.put(JobRow {
-                id: item.job_id.to_string(),
-                account_id: account_id.to_string(),
                 status: "pending".into(),
-                image_url: item.image_url.clone(),
-                results: None,
-                mode: options.mode.as_str().to_string(),
-                language: options.language.as_str().to_string(),
-                model: None,
-                tokens_input: None,
-                tokens_output: None,
-                processing_ms: None,
-                cost_micros: None,
                 credits: i64::from(item.credits),
-                language_credits: 0,
-                translations: None,
-                failed_languages: None,
-                source: "bulk".into(),
                 batch_id: Some(batch_id.to_string()),
                 batch_index: Some(index as i64),
-                error: None,
-                created_at: timestamp(*at),
-                completed_at: None,
-                cache_key: None,
-                cached_from: None,
+                ..row
             });
         }
     }

@@ -160,29 +160,28 @@ pub async fn audit(
         Some(a) => checks.push(check("accounts.plan", &replay.plan, &a.plan)),
         None => checks.push(check("accounts row exists", "yes", "no")),
     }
-    let (completed_jobs, completed_credits, completed_language_credits) =
-        history_totals(app, account_id).await?;
+    let history = history_totals(app, account_id).await?;
     // A job answered from the generation cache reserved and captured nothing: it is left out
-    // of the totals above, and must show no credits of its own.
+    // of the totals below, and must show no credits of its own.
     checks.push(check(
         "history: credits of jobs answered from the cache",
         0,
-        cached_credits(app, account_id).await?,
+        history.cached_credits,
     ));
     checks.push(check(
         "history: completed jobs = captures for jobs",
         replay.job_captures,
-        completed_jobs,
+        history.completed_jobs,
     ));
     checks.push(check(
         "history: credits of completed jobs = credits captured for jobs",
         replay.job_captured_credits,
-        completed_credits,
+        history.completed_credits,
     ));
     checks.push(check(
         "history: language credits of completed jobs = language credits captured for jobs",
         replay.job_language_credits,
-        completed_language_credits,
+        history.completed_language_credits,
     ));
     checks.push(check(
         "reservations settled more than once",
@@ -229,20 +228,32 @@ fn decode(
     serde_json::from_value(upcasters::upcast(upcasters, event).payload).map_err(err)
 }
 
-/// Completed jobs in history: how many, their credits, and the part for extra languages.
-async fn history_totals(app: &App, account_id: &AccountId) -> Result<(i64, i64, i64), sqlx::Error> {
-    let sql = "SELECT COUNT(*), CAST(COALESCE(SUM(credits), 0) AS BIGINT),
-                      CAST(COALESCE(SUM(language_credits), 0) AS BIGINT) FROM jobs
-                WHERE account_id = $1 AND status = 'completed' AND cached_from IS NULL";
-    on_db!(&app.store.db, pool => sqlx::query_as::<_, (i64, i64, i64)>(sql).bind(account_id.as_str()).fetch_one(pool).await)
+/// What history shows of the account's jobs: its completed jobs that were generated (how
+/// many, their credits, and the part for extra languages), and the credits it shows for jobs
+/// answered from the cache (which must be none).
+#[derive(sqlx::FromRow)]
+struct HistoryTotals {
+    completed_jobs: i64,
+    completed_credits: i64,
+    completed_language_credits: i64,
+    cached_credits: i64,
 }
 
-/// The credits history shows for the account's jobs answered from the cache (all and
-/// language credits).
-async fn cached_credits(app: &App, account_id: &AccountId) -> Result<i64, sqlx::Error> {
-    let sql = "SELECT CAST(COALESCE(SUM(credits + language_credits), 0) AS BIGINT)
-                 FROM jobs WHERE account_id = $1 AND cached_from IS NOT NULL";
-    on_db!(&app.store.db, pool => sqlx::query_scalar::<_, i64>(sql).bind(account_id.as_str()).fetch_one(pool).await)
+async fn history_totals(app: &App, account_id: &AccountId) -> Result<HistoryTotals, sqlx::Error> {
+    let generated = "status = 'completed' AND cached_from IS NULL";
+    let sql = format!(
+        "SELECT CAST(COALESCE(SUM(CASE WHEN {generated} THEN 1 ELSE 0 END), 0) AS BIGINT)
+                    AS completed_jobs,
+                CAST(COALESCE(SUM(CASE WHEN {generated} THEN credits ELSE 0 END), 0) AS BIGINT)
+                    AS completed_credits,
+                CAST(COALESCE(SUM(CASE WHEN {generated} THEN language_credits ELSE 0 END), 0)
+                    AS BIGINT) AS completed_language_credits,
+                CAST(COALESCE(SUM(CASE WHEN cached_from IS NOT NULL
+                                       THEN credits + language_credits ELSE 0 END), 0)
+                    AS BIGINT) AS cached_credits
+           FROM jobs WHERE account_id = $1"
+    );
+    on_db!(&app.store.db, pool => sqlx::query_as::<_, HistoryTotals>(&sql).bind(account_id.as_str()).fetch_one(pool).await)
 }
 
 /// The ledger arithmetic, done again from the events' own facts.

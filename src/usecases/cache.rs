@@ -143,7 +143,7 @@ pub(super) async fn answer(
     let generation = entry.generation(started);
     let command = offer.answer(app, source, None, &entry, generation.clone());
     app.store.jobs.execute_new(&job_id, command).await?;
-    let credits_remaining = app.store.accounts.load(account_id).await?.remaining();
+    let credits_remaining = app.credits_remaining(account_id).await?;
     tracing::debug!(%job_id, cached_from = %entry.job_id, "answered from the cache");
     Ok(Some(GenerateOutcome {
         job_id,

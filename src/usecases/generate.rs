@@ -269,7 +269,7 @@ async fn capture(
         Ok(events) => events,
         // The process manager got there first (it reacts to JobCompleted too): the charge stands.
         Err(CommandError::Rejected(AccountError::ReservationNotOpen(_))) => {
-            return Ok(app.store.accounts.load(account_id).await?.remaining());
+            return app.credits_remaining(account_id).await;
         }
         Err(e) => return Err(e.into()),
     };

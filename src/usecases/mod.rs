@@ -38,7 +38,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use altframe_domain::account::Account;
-use altframe_domain::AccountId;
+use altframe_domain::{AccountId, Credits};
 use tokio::sync::Notify;
 
 use crate::adapters::clock::Clock;
@@ -137,6 +137,11 @@ impl App {
     async fn account(&self, id: &AccountId) -> Result<Option<Account>, Failure> {
         let account = self.store.accounts.load(id).await?;
         Ok(account.plan().is_some().then_some(account))
+    }
+
+    /// The account's balance as its events leave it now.
+    async fn credits_remaining(&self, id: &AccountId) -> Result<Credits, Failure> {
+        Ok(self.store.accounts.load(id).await?.remaining())
     }
 
     /// Brings the read models up to what was committed before the call; a read model that

@@ -112,7 +112,7 @@ pub async fn validate(
     });
     let credits_remaining = match &model_run {
         Some(ran) => ran.credits_remaining,
-        None => remaining(app, requester).await?,
+        None => app.credits_remaining(&requester.account_id).await?,
     };
     Ok(ValidateOutcome {
         score: validation::score(&findings),
@@ -180,13 +180,4 @@ fn verdict(
         .filter(|_| options.mode == Mode::Auto)
         .and_then(|text| Some((text.decorative?, text.decorative_reason.clone()?)));
     from_model.unwrap_or_else(|| decorative_verdict(image, options))
-}
-
-async fn remaining(app: &App, requester: &Requester) -> Result<Credits, Failure> {
-    Ok(app
-        .store
-        .accounts
-        .load(&requester.account_id)
-        .await?
-        .remaining())
 }

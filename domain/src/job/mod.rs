@@ -256,6 +256,13 @@ impl Job {
         self.answered_from_cache
     }
 
+    fn ensure_new(&self) -> Result<(), JobError> {
+        match self.state {
+            JobState::New => Ok(()),
+            _ => Err(JobError::AlreadyRequested),
+        }
+    }
+
     fn ensure_running(&self) -> Result<(), JobError> {
         match self.state {
             JobState::New => Err(JobError::NotRequested),
@@ -290,9 +297,7 @@ impl Aggregate for Job {
                 cache_key,
                 at,
             } => {
-                if self.state != JobState::New {
-                    return Err(JobError::AlreadyRequested);
-                }
+                self.ensure_new()?;
                 JobEvent::JobRequested {
                     account_id,
                     source,
@@ -315,9 +320,7 @@ impl Aggregate for Job {
                 generation,
                 at,
             } => {
-                if self.state != JobState::New {
-                    return Err(JobError::AlreadyRequested);
-                }
+                self.ensure_new()?;
                 JobEvent::JobAnsweredFromCache {
                     account_id,
                     source,
@@ -349,9 +352,7 @@ impl Aggregate for Job {
                 error,
                 at,
             } => {
-                if self.state != JobState::New {
-                    return Err(JobError::AlreadyRequested);
-                }
+                self.ensure_new()?;
                 JobEvent::JobFailed {
                     account_id,
                     batch_id,
